@@ -1,0 +1,178 @@
+//! The activity runtime: each activity task runs in a fresh instance of its
+//! component, with WASI p2 linked but reaching only what the module's grants
+//! allow (see [`sandbox`]). Deny by default: no directory, no environment
+//! variable, no socket address unless the config lists it.
+
+pub mod sandbox;
+mod worker;
+
+pub use sandbox::ActivityHost;
+pub use worker::poll_activity_tasks;
+
+use crate::bindings::activity::{Activity, ActivityPre};
+use crate::config::Grants;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine, Store};
+
+/// How often the epoch ticks: a running guest yields to the executor at
+/// least this often, so timeouts and cancellation take effect promptly.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Why an activity module could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ModuleError {
+    /// The file could not be read or is not a component.
+    #[error("cannot load activity module {path}: {reason}")]
+    Compile {
+        /// The module file.
+        path: PathBuf,
+        /// Reader or compiler message.
+        reason: String,
+    },
+    /// It imports something the host does not provide.
+    #[error("activity module {path} is not a weft activity: {reason}")]
+    World {
+        /// The module file.
+        path: PathBuf,
+        /// Linker message naming the import.
+        reason: String,
+    },
+    /// A granted directory cannot be opened.
+    #[error("activity module {path}: {reason}")]
+    Grant {
+        /// The module file.
+        path: PathBuf,
+        /// What is wrong with the grant.
+        reason: String,
+    },
+    /// `activity-types` trapped or returned nothing.
+    #[error("activity module {path}: {reason}")]
+    Types {
+        /// The module file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+/// The engine and linker shared by every activity module.
+#[derive(Clone)]
+pub struct ActivityRuntime {
+    engine: Engine,
+    linker: Arc<Linker<ActivityHost>>,
+}
+
+impl ActivityRuntime {
+    /// An engine with epoch interruption, WASI p2 and the activity world
+    /// linked. Starts the epoch ticker on the current tokio runtime.
+    pub fn new() -> wasmtime::Result<ActivityRuntime> {
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        let engine = Engine::new(&config)?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        Activity::add_to_linker::<_, HasSelf<ActivityHost>>(&mut linker, |h| h)?;
+        let weak = engine.weak();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(EPOCH_TICK);
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                tick.tick().await;
+            }
+        });
+        Ok(ActivityRuntime {
+            engine,
+            linker: Arc::new(linker),
+        })
+    }
+
+    /// Compile a component, check its world and grants, list its types.
+    pub async fn load(&self, path: &Path, grants: &Grants) -> Result<ActivityModule, ModuleError> {
+        let compile = |reason: String| ModuleError::Compile {
+            path: path.to_owned(),
+            reason,
+        };
+        let bytes = std::fs::read(path).map_err(|e| compile(e.to_string()))?;
+        let component = Component::new(&self.engine, &bytes).map_err(|e| compile(format!("{e:#}")))?;
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .and_then(ActivityPre::new)
+            .map_err(|e| ModuleError::World {
+                path: path.to_owned(),
+                reason: format!("{e:#}"),
+            })?;
+        sandbox::prepare(grants).map_err(|reason| ModuleError::Grant {
+            path: path.to_owned(),
+            reason,
+        })?;
+        let mut module = ActivityModule {
+            path: path.to_owned(),
+            pre,
+            engine: self.engine.clone(),
+            grants: grants.clone(),
+            types: Vec::new(),
+        };
+        module.types = module.activity_types().await.map_err(|reason| ModuleError::Types {
+            path: path.to_owned(),
+            reason,
+        })?;
+        Ok(module)
+    }
+}
+
+/// A compiled activity component with its grants.
+#[derive(Clone)]
+pub struct ActivityModule {
+    path: PathBuf,
+    pre: ActivityPre<ActivityHost>,
+    engine: Engine,
+    grants: Grants,
+    types: Vec<String>,
+}
+
+impl crate::registry::Module for ActivityModule {
+    fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn types(&self) -> &[String] {
+        &self.types
+    }
+}
+
+impl ActivityModule {
+    /// A fresh instance for one task, sandboxed by the module's grants.
+    async fn instantiate(&self, host: ActivityHost) -> wasmtime::Result<(Store<ActivityHost>, Activity)> {
+        let mut store = Store::new(&self.engine, host);
+        store.limiter(|h| &mut h.limits);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|_| Ok(wasmtime::UpdateDeadline::Yield(1)));
+        let bindings = self.pre.instantiate_async(&mut store).await?;
+        Ok((store, bindings))
+    }
+
+    async fn activity_types(&self) -> Result<Vec<String>, String> {
+        let host = ActivityHost::new(&self.grants, sandbox::TaskContext::inspect())?;
+        let (mut store, bindings) = self
+            .instantiate(host)
+            .await
+            .map_err(|e| format!("cannot instantiate: {e:#}"))?;
+        let types = bindings
+            .weft_plugin_activity_guest()
+            .call_activity_types(&mut store)
+            .await
+            .map_err(|e| format!("activity-types trapped: {e:#}"))?;
+        if types.is_empty() {
+            return Err("activity-types returned no activity type".into());
+        }
+        Ok(types)
+    }
+}
+
+/// The activity types one worker serves.
+pub type ActivityRegistry = crate::registry::Registry<ActivityModule>;

@@ -1,0 +1,34 @@
+//! Host-side bindings generated from the top-level `wit/` directory, one
+//! module per world. Both worlds share the `types` interface.
+
+#![allow(missing_docs)] // generated code; the WIT files document it
+
+/// The `weft:plugin/workflow` world: blocking imports are async host
+/// functions, so a guest's `wait-any` suspends its fiber until a later
+/// activation resolves what it waits on.
+pub mod workflow {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "workflow",
+        imports: {
+            "weft:plugin/workflow-host.wait-any": async | trappable,
+            "weft:plugin/workflow-host.result": async | trappable,
+            default: trappable,
+        },
+        exports: { default: async },
+        additional_derives: [PartialEq],
+    });
+}
+
+/// The `weft:plugin/activity` world.
+pub mod activity {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "activity",
+        imports: { default: trappable },
+        exports: { default: async },
+        with: { "weft:plugin/types": super::workflow::weft::plugin::types },
+    });
+}
+
+pub use workflow::weft::plugin::types;

@@ -1,0 +1,499 @@
+//! The host config: which Temporal server to talk to and which workers to run.
+//!
+//! Parsed in two stages: [`RawConfig`] is the TOML as written (serde, unknown
+//! keys rejected); [`Config`] is validated, with module paths resolved against
+//! the config file's directory. A bad config fails at start with the key and
+//! the problem.
+
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// Default Temporal frontend address, as the Temporal CLI uses.
+pub const DEFAULT_ADDRESS: &str = "localhost:7233";
+/// Default Temporal namespace.
+pub const DEFAULT_NAMESPACE: &str = "default";
+
+/// Why a config could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        /// The config file.
+        path: PathBuf,
+        /// The IO error.
+        source: std::io::Error,
+    },
+    /// The TOML does not parse or does not match the schema.
+    #[error("invalid config {path}: {message}")]
+    Parse {
+        /// The config file.
+        path: PathBuf,
+        /// What toml/serde said, with the key and position.
+        message: String,
+    },
+    /// A value parsed but is not acceptable.
+    #[error("invalid config {path}: `{key}`: {problem}")]
+    Invalid {
+        /// The config file.
+        path: PathBuf,
+        /// Dotted path of the offending key, e.g. `worker[0].task_queue`.
+        key: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+}
+
+/// The config file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// Connection to the Temporal frontend.
+    #[serde(default)]
+    pub temporal: RawTemporal,
+    /// The workers this host runs, one per task queue.
+    #[serde(default)]
+    pub worker: Vec<RawWorker>,
+}
+
+/// `[temporal]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTemporal {
+    /// `host:port` of the frontend (`TEMPORAL_ADDRESS` overrides it).
+    pub address: Option<String>,
+    /// Namespace (`TEMPORAL_NAMESPACE` overrides it).
+    pub namespace: Option<String>,
+    /// Worker identity shown in Temporal; `weft@<hostname>:<pid>` by default.
+    pub identity: Option<String>,
+}
+
+/// `[[worker]]` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorker {
+    /// The task queue this worker polls.
+    pub task_queue: String,
+    /// Workflow component files.
+    #[serde(default)]
+    pub workflows: Vec<PathBuf>,
+    /// Activity components with their grants.
+    #[serde(default)]
+    pub activities: Vec<RawActivityModule>,
+    /// Workflow runs kept in memory between tasks (sticky cache). 0 makes
+    /// every workflow task replay from history.
+    pub max_cached_workflows: Option<usize>,
+    /// Activity tasks run at once by this worker.
+    pub max_concurrent_activities: Option<usize>,
+    /// Workflow tasks processed at once by this worker.
+    pub max_concurrent_workflow_tasks: Option<usize>,
+}
+
+/// `[[worker.activities]]` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawActivityModule {
+    /// The component file.
+    pub module: PathBuf,
+    /// Directories the activity may open. None unless listed.
+    #[serde(default)]
+    pub dirs: Vec<RawDirGrant>,
+    /// Environment variables the activity sees, by name and value. None
+    /// unless listed.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+}
+
+/// One `[[worker.activities.dirs]]` grant as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDirGrant {
+    /// Directory on the host (relative to the config file's directory).
+    pub host: PathBuf,
+    /// Where the guest sees it, e.g. `/orders`.
+    pub guest: String,
+    /// Read-only unless `true`.
+    #[serde(default)]
+    pub writable: bool,
+    /// Create the host directory if it does not exist.
+    #[serde(default)]
+    pub create: bool,
+}
+
+/// A validated config.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Connection settings.
+    pub temporal: TemporalConfig,
+    /// Workers, in file order.
+    pub workers: Vec<WorkerConfig>,
+}
+
+/// Validated connection settings.
+#[derive(Debug, Clone)]
+pub struct TemporalConfig {
+    /// `host:port` or a URL.
+    pub address: String,
+    /// Namespace.
+    pub namespace: String,
+    /// Worker identity, if set.
+    pub identity: Option<String>,
+}
+
+/// A validated worker.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Task queue polled.
+    pub task_queue: String,
+    /// Workflow component files (absolute).
+    pub workflows: Vec<PathBuf>,
+    /// Activity components and their grants.
+    pub activities: Vec<ActivityModuleConfig>,
+    /// Sticky cache size.
+    pub max_cached_workflows: usize,
+    /// Concurrent activity tasks.
+    pub max_concurrent_activities: usize,
+    /// Concurrent workflow tasks.
+    pub max_concurrent_workflow_tasks: usize,
+}
+
+impl WorkerConfig {
+    /// What this worker polls for, as the Go SDK names the three patterns.
+    pub fn kind(&self) -> WorkerKind {
+        match (self.workflows.is_empty(), self.activities.is_empty()) {
+            (false, true) => WorkerKind::WorkflowOnly,
+            (true, false) => WorkerKind::ActivityOnly,
+            _ => WorkerKind::Mixed,
+        }
+    }
+}
+
+/// Workflow-only (Go: `DisableActivityWorker`), activity-only (Go:
+/// `DisableWorkflowWorker`) or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkerKind {
+    /// Polls workflow tasks only.
+    WorkflowOnly,
+    /// Polls activity tasks only.
+    ActivityOnly,
+    /// Polls both.
+    Mixed,
+}
+
+impl WorkerKind {
+    /// True when workflow tasks are polled.
+    pub fn polls_workflows(self) -> bool {
+        self != WorkerKind::ActivityOnly
+    }
+    /// True when activity tasks are polled.
+    pub fn polls_activities(self) -> bool {
+        self != WorkerKind::WorkflowOnly
+    }
+}
+
+/// A validated activity module with its grants.
+#[derive(Debug, Clone)]
+pub struct ActivityModuleConfig {
+    /// The component file (absolute).
+    pub module: PathBuf,
+    /// Capabilities granted to every instance of it.
+    pub grants: Grants,
+}
+
+/// What an activity instance may reach. Everything not listed is denied.
+#[derive(Debug, Clone, Default)]
+pub struct Grants {
+    /// Preopened directories.
+    pub dirs: Vec<DirGrant>,
+    /// Environment variables.
+    pub env: BTreeMap<String, String>,
+}
+
+/// A preopened directory.
+#[derive(Debug, Clone)]
+pub struct DirGrant {
+    /// Host directory (absolute).
+    pub host: PathBuf,
+    /// Guest path.
+    pub guest: String,
+    /// Writes allowed.
+    pub writable: bool,
+    /// Create the host directory at start if missing.
+    pub create: bool,
+}
+
+/// Overrides from the command line or environment (`TEMPORAL_ADDRESS`,
+/// `TEMPORAL_NAMESPACE`); they win over the file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// Frontend address.
+    pub address: Option<String>,
+    /// Namespace.
+    pub namespace: Option<String>,
+}
+
+impl Config {
+    /// Read, parse and validate a config file.
+    pub fn load(path: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Config::parse(&text, path, base, overrides)
+    }
+
+    /// Parse and validate config text; relative paths resolve against `base`.
+    pub fn parse(
+        text: &str,
+        path: &Path,
+        base: &Path,
+        overrides: &Overrides,
+    ) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string().trim_end().to_owned(),
+        })?;
+        let invalid = |key: String, problem: &str| ConfigError::Invalid {
+            path: path.to_owned(),
+            key,
+            problem: problem.to_owned(),
+        };
+        let base = std::path::absolute(base).unwrap_or_else(|_| base.to_owned());
+
+        let address = overrides
+            .address
+            .clone()
+            .or(raw.temporal.address)
+            .unwrap_or_else(|| DEFAULT_ADDRESS.to_owned());
+        if address.trim().is_empty() {
+            return Err(invalid("temporal.address".into(), "must not be empty"));
+        }
+        let namespace = overrides
+            .namespace
+            .clone()
+            .or(raw.temporal.namespace)
+            .unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned());
+        if namespace.trim().is_empty() {
+            return Err(invalid("temporal.namespace".into(), "must not be empty"));
+        }
+
+        if raw.worker.is_empty() {
+            return Err(invalid(
+                "worker".into(),
+                "no [[worker]] declared: a host needs at least one worker",
+            ));
+        }
+        let mut queues = HashSet::new();
+        let mut workers = Vec::new();
+        for (i, w) in raw.worker.into_iter().enumerate() {
+            let key = |k: &str| format!("worker[{i}].{k}");
+            if w.task_queue.trim().is_empty() {
+                return Err(invalid(key("task_queue"), "must not be empty"));
+            }
+            if !queues.insert(w.task_queue.clone()) {
+                return Err(invalid(
+                    key("task_queue"),
+                    &format!(
+                        "`{}` is declared by two workers; one worker per task queue",
+                        w.task_queue
+                    ),
+                ));
+            }
+            if w.workflows.is_empty() && w.activities.is_empty() {
+                return Err(invalid(
+                    key("workflows"),
+                    "a worker needs workflow modules, activity modules or both",
+                ));
+            }
+            let positive = |v: Option<usize>, name: &str, default: usize| match v {
+                Some(0) => Err(invalid(key(name), "must be at least 1")),
+                Some(n) => Ok(n),
+                None => Ok(default),
+            };
+            let max_concurrent_activities =
+                positive(w.max_concurrent_activities, "max_concurrent_activities", 100)?;
+            let max_concurrent_workflow_tasks = positive(
+                w.max_concurrent_workflow_tasks,
+                "max_concurrent_workflow_tasks",
+                100,
+            )?;
+            if max_concurrent_workflow_tasks < 2 {
+                // Core needs a slot for the sticky and one for the normal queue.
+                return Err(invalid(
+                    key("max_concurrent_workflow_tasks"),
+                    "must be at least 2",
+                ));
+            }
+            let workflows = w.workflows.iter().map(|p| base.join(p)).collect();
+            let mut activities = Vec::new();
+            for (j, a) in w.activities.into_iter().enumerate() {
+                let akey = |k: &str| format!("worker[{i}].activities[{j}].{k}");
+                let mut dirs = Vec::new();
+                let mut guests = HashSet::new();
+                for (k, d) in a.dirs.into_iter().enumerate() {
+                    let dkey = format!("worker[{i}].activities[{j}].dirs[{k}].guest");
+                    if !d.guest.starts_with('/') {
+                        return Err(invalid(dkey, "must be an absolute guest path like `/data`"));
+                    }
+                    if !guests.insert(d.guest.clone()) {
+                        return Err(invalid(dkey, "the same guest path is granted twice"));
+                    }
+                    dirs.push(DirGrant {
+                        host: base.join(&d.host),
+                        guest: d.guest,
+                        writable: d.writable,
+                        create: d.create,
+                    });
+                }
+                if let Some(name) = a.env.keys().find(|n| n.is_empty() || n.contains('=')) {
+                    return Err(invalid(
+                        akey("env"),
+                        &format!("`{name}` is not a valid variable name"),
+                    ));
+                }
+                activities.push(ActivityModuleConfig {
+                    module: base.join(&a.module),
+                    grants: Grants { dirs, env: a.env },
+                });
+            }
+            workers.push(WorkerConfig {
+                task_queue: w.task_queue,
+                workflows,
+                activities,
+                max_cached_workflows: w.max_cached_workflows.unwrap_or(1000),
+                max_concurrent_activities,
+                max_concurrent_workflow_tasks,
+            });
+        }
+        Ok(Config {
+            temporal: TemporalConfig {
+                address,
+                namespace,
+                identity: raw.temporal.identity,
+            },
+            workers,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(
+            text,
+            Path::new("weft.toml"),
+            Path::new("/etc/weft"),
+            &Overrides::default(),
+        )
+    }
+
+    fn error(text: &str) -> String {
+        match parse(text) {
+            Ok(_) => panic!("config should be rejected:\n{text}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn mixed_worker_resolves_paths_and_defaults() {
+        let c = parse(
+            r#"
+            [[worker]]
+            task_queue = "Q"
+            workflows = ["wf.wasm"]
+            [[worker.activities]]
+            module = "/abs/act.wasm"
+            env = { CURRENCY = "EUR" }
+            dirs = [{ host = "data", guest = "/data", writable = true }]
+            "#,
+        )
+        .expect("valid config");
+        assert_eq!(c.temporal.address, DEFAULT_ADDRESS);
+        assert_eq!(c.temporal.namespace, DEFAULT_NAMESPACE);
+        let w = &c.workers[0];
+        assert_eq!(w.kind(), WorkerKind::Mixed);
+        assert_eq!(w.workflows, vec![PathBuf::from("/etc/weft/wf.wasm")]);
+        assert_eq!(w.activities[0].module, PathBuf::from("/abs/act.wasm"));
+        let dir = &w.activities[0].grants.dirs[0];
+        assert_eq!(dir.host, PathBuf::from("/etc/weft/data"));
+        assert!(dir.writable);
+        assert_eq!(w.activities[0].grants.env["CURRENCY"], "EUR");
+    }
+
+    #[test]
+    fn worker_kinds_follow_the_modules() {
+        let c = parse(
+            r#"
+            [[worker]]
+            task_queue = "W"
+            workflows = ["wf.wasm"]
+            [[worker]]
+            task_queue = "A"
+            activities = [{ module = "a.wasm" }]
+            "#,
+        )
+        .expect("valid config");
+        assert_eq!(c.workers[0].kind(), WorkerKind::WorkflowOnly);
+        assert_eq!(c.workers[1].kind(), WorkerKind::ActivityOnly);
+        assert!(!WorkerKind::WorkflowOnly.polls_activities());
+        assert!(!WorkerKind::ActivityOnly.polls_workflows());
+    }
+
+    #[test]
+    fn overrides_win_over_the_file() {
+        let c = Config::parse(
+            "[temporal]\naddress = \"a:1\"\nnamespace = \"n\"\n[[worker]]\ntask_queue = \"Q\"\nworkflows = [\"w.wasm\"]",
+            Path::new("weft.toml"),
+            Path::new("."),
+            &Overrides {
+                address: Some("b:2".into()),
+                namespace: None,
+            },
+        )
+        .expect("valid config");
+        assert_eq!(c.temporal.address, "b:2");
+        assert_eq!(c.temporal.namespace, "n");
+    }
+
+    #[test]
+    fn errors_name_the_key_and_the_problem() {
+        let cases = [
+            ("[temporal]\nadress = \"x\"", "unknown field `adress`"),
+            ("", "`worker`: no [[worker]] declared"),
+            (
+                "[[worker]]\ntask_queue = \"\"\nworkflows = [\"w\"]",
+                "`worker[0].task_queue`: must not be empty",
+            ),
+            (
+                "[[worker]]\ntask_queue = \"Q\"",
+                "`worker[0].workflows`: a worker needs workflow modules, activity modules or both",
+            ),
+            (
+                "[[worker]]\ntask_queue = \"Q\"\nworkflows = [\"w\"]\n[[worker]]\ntask_queue = \"Q\"\nworkflows = [\"w\"]",
+                "`worker[1].task_queue`: `Q` is declared by two workers",
+            ),
+            (
+                "[[worker]]\ntask_queue = \"Q\"\nworkflows = [\"w\"]\nmax_concurrent_activities = 0",
+                "`worker[0].max_concurrent_activities`: must be at least 1",
+            ),
+            (
+                "[[worker]]\ntask_queue = \"Q\"\n[[worker.activities]]\nmodule = \"a\"\ndirs = [{ host = \"d\", guest = \"data\" }]",
+                "`worker[0].activities[0].dirs[0].guest`: must be an absolute guest path",
+            ),
+            (
+                "[[worker]]\ntask_queue = \"Q\"\n[[worker.activities]]\nmodule = \"a\"\nread_only = true",
+                "unknown field `read_only`",
+            ),
+            ("[[worker]]\ntask_queue = 5", "invalid type: integer `5`, expected a string"),
+        ];
+        for (text, expected) in cases {
+            let e = error(text);
+            assert!(e.contains(expected), "for\n{text}\nexpected `{expected}` in:\n{e}");
+            assert!(e.starts_with("invalid config weft.toml"), "{e}");
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! weft: a WebAssembly-plugin worker host for Temporal.
+//!
+//! One process polls a Temporal server's task queues and runs workflows in
+//! deterministic, sandboxed Wasm components and activities in Wasm components
+//! that get exactly the WASI capabilities their config grants.
+//!
+//! Layout, outside in:
+//! - [`config`]: the TOML config (workers, modules, grants), validated at start.
+//! - [`host`]: builds the workers a config declares and runs them.
+//! - [`temporal`]: the one adapter over Temporal's Rust core (connection,
+//!   workers, protos).
+//! - [`workflow`]: the workflow runtime (one component instance per run).
+//! - [`activity`]: the activity runtime (a fresh instance per task, WASI grants).
+//! - [`payload`]: Temporal payloads and failures <-> the WIT types.
+//! - [`dev_server`]: starts the Temporal CLI dev server for `weft dev`.
+
+pub mod activity;
+pub mod bindings;
+pub mod config;
+pub mod dev_server;
+pub mod host;
+pub mod payload;
+pub mod registry;
+pub mod temporal;
+pub mod workflow;

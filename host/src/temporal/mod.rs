@@ -1,0 +1,189 @@
+//! The one adapter over Temporal's Rust core (`temporalio-sdk-core`).
+//!
+//! Everything else in weft names core's types through this module, so a core
+//! upgrade (its API is marked unstable) touches this file and little else.
+
+use crate::config::{TemporalConfig, WorkerConfig};
+use std::sync::Arc;
+use std::time::Duration;
+pub use temporalio_client::Connection;
+use temporalio_client::ConnectionOptions;
+use temporalio_common::worker::WorkerTaskTypes;
+pub use temporalio_sdk_core::{CoreRuntime, PollError, Worker};
+use temporalio_sdk_core::{RuntimeOptions, WorkerConfig as CoreWorkerConfig, Url};
+
+/// The protobuf messages exchanged with core and the server.
+pub mod proto {
+    pub use temporalio_common::protos::coresdk::{
+        ActivityHeartbeat, ActivityTaskCompletion, activity_result, activity_task,
+        workflow_activation, workflow_commands, workflow_completion,
+    };
+    pub use temporalio_common::protos::temporal::api::{
+        common::v1::{Payload, Payloads, WorkflowExecution},
+        failure::v1::{ApplicationFailureInfo, Failure, failure::FailureInfo},
+    };
+}
+
+/// Why talking to Temporal failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TemporalError {
+    /// The address is not a valid `host:port` or URL.
+    #[error("invalid Temporal address `{address}`: {reason}")]
+    Address {
+        /// As configured.
+        address: String,
+        /// Parser message.
+        reason: String,
+    },
+    /// The frontend did not answer. Retry later or fix the address.
+    #[error("cannot connect to Temporal at {address}: {reason}")]
+    Connect {
+        /// As configured.
+        address: String,
+        /// Client message.
+        reason: String,
+    },
+    /// Core's runtime could not start.
+    #[error("cannot start Temporal core: {0}")]
+    Runtime(String),
+    /// Core refused the worker (bad options, namespace missing, ...).
+    #[error("cannot start worker for task queue `{task_queue}`: {reason}")]
+    Worker {
+        /// The worker's task queue.
+        task_queue: String,
+        /// Core's message.
+        reason: String,
+    },
+}
+
+/// Turn `host:port` (as `TEMPORAL_ADDRESS` holds it) or a URL into a URL.
+pub fn address_url(address: &str) -> Result<Url, TemporalError> {
+    let with_scheme = if address.contains("://") {
+        address.to_owned()
+    } else {
+        format!("http://{address}")
+    };
+    Url::parse(&with_scheme).map_err(|e| TemporalError::Address {
+        address: address.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+/// The identity shown in Temporal for this process's workers.
+pub fn default_identity() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned());
+    format!("weft@{host}:{}", std::process::id())
+}
+
+/// Connect to the frontend named by `cfg`.
+pub async fn connect(cfg: &TemporalConfig) -> Result<Connection, TemporalError> {
+    let url = address_url(&cfg.address)?;
+    let identity = cfg.identity.clone().unwrap_or_else(default_identity);
+    let options = ConnectionOptions::new(url).identity(identity).build();
+    Connection::connect(options)
+        .await
+        .map_err(|e| TemporalError::Connect {
+            address: cfg.address.clone(),
+            reason: e.to_string(),
+        })
+}
+
+/// Core's runtime (telemetry, worker heartbeats), on the current tokio runtime.
+pub fn runtime() -> Result<CoreRuntime, TemporalError> {
+    CoreRuntime::new_assume_tokio(RuntimeOptions::default())
+        .map_err(|e| TemporalError::Runtime(format!("{e:#}")))
+}
+
+/// Start one core worker for a configured worker: workflow-only,
+/// activity-only or mixed, as its modules say.
+pub fn start_worker(
+    runtime: &CoreRuntime,
+    connection: &Connection,
+    namespace: &str,
+    worker: &WorkerConfig,
+) -> Result<Arc<Worker>, TemporalError> {
+    let kind = worker.kind();
+    let task_types = WorkerTaskTypes {
+        enable_workflows: kind.polls_workflows(),
+        enable_local_activities: false,
+        enable_remote_activities: kind.polls_activities(),
+        enable_nexus: false,
+    };
+    let fail = |reason: String| TemporalError::Worker {
+        task_queue: worker.task_queue.clone(),
+        reason,
+    };
+    let config = CoreWorkerConfig::builder()
+        .namespace(namespace)
+        .task_queue(worker.task_queue.as_str())
+        .task_types(task_types)
+        .versioning_strategy(Default::default())
+        .max_cached_workflows(worker.max_cached_workflows)
+        .max_outstanding_workflow_tasks(worker.max_concurrent_workflow_tasks)
+        .max_outstanding_activities(worker.max_concurrent_activities)
+        .max_outstanding_local_activities(1usize)
+        .max_outstanding_nexus_tasks(1usize)
+        .graceful_shutdown_period(Duration::from_secs(5))
+        .build()
+        .map_err(fail)?;
+    temporalio_sdk_core::init_worker(runtime, config, connection.clone())
+        .map(Arc::new)
+        .map_err(|e| fail(format!("{e:#}")))
+}
+
+/// Encode a `std::time::Duration` as a protobuf duration.
+pub fn proto_duration(d: Duration) -> prost_wkt_types::Duration {
+    prost_wkt_types::Duration {
+        seconds: d.as_secs() as i64,
+        nanos: d.subsec_nanos() as i32,
+    }
+}
+
+/// Milliseconds since the Unix epoch of a protobuf timestamp (0 if unset or
+/// before the epoch).
+pub fn timestamp_millis(t: Option<&prost_wkt_types::Timestamp>) -> u64 {
+    t.map(|t| (t.seconds.max(0) as u64) * 1000 + (t.nanos.max(0) as u64) / 1_000_000)
+        .unwrap_or(0)
+}
+
+/// A `std::time::Duration` from a protobuf duration (zero if unset/negative).
+pub fn std_duration(d: Option<&prost_wkt_types::Duration>) -> Option<Duration> {
+    d.filter(|d| d.seconds > 0 || d.nanos > 0)
+        .map(|d| Duration::new(d.seconds.max(0) as u64, d.nanos.max(0) as u32))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_take_an_http_scheme_when_bare() {
+        assert_eq!(
+            address_url("localhost:7233").map(|u| u.to_string()).ok(),
+            Some("http://localhost:7233/".to_owned())
+        );
+        assert_eq!(
+            address_url("https://ns.tmprl.cloud:7233")
+                .map(|u| u.scheme().to_owned())
+                .ok(),
+            Some("https".to_owned())
+        );
+        assert!(address_url("http://[bad").is_err());
+    }
+
+    #[test]
+    fn durations_round_trip() {
+        let d = Duration::from_millis(61_500);
+        assert_eq!(std_duration(Some(&proto_duration(d))), Some(d));
+        assert_eq!(std_duration(None), None);
+        let ts = prost_wkt_types::Timestamp {
+            seconds: 2,
+            nanos: 5_000_000,
+        };
+        assert_eq!(timestamp_millis(Some(&ts)), 2005);
+    }
+}

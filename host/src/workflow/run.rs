@@ -1,0 +1,199 @@
+//! One workflow run: a component instance whose `run` call suspends at every
+//! blocking import and resumes when an activation resolves what it waits on.
+
+use super::state::{HandleKind, Outcome, RunHost, RunState};
+use super::WorkflowModule;
+use crate::bindings::types::{Failure, Payload};
+use crate::bindings::workflow::Workflow;
+use crate::bindings::workflow::weft::plugin::workflow_host::WorkflowInfo;
+use crate::payload;
+use crate::temporal::proto::activity_result::{self, activity_resolution};
+use crate::temporal::proto::workflow_activation::{
+    InitializeWorkflow, WorkflowActivation, workflow_activation_job::Variant as Job,
+};
+use crate::temporal::proto::workflow_commands::{
+    CancelWorkflowExecution, CompleteWorkflowExecution, FailWorkflowExecution, QueryResult,
+    WorkflowCommand, query_result, workflow_command::Variant as Command,
+};
+use crate::temporal::timestamp_millis;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+use wasmtime::Store;
+
+/// The guest's `run` call, owning its store while it is suspended.
+type RunFuture = Pin<Box<dyn Future<Output = wasmtime::Result<Result<Payload, Failure>>> + Send>>;
+
+/// Why a workflow task must fail (Temporal retries it; the workflow goes on).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct TaskFailure(pub String);
+
+/// A live workflow run.
+pub struct Run {
+    state: Arc<Mutex<RunState>>,
+    task: Option<RunFuture>,
+}
+
+impl Run {
+    /// Instantiate the module for a new run (or a replay from the start).
+    pub fn start(
+        module: &WorkflowModule,
+        init: InitializeWorkflow,
+        run_id: &str,
+        namespace: &str,
+        task_queue: &str,
+    ) -> Run {
+        let info = WorkflowInfo {
+            workflow_type: init.workflow_type.clone(),
+            workflow_id: init.workflow_id.clone(),
+            run_id: run_id.to_owned(),
+            namespace: namespace.to_owned(),
+            task_queue: task_queue.to_owned(),
+            attempt: init.attempt.max(1) as u32,
+        };
+        let state = Arc::new(Mutex::new(RunState::new(info, init.randomness_seed)));
+        let store = module.store(state.clone());
+        let pre = module.pre.clone();
+        let args: Vec<Payload> = init.arguments.into_iter().map(payload::to_wit).collect();
+        let workflow_type = init.workflow_type;
+        let task = Box::pin(async move {
+            let mut store: Store<RunHost> = store;
+            let bindings: Workflow = pre.instantiate_async(&mut store).await?;
+            bindings
+                .weft_plugin_workflow_guest()
+                .call_run(&mut store, &workflow_type, &args)
+                .await
+        });
+        Run {
+            state,
+            task: Some(task),
+        }
+    }
+
+    /// Apply an activation's jobs, let the guest run until it blocks or
+    /// returns, and answer with the commands it issued.
+    pub fn activate(&mut self, act: &WorkflowActivation) -> Result<Vec<WorkflowCommand>, TaskFailure> {
+        let mut extra = Vec::new();
+        let mut cancel_requested = false;
+        {
+            let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            state.begin_activation(timestamp_millis(act.timestamp.as_ref()), act.is_replaying);
+            for job in act.jobs.iter().filter_map(|j| j.variant.as_ref()) {
+                match job {
+                    Job::InitializeWorkflow(_) | Job::NotifyHasPatch(_) | Job::RemoveFromCache(_) => {}
+                    Job::FireTimer(t) => state
+                        .resolve(HandleKind::Timer, t.seq, Ok(payload::to_wit(payload::null())))
+                        .map_err(TaskFailure)?,
+                    Job::ResolveActivity(r) => state
+                        .resolve(HandleKind::Activity, r.seq, activity_outcome(r.result.clone()))
+                        .map_err(TaskFailure)?,
+                    Job::UpdateRandomSeed(s) => state.reseed(s.randomness_seed),
+                    Job::QueryWorkflow(q) => extra.push(command(Command::RespondToQuery(QueryResult {
+                        query_id: q.query_id.clone(),
+                        variant: Some(query_result::Variant::Failed(payload::failure_from_wit(
+                            Failure {
+                                message: format!(
+                                    "query `{}`: this workflow answers no queries",
+                                    q.query_type
+                                ),
+                                error_type: "QueryNotRegistered".into(),
+                                non_retryable: true,
+                                details: vec![],
+                            },
+                        ))),
+                    }))),
+                    Job::CancelWorkflow(_) => {
+                        // The guest cannot observe cancellation yet: honour it at once.
+                        cancel_requested = true;
+                        extra.push(command(Command::CancelWorkflowExecution(
+                            CancelWorkflowExecution::default(),
+                        )));
+                    }
+                    Job::SignalWorkflow(s) => tracing::warn!(
+                        workflow_id = %state.info().workflow_id,
+                        signal = %s.signal_name,
+                        "signal dropped: this workflow handles no signals"
+                    ),
+                    other => {
+                        return Err(TaskFailure(format!(
+                            "weft does not support this activation job yet: {other:?}"
+                        )));
+                    }
+                }
+            }
+        }
+        if cancel_requested {
+            self.task = None;
+        }
+        let mut commands = self.poll()?;
+        commands.extend(extra);
+        Ok(commands)
+    }
+
+    /// Run the guest until it blocks (`Pending`) or returns.
+    fn poll(&mut self) -> Result<Vec<WorkflowCommand>, TaskFailure> {
+        let Some(task) = self.task.as_mut() else {
+            return Ok(self.lock().take_commands());
+        };
+        // Nothing the guest waits on can make progress outside an
+        // activation, so one poll with a no-op waker runs it as far as
+        // history allows.
+        let polled = task.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+        let mut commands = self.lock().take_commands();
+        match polled {
+            Poll::Pending => {}
+            Poll::Ready(Ok(Ok(result))) => {
+                self.task = None;
+                commands.push(command(Command::CompleteWorkflowExecution(
+                    CompleteWorkflowExecution {
+                        result: Some(payload::from_wit(result)),
+                    },
+                )));
+            }
+            Poll::Ready(Ok(Err(failure))) => {
+                self.task = None;
+                commands.push(command(Command::FailWorkflowExecution(FailWorkflowExecution {
+                    failure: Some(payload::failure_from_wit(failure)),
+                })));
+            }
+            Poll::Ready(Err(trap)) => {
+                self.task = None;
+                let said = self
+                    .lock()
+                    .last_error_log()
+                    .map(|m| format!(" (guest said: {m})"))
+                    .unwrap_or_default();
+                return Err(TaskFailure(format!("workflow guest trapped{said}: {trap:?}")));
+            }
+        }
+        Ok(commands)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, RunState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn command(variant: Command) -> WorkflowCommand {
+    WorkflowCommand {
+        variant: Some(variant),
+        ..Default::default()
+    }
+}
+
+fn activity_outcome(resolution: Option<activity_result::ActivityResolution>) -> Outcome {
+    use activity_resolution::Status;
+    match resolution.and_then(|r| r.status) {
+        Some(Status::Completed(s)) => Ok(payload::to_wit(s.result.unwrap_or_else(payload::null))),
+        Some(Status::Failed(f)) => Err(payload::failure_to_wit(f.failure.unwrap_or_default())),
+        Some(Status::Cancelled(c)) => Err(payload::failure_to_wit(c.failure.unwrap_or_default())),
+        Some(Status::Backoff(_)) | None => Err(Failure {
+            message: "activity resolved without a result".into(),
+            error_type: "ActivityResolutionMissing".into(),
+            non_retryable: true,
+            details: vec![],
+        }),
+    }
+}

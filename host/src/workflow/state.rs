@@ -1,0 +1,345 @@
+//! The state one workflow run shares with its guest's imports: the commands
+//! gathered in the current activation and the outcome of each handle.
+//!
+//! Everything here is a function of the run's history: time is the
+//! activation's timestamp, randomness comes from the history's seed, and the
+//! handles are resolved by activation jobs in history order.
+
+use crate::bindings::types::{Failure, LogLevel, Payload};
+use crate::bindings::workflow::weft::plugin::workflow_host::{self, ActivityOptions, WorkflowInfo};
+use crate::payload;
+use crate::temporal::proto::workflow_commands::{
+    ScheduleActivity, StartTimer, WorkflowCommand, workflow_command::Variant,
+};
+use crate::temporal::proto_duration;
+use std::collections::BTreeMap;
+use std::future::poll_fn;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Poll;
+use std::time::Duration;
+use wasmtime::StoreLimits;
+
+/// What a handle stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandleKind {
+    /// A scheduled activity.
+    Activity,
+    /// A started timer.
+    Timer,
+}
+
+/// A handle's outcome once history resolved it.
+pub type Outcome = Result<Payload, Failure>;
+
+#[derive(Debug)]
+struct Slot {
+    kind: HandleKind,
+    outcome: Option<Outcome>,
+}
+
+/// Per-run state, shared between the activation driver and the guest's
+/// imports.
+#[derive(Debug)]
+pub struct RunState {
+    info: WorkflowInfo,
+    now_ms: u64,
+    replaying: bool,
+    rng: SplitMix64,
+    next_seq: u32,
+    commands: Vec<WorkflowCommand>,
+    slots: BTreeMap<u32, Slot>,
+    last_error_log: Option<String>,
+    refuel: bool,
+}
+
+impl RunState {
+    /// State for a new run.
+    pub fn new(info: WorkflowInfo, seed: u64) -> RunState {
+        RunState {
+            info,
+            now_ms: 0,
+            replaying: false,
+            rng: SplitMix64(seed),
+            next_seq: 1,
+            commands: Vec::new(),
+            slots: BTreeMap::new(),
+            last_error_log: None,
+            refuel: true,
+        }
+    }
+
+    /// The run's identity.
+    pub fn info(&self) -> &WorkflowInfo {
+        &self.info
+    }
+
+    /// Set workflow time and replay flag from the activation.
+    pub fn begin_activation(&mut self, now_ms: u64, replaying: bool) {
+        self.now_ms = now_ms;
+        self.replaying = replaying;
+        self.refuel = true;
+    }
+
+    /// True once per activation: the guest's next entry gets a full fuel
+    /// budget (see [`super::WorkflowModule`]'s call hook).
+    pub fn take_refuel(&mut self) -> bool {
+        std::mem::take(&mut self.refuel)
+    }
+
+    /// History gave a new seed (e.g. after a reset).
+    pub fn reseed(&mut self, seed: u64) {
+        self.rng = SplitMix64(seed);
+    }
+
+    /// History resolved the handle `seq` of the given kind. A resolution
+    /// for a handle this run never created means the guest is out of step
+    /// with history.
+    pub fn resolve(&mut self, kind: HandleKind, seq: u32, outcome: Outcome) -> Result<(), String> {
+        match self.slots.get_mut(&seq) {
+            Some(slot) if slot.kind == kind && slot.outcome.is_none() => {
+                slot.outcome = Some(outcome);
+                Ok(())
+            }
+            _ => Err(format!(
+                "history resolves {kind:?} {seq}, which this run has not started"
+            )),
+        }
+    }
+
+    /// Commands gathered since the last call.
+    pub fn take_commands(&mut self) -> Vec<WorkflowCommand> {
+        std::mem::take(&mut self.commands)
+    }
+
+    /// The last error-level line the guest logged (its panic hook's message).
+    pub fn last_error_log(&self) -> Option<&str> {
+        self.last_error_log.as_deref()
+    }
+
+    fn start(&mut self, kind: HandleKind, command: impl FnOnce(u32) -> Variant) -> u32 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.slots.insert(
+            seq,
+            Slot {
+                kind,
+                outcome: None,
+            },
+        );
+        self.commands.push(WorkflowCommand {
+            variant: Some(command(seq)),
+            ..Default::default()
+        });
+        seq
+    }
+
+    fn check_handle(&self, h: u32) -> wasmtime::Result<()> {
+        if self.slots.contains_key(&h) {
+            Ok(())
+        } else {
+            wasmtime::bail!("guest used unknown handle {h}")
+        }
+    }
+}
+
+/// A small, fast, well-mixed PRNG whose sequence is fixed by its seed.
+#[derive(Debug, Clone)]
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+/// The store data of a workflow instance.
+pub struct RunHost {
+    /// Shared with the activation driver.
+    pub state: Arc<Mutex<RunState>>,
+    /// Memory and instance limits.
+    pub limits: StoreLimits,
+}
+
+impl RunHost {
+    /// The shared run state.
+    pub fn lock_state(&self) -> MutexGuard<'_, RunState> {
+        // A poisoned lock means a host bug panicked mid-update; nothing the
+        // guest did can cause it, so propagate the panic.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn millis(ms: Option<u64>) -> Option<prost_wkt_types::Duration> {
+    ms.map(|ms| proto_duration(Duration::from_millis(ms)))
+}
+
+impl workflow_host::Host for RunHost {
+    fn info(&mut self) -> wasmtime::Result<WorkflowInfo> {
+        Ok(self.lock_state().info.clone())
+    }
+
+    fn now(&mut self) -> wasmtime::Result<u64> {
+        Ok(self.lock_state().now_ms)
+    }
+
+    fn random(&mut self) -> wasmtime::Result<u64> {
+        Ok(self.lock_state().rng.next())
+    }
+
+    fn is_replaying(&mut self) -> wasmtime::Result<bool> {
+        Ok(self.lock_state().replaying)
+    }
+
+    fn log(&mut self, level: LogLevel, message: String) -> wasmtime::Result<()> {
+        let mut state = self.lock_state();
+        if matches!(level, LogLevel::Error) {
+            state.last_error_log = Some(message.clone());
+        }
+        if state.replaying {
+            return Ok(());
+        }
+        let (wf, run) = (&state.info.workflow_id, &state.info.run_id);
+        match level {
+            LogLevel::Trace => tracing::trace!(workflow_id = %wf, run_id = %run, "{message}"),
+            LogLevel::Debug => tracing::debug!(workflow_id = %wf, run_id = %run, "{message}"),
+            LogLevel::Info => tracing::info!(workflow_id = %wf, run_id = %run, "{message}"),
+            LogLevel::Warn => tracing::warn!(workflow_id = %wf, run_id = %run, "{message}"),
+            LogLevel::Error => tracing::error!(workflow_id = %wf, run_id = %run, "{message}"),
+        }
+        Ok(())
+    }
+
+    fn start_activity(
+        &mut self,
+        activity_type: String,
+        args: Vec<Payload>,
+        options: ActivityOptions,
+    ) -> wasmtime::Result<u32> {
+        let mut state = self.lock_state();
+        let task_queue = options
+            .task_queue
+            .unwrap_or_else(|| state.info.task_queue.clone());
+        Ok(state.start(HandleKind::Activity, |seq| {
+            Variant::ScheduleActivity(ScheduleActivity {
+                seq,
+                activity_id: options.activity_id.unwrap_or_else(|| seq.to_string()),
+                activity_type,
+                task_queue,
+                arguments: args.into_iter().map(payload::from_wit).collect(),
+                start_to_close_timeout: millis(options.start_to_close_timeout_ms),
+                schedule_to_close_timeout: millis(options.schedule_to_close_timeout_ms),
+                ..Default::default()
+            })
+        }))
+    }
+
+    fn start_timer(&mut self, duration_ms: u64) -> wasmtime::Result<u32> {
+        Ok(self.lock_state().start(HandleKind::Timer, |seq| {
+            Variant::StartTimer(StartTimer {
+                seq,
+                start_to_fire_timeout: millis(Some(duration_ms)),
+            })
+        }))
+    }
+
+    async fn wait_any(&mut self, handles: Vec<u32>) -> wasmtime::Result<u32> {
+        if handles.is_empty() {
+            wasmtime::bail!("wait-any called with no handles");
+        }
+        // Resolutions only arrive between activations: until then the guest
+        // stays suspended and the run future reports `Pending`.
+        poll_fn(|_| {
+            let state = self.lock_state();
+            for &h in &handles {
+                if let Err(e) = state.check_handle(h) {
+                    return Poll::Ready(Err(e));
+                }
+                if state.slots[&h].outcome.is_some() {
+                    return Poll::Ready(Ok(h));
+                }
+            }
+            Poll::Pending
+        })
+        .await
+    }
+
+    async fn result(&mut self, h: u32) -> wasmtime::Result<Result<Payload, Failure>> {
+        poll_fn(|_| {
+            let state = self.lock_state();
+            if let Err(e) = state.check_handle(h) {
+                return Poll::Ready(Err(e));
+            }
+            match &state.slots[&h].outcome {
+                Some(outcome) => Poll::Ready(Ok(outcome.clone())),
+                None => Poll::Pending,
+            }
+        })
+        .await
+    }
+}
+
+impl crate::bindings::types::Host for RunHost {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info() -> WorkflowInfo {
+        WorkflowInfo {
+            workflow_type: "T".into(),
+            workflow_id: "w".into(),
+            run_id: "r".into(),
+            namespace: "default".into(),
+            task_queue: "Q".into(),
+            attempt: 1,
+        }
+    }
+
+    #[test]
+    fn randomness_is_a_function_of_the_seed() {
+        let (mut a, mut b) = (SplitMix64(7), SplitMix64(7));
+        let xs: Vec<u64> = (0..4).map(|_| a.next()).collect();
+        let ys: Vec<u64> = (0..4).map(|_| b.next()).collect();
+        assert_eq!(xs, ys);
+        assert_ne!(xs[0], xs[1]);
+        assert_ne!(SplitMix64(8).next(), xs[0]);
+    }
+
+    #[test]
+    fn handles_are_sequence_numbers_and_resolve_once() {
+        let mut host = RunHost {
+            state: Arc::new(Mutex::new(RunState::new(info(), 1))),
+            limits: StoreLimits::default(),
+        };
+        use workflow_host::Host;
+        let t = host.start_timer(1000).expect("timer");
+        let a = host
+            .start_activity("A".into(), vec![], ActivityOptions {
+                task_queue: None,
+                start_to_close_timeout_ms: Some(60_000),
+                schedule_to_close_timeout_ms: None,
+                activity_id: None,
+            })
+            .expect("activity");
+        assert_eq!((t, a), (1, 2));
+        let mut state = host.lock_state();
+        let cmds = state.take_commands();
+        match &cmds[1].variant {
+            Some(Variant::ScheduleActivity(s)) => {
+                assert_eq!(s.task_queue, "Q", "defaults to the workflow's queue");
+                assert_eq!(s.activity_id, "2");
+                assert_eq!(s.start_to_close_timeout.map(|d| d.seconds), Some(60));
+            }
+            other => panic!("expected ScheduleActivity, got {other:?}"),
+        }
+        let null = payload::to_wit(payload::null());
+        assert!(state.resolve(HandleKind::Timer, t, Ok(null.clone())).is_ok());
+        assert!(state.resolve(HandleKind::Timer, t, Ok(null.clone())).is_err());
+        assert!(state.resolve(HandleKind::Timer, a, Ok(null.clone())).is_err());
+        assert!(state.resolve(HandleKind::Activity, 9, Ok(null)).is_err());
+    }
+}

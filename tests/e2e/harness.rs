@@ -1,0 +1,375 @@
+//! What every end-to-end test needs: one real Temporal dev server per test
+//! binary (each test in its own namespace), `weft` host processes, guest
+//! components built from source, and a Temporal client.
+
+use serde_json::Value;
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+use temporalio_client::{Connection, ConnectionOptions};
+use temporalio_common::protos::temporal::api::common::v1::{
+    Payload, Payloads, WorkflowExecution, WorkflowType,
+};
+use temporalio_common::protos::temporal::api::enums::v1::{
+    EventType, HistoryEventFilterType, TaskQueueKind,
+};
+use temporalio_common::protos::temporal::api::history::v1::{HistoryEvent, history_event::Attributes};
+use temporalio_common::protos::temporal::api::taskqueue::v1::TaskQueue;
+use temporalio_common::protos::temporal::api::workflowservice::v1::{
+    GetWorkflowExecutionHistoryRequest, StartWorkflowExecutionRequest,
+    TerminateWorkflowExecutionRequest,
+};
+
+/// How long a test waits for a condition before failing.
+pub const DEADLINE: Duration = Duration::from_secs(90);
+
+/// The namespaces the shared dev server creates: one per test, so tests that
+/// use the same task queue names (the OrderWorkflow's) never see each other's
+/// tasks.
+pub const NAMESPACES: &[&str] = &[
+    "e2e-mixed",
+    "e2e-split",
+    "e2e-kill",
+    "e2e-cli",
+    "e2e-sandbox",
+    "e2e-trap",
+];
+
+/// The shared dev server.
+pub struct Server {
+    /// `127.0.0.1:port` of its frontend.
+    pub address: String,
+    /// Keeps the watchdog's stdin open: when this process exits, however it
+    /// exits, the pipe closes and the watchdog stops the server.
+    _lifeline: ChildStdin,
+}
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The `temporal` CLI binary.
+pub fn temporal_bin() -> String {
+    std::env::var("WEFT_TEMPORAL_BIN").unwrap_or_else(|_| "temporal".into())
+}
+
+/// A guest component built by `cargo xtask guests`.
+pub fn wasm(name: &str) -> PathBuf {
+    let path = repo().join("target/wasm").join(format!("{name}.wasm"));
+    assert!(
+        path.exists(),
+        "{} is missing: build the guests with `cargo xtask guests`",
+        path.display()
+    );
+    path
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Wait until `check` returns `Some`, or fail after [`DEADLINE`].
+pub fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The dev server shared by this test binary, started on first use.
+pub fn server() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let port = free_port();
+        let mut args = format!(
+            "exec 3>&1; {} server start-dev --headless --ip 127.0.0.1 --port {port} --log-level error",
+            temporal_bin()
+        );
+        for ns in NAMESPACES {
+            args.push_str(&format!(" --namespace {ns}"));
+        }
+        // The watchdog shell starts the server, then blocks reading stdin;
+        // EOF means this test binary is gone, so it stops the server.
+        let script = format!("{args} & pid=$!; read _ ; kill $pid; wait $pid");
+        let log = std::fs::File::create(repo().join("target/e2e-temporal.log"))
+            .expect("dev server log file");
+        let mut child = Command::new("sh")
+            .args(["-c", &script])
+            .stdin(Stdio::piped())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("start the Temporal dev server (is `temporal` installed?)");
+        let lifeline = child.stdin.take().expect("watchdog stdin");
+        let address = format!("127.0.0.1:{port}");
+        wait_for("the Temporal dev server to answer", || {
+            TcpStream::connect(&address).ok()
+        });
+        Server {
+            address,
+            _lifeline: lifeline,
+        }
+    })
+}
+
+/// A `weft` process serving a config; killed when dropped.
+pub struct Weft {
+    child: Child,
+    /// Its log file.
+    pub log: PathBuf,
+}
+
+impl Weft {
+    /// Write `config` into `dir` and start `weft serve` on it.
+    pub fn serve(dir: &Path, name: &str, namespace: &str, config: &str) -> Weft {
+        let config_path = dir.join(format!("{name}.toml"));
+        std::fs::write(&config_path, config).expect("write config");
+        let log = dir.join(format!("{name}.log"));
+        let out = std::fs::File::create(&log).expect("log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_weft"))
+            .arg("serve")
+            .arg("--config")
+            .arg(&config_path)
+            .env("TEMPORAL_ADDRESS", &server().address)
+            .env("TEMPORAL_NAMESPACE", namespace)
+            .env("RUST_LOG", "info,temporalio_sdk_core=warn")
+            .stdout(out.try_clone().expect("log"))
+            .stderr(out)
+            .spawn()
+            .expect("start weft");
+        Weft { child, log }
+    }
+
+    /// Kill the process with SIGKILL: no shutdown, no goodbye to Temporal.
+    pub fn kill9(&mut self) {
+        self.child.kill().expect("kill -9 weft");
+        let _ = self.child.wait();
+    }
+
+    /// True while the process runs.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// The log so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Weft {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A scratch directory for one test, under target/.
+pub fn scratch(test: &str) -> PathBuf {
+    let dir = repo().join("target/e2e").join(test);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// A JSON payload in the cross-SDK converter format.
+pub fn json_payload(v: &Value) -> Payload {
+    Payload {
+        metadata: [("encoding".to_owned(), b"json/plain".to_vec())].into(),
+        data: v.to_string().into_bytes(),
+        ..Default::default()
+    }
+}
+
+/// A Temporal client for one namespace.
+pub struct Client {
+    connection: Connection,
+    namespace: String,
+}
+
+/// How a workflow ended.
+#[derive(Debug, PartialEq)]
+pub enum Outcome {
+    /// Completed with this JSON result.
+    Completed(Value),
+    /// Failed with this message and application error type.
+    Failed { message: String, error_type: String },
+}
+
+impl Client {
+    /// Connect to the shared server.
+    pub async fn new(namespace: &str) -> Client {
+        let url = format!("http://{}", server().address);
+        let options = ConnectionOptions::new(url.parse::<temporalio_client::Url>().expect("url"))
+            .identity("weft-e2e".to_owned())
+            .build();
+        let connection = Connection::connect(options).await.expect("connect to Temporal");
+        Client {
+            connection,
+            namespace: namespace.to_owned(),
+        }
+    }
+
+    /// Start a workflow with JSON arguments.
+    pub async fn start(&self, id: &str, workflow_type: &str, task_queue: &str, args: &[Value]) {
+        let request = StartWorkflowExecutionRequest {
+            namespace: self.namespace.clone(),
+            workflow_id: id.to_owned(),
+            workflow_type: Some(WorkflowType {
+                name: workflow_type.to_owned(),
+            }),
+            task_queue: Some(TaskQueue {
+                name: task_queue.to_owned(),
+                kind: TaskQueueKind::Normal as i32,
+                ..Default::default()
+            }),
+            input: Some(Payloads {
+                payloads: args.iter().map(json_payload).collect(),
+            }),
+            workflow_execution_timeout: Some(prost_wkt_types::Duration {
+                seconds: 120,
+                nanos: 0,
+            }),
+            request_id: format!("{id}-{}", std::process::id()),
+            identity: "weft-e2e".to_owned(),
+            ..Default::default()
+        };
+        self.connection
+            .workflow_service()
+            .start_workflow_execution(tonic::Request::new(request))
+            .await
+            .expect("start workflow");
+    }
+
+    /// The workflow's history so far.
+    pub async fn history(&self, id: &str) -> Vec<HistoryEvent> {
+        let mut events = Vec::new();
+        let mut next_page_token = Vec::new();
+        loop {
+            let request = GetWorkflowExecutionHistoryRequest {
+                namespace: self.namespace.clone(),
+                execution: Some(WorkflowExecution {
+                    workflow_id: id.to_owned(),
+                    run_id: String::new(),
+                }),
+                next_page_token: next_page_token.clone(),
+                ..Default::default()
+            };
+            let page = self
+                .connection
+                .workflow_service()
+                .get_workflow_execution_history(tonic::Request::new(request))
+                .await
+                .expect("get history")
+                .into_inner();
+            events.extend(page.history.map(|h| h.events).unwrap_or_default());
+            if page.next_page_token.is_empty() {
+                return events;
+            }
+            next_page_token = page.next_page_token;
+        }
+    }
+
+    /// Wait until the history holds an event matching `pred`; return it.
+    pub async fn wait_event(&self, id: &str, what: &str, pred: impl Fn(&HistoryEvent) -> bool) -> HistoryEvent {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            if let Some(e) = self.history(id).await.into_iter().find(|e| pred(e)) {
+                return e;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what} in {id}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Wait for the workflow to close and return how it ended.
+    pub async fn outcome(&self, id: &str) -> Outcome {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let request = GetWorkflowExecutionHistoryRequest {
+                namespace: self.namespace.clone(),
+                execution: Some(WorkflowExecution {
+                    workflow_id: id.to_owned(),
+                    run_id: String::new(),
+                }),
+                wait_new_event: true,
+                history_event_filter_type: HistoryEventFilterType::CloseEvent as i32,
+                ..Default::default()
+            };
+            let response = tokio::time::timeout(
+                Duration::from_secs(10),
+                self.connection
+                    .workflow_service()
+                    .get_workflow_execution_history(tonic::Request::new(request)),
+            )
+            .await;
+            let event = response
+                .ok()
+                .and_then(|r| r.ok())
+                .and_then(|r| r.into_inner().history)
+                .and_then(|h| h.events.into_iter().next());
+            match event.and_then(|e| e.attributes) {
+                Some(Attributes::WorkflowExecutionCompletedEventAttributes(a)) => {
+                    let payload = a.result.and_then(|p| p.payloads.into_iter().next()).expect("a result");
+                    assert_eq!(payload.metadata["encoding"], b"json/plain", "result is JSON");
+                    return Outcome::Completed(serde_json::from_slice(&payload.data).expect("JSON result"));
+                }
+                Some(Attributes::WorkflowExecutionFailedEventAttributes(a)) => {
+                    let mut f = a.failure.expect("a failure");
+                    while let Some(cause) = f.cause.take() {
+                        f = *cause;
+                    }
+                    let error_type = match f.failure_info {
+                        Some(temporalio_common::protos::temporal::api::failure::v1::failure::FailureInfo::ApplicationFailureInfo(i)) => i.r#type,
+                        _ => String::new(),
+                    };
+                    return Outcome::Failed { message: f.message, error_type };
+                }
+                Some(other) => panic!("workflow {id} closed unexpectedly: {other:?}"),
+                None => {}
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {id} to close");
+        }
+    }
+
+    /// Terminate a workflow (cleanup of tests whose workflow never ends).
+    pub async fn terminate(&self, id: &str) {
+        let request = TerminateWorkflowExecutionRequest {
+            namespace: self.namespace.clone(),
+            workflow_execution: Some(WorkflowExecution {
+                workflow_id: id.to_owned(),
+                run_id: String::new(),
+            }),
+            reason: "test over".into(),
+            ..Default::default()
+        };
+        let _ = self
+            .connection
+            .workflow_service()
+            .terminate_workflow_execution(tonic::Request::new(request))
+            .await;
+    }
+}
+
+/// The event type of a history event.
+pub fn event_type(e: &HistoryEvent) -> EventType {
+    EventType::try_from(e.event_type).unwrap_or(EventType::Unspecified)
+}
+
+/// Append a line to a file (used to keep test logs readable).
+pub fn note(path: &Path, line: &str) {
+    if let Ok(mut f) = std::fs::OpenOptions::new().append(true).create(true).open(path) {
+        let _ = writeln!(f, "{line}");
+    }
+}

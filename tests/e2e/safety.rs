@@ -1,0 +1,85 @@
+//! Misbehaving guests fail their own task, never the host.
+
+use crate::harness::{Client, Outcome, Weft, event_type, scratch, wasm};
+use serde_json::json;
+use temporalio_common::protos::temporal::api::enums::v1::EventType;
+use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn activity_cannot_read_outside_its_granted_dir() {
+    let dir = scratch("sandbox");
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    std::fs::write(data.join("ok.txt"), "granted").expect("granted file");
+    std::fs::write(dir.join("secret.txt"), "not granted").expect("secret file");
+    // One mixed worker: the test workflow schedules the activity on its own
+    // task queue, and this worker polls both kinds of task.
+    let config = format!(
+        "[[worker]]\ntask_queue = \"SANDBOX_Q\"\nworkflows = [{:?}]\n\
+         [[worker.activities]]\nmodule = {:?}\ndirs = [{{ host = {:?}, guest = \"/data\" }}]\n",
+        wasm("test_workflows"),
+        wasm("sandbox_activities"),
+        data
+    );
+    let mut weft = Weft::serve(&dir, "weft", "e2e-sandbox", &config);
+    let client = Client::new("e2e-sandbox").await;
+    let read = |path: &str| json!({"activity_type": "ReadFile", "task_queue": "SANDBOX_Q", "args": [path]});
+
+    client.start("read-granted", "RunActivity", "SANDBOX_Q", &[read("/data/ok.txt")]).await;
+    assert_eq!(client.outcome("read-granted").await, Outcome::Completed(json!("granted")));
+
+    let escapes = [
+        ("read-dotdot", "/data/../secret.txt"),
+        ("read-absolute", dir.join("secret.txt").to_str().expect("utf-8 path").to_owned().leak()),
+        ("read-etc", "/etc/hostname"),
+    ];
+    for (id, path) in escapes {
+        client.start(id, "RunActivity", "SANDBOX_Q", &[read(path)]).await;
+        match client.outcome(id).await {
+            Outcome::Failed { message, error_type } => {
+                assert_eq!(error_type, "IoError", "{id}: {message}");
+                assert!(message.contains(&format!("cannot read {path}")), "{id}: {message}");
+                assert!(!message.contains("not granted"), "{id} leaked the file: {message}");
+            }
+            other => panic!("{id}: reading {path} must fail, got {other:?}"),
+        }
+    }
+    assert!(weft.is_running(), "the host goes on");
+    client.start("read-after", "RunActivity", "SANDBOX_Q", &[read("/data/ok.txt")]).await;
+    assert_eq!(client.outcome("read-after").await, Outcome::Completed(json!("granted")));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn trapping_workflow_fails_its_task_not_the_host() {
+    let dir = scratch("trap");
+    let config = format!(
+        "[[worker]]\ntask_queue = \"TRAP_Q\"\nworkflows = [{:?}]\n",
+        wasm("test_workflows")
+    );
+    let mut weft = Weft::serve(&dir, "weft", "e2e-trap", &config);
+    let client = Client::new("e2e-trap").await;
+    client.start("trap", "Trap", "TRAP_Q", &[]).await;
+    let failed = client
+        .wait_event("trap", "a failed workflow task", |e| event_type(e) == EventType::WorkflowTaskFailed)
+        .await;
+    let Some(Attributes::WorkflowTaskFailedEventAttributes(attrs)) = failed.attributes else {
+        panic!("WorkflowTaskFailed without attributes");
+    };
+    let message = attrs.failure.map(|f| f.message).unwrap_or_default();
+    assert!(message.contains("workflow guest trapped"), "{message}");
+    assert!(message.contains("deliberate trap for tests"), "the guest's panic message is kept: {message}");
+
+    // The workflow itself is still open (Temporal retries the task) and the
+    // host serves other runs.
+    assert!(weft.is_running(), "the host goes on");
+    client.start("after-trap", "Sleep", "TRAP_Q", &[json!(10)]).await;
+    assert_eq!(client.outcome("after-trap").await, Outcome::Completed(json!({"slept_ms": 10})));
+    let closed = client.history("trap").await.iter().any(|e| {
+        matches!(
+            event_type(e),
+            EventType::WorkflowExecutionCompleted | EventType::WorkflowExecutionFailed
+        )
+    });
+    assert!(!closed, "a trap must not close the workflow");
+    client.terminate("trap").await;
+}

@@ -1,0 +1,223 @@
+//! `cargo xtask`: developer tasks for weft.
+//!
+//! `cargo xtask guests` builds every Rust guest component from source into
+//! `target/wasm/<name>.wasm`:
+//! - workflow guests build for `wasm32-unknown-unknown` and are turned into
+//!   components in-process with `wit-component`; the result must import
+//!   nothing but `weft:plugin/*` (no WASI: workflows must be deterministic);
+//! - activity guests build for `wasm32-wasip2`, where rustc links the
+//!   component itself.
+//!
+//! Each guest is a standalone cargo workspace with its own `Cargo.lock`; all
+//! share `target/guest-build` so their common dependencies compile once.
+
+#![allow(clippy::print_stdout)] // a CLI: stdout is its output.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use wit_component::{ComponentEncoder, DecodedWasm};
+
+/// Which world a guest implements, which decides how it is built.
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    /// `weft:plugin/workflow`: core module for `wasm32-unknown-unknown`,
+    /// componentized here, no imports beyond `weft:plugin`.
+    Workflow,
+    /// `weft:plugin/activity`: component built by rustc for `wasm32-wasip2`.
+    Activity,
+}
+
+impl Kind {
+    /// The rustc target the guest is compiled for.
+    fn target(self) -> &'static str {
+        match self {
+            Kind::Workflow => "wasm32-unknown-unknown",
+            Kind::Activity => "wasm32-wasip2",
+        }
+    }
+}
+
+/// One guest to build.
+struct GuestSpec {
+    /// Directory of the guest's cargo package, relative to the repo root.
+    /// Its last component, with `-` replaced by `_`, names the artifact
+    /// cargo produces, so the package name must equal the directory name.
+    dir: &'static str,
+    /// The world it implements.
+    kind: Kind,
+    /// File name of the component under `target/wasm/`.
+    output: &'static str,
+}
+
+/// Every guest `cargo xtask guests` builds.
+const GUESTS: &[GuestSpec] = &[
+    GuestSpec {
+        dir: "guest-examples/order-workflow",
+        kind: Kind::Workflow,
+        output: "order_workflow.wasm",
+    },
+    GuestSpec {
+        dir: "guest-examples/order-activities",
+        kind: Kind::Activity,
+        output: "order_activities.wasm",
+    },
+    GuestSpec {
+        dir: "tests/guests/test-workflows",
+        kind: Kind::Workflow,
+        output: "test_workflows.wasm",
+    },
+    GuestSpec {
+        dir: "tests/guests/sandbox-activities",
+        kind: Kind::Activity,
+        output: "sandbox_activities.wasm",
+    },
+];
+
+/// Prefix of the only interfaces a workflow component may import.
+const WORKFLOW_IMPORT_PREFIX: &str = "weft:plugin/";
+
+/// How to call this program.
+const USAGE: &str = "usage: cargo xtask guests    build every guest component into target/wasm/";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["guests"] => build_guests(),
+        ["help" | "-h" | "--help"] => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => bail!("{USAGE}"),
+    }
+}
+
+/// Builds every guest in [`GUESTS`] and prints one line per component.
+fn build_guests() -> Result<()> {
+    let root = repo_root()?;
+    let out_dir = root.join("target/wasm");
+    std::fs::create_dir_all(&out_dir)
+        .with_context(|| format!("cannot create {}", out_dir.display()))?;
+    for guest in GUESTS {
+        let output = out_dir.join(guest.output);
+        let imports = build_guest(&root, guest, &output)
+            .with_context(|| format!("guest {} ({})", guest.output, guest.dir))?;
+        let size = std::fs::metadata(&output)
+            .with_context(|| format!("cannot stat {}", output.display()))?
+            .len();
+        let imports = match guest.kind {
+            Kind::Workflow => format!("imports: {}", imports.join(", ")),
+            Kind::Activity => format!("{} imports", imports.len()),
+        };
+        println!(
+            "{:<24} {:>8.1} KiB  {:?}, {imports}",
+            guest.output,
+            size as f64 / 1024.0,
+            guest.kind,
+        );
+    }
+    Ok(())
+}
+
+/// Builds one guest, writes its component to `output` and returns the names
+/// of the component's imports.
+fn build_guest(root: &Path, guest: &GuestSpec, output: &Path) -> Result<Vec<String>> {
+    // A failed build must not leave an older component behind.
+    if output.exists() {
+        std::fs::remove_file(output)
+            .with_context(|| format!("cannot remove the old {}", output.display()))?;
+    }
+    let target = guest.kind.target();
+    let target_dir = root.join("target/guest-build");
+    let manifest = root.join(guest.dir).join("Cargo.toml");
+    cargo_build(&manifest, target, &target_dir)?;
+
+    let crate_name = guest.dir.rsplit('/').next().unwrap_or(guest.dir);
+    let artifact = target_dir
+        .join(target)
+        .join("release")
+        .join(format!("{}.wasm", crate_name.replace('-', "_")));
+    let bytes = std::fs::read(&artifact).with_context(|| {
+        format!(
+            "cannot read the build output {} (is the package named after its directory?)",
+            artifact.display()
+        )
+    })?;
+
+    let component = match guest.kind {
+        Kind::Workflow => ComponentEncoder::default()
+            .module(&bytes)
+            .context("cannot read the core module's component-type metadata")?
+            .validate(true)
+            .encode()
+            .context("cannot turn the core module into a component")?,
+        Kind::Activity => bytes,
+    };
+    let imports = component_imports(&component)?;
+    if let Kind::Workflow = guest.kind {
+        let foreign: Vec<&String> = imports
+            .iter()
+            .filter(|name| !name.starts_with(WORKFLOW_IMPORT_PREFIX))
+            .collect();
+        if !foreign.is_empty() {
+            bail!(
+                "a workflow component may import only {WORKFLOW_IMPORT_PREFIX}* (determinism), \
+                 but it imports {foreign:?}; build it for wasm32-unknown-unknown and keep \
+                 WASI-using crates out of it"
+            );
+        }
+    }
+    std::fs::write(output, &component)
+        .with_context(|| format!("cannot write {}", output.display()))?;
+    Ok(imports)
+}
+
+/// Runs `cargo build --release` for one guest, shielded from the settings of
+/// the cargo that runs xtask (target dir, target, rustflags).
+fn cargo_build(manifest: &Path, target: &str, target_dir: &Path) -> Result<()> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--release", "--locked", "--target", target])
+        .arg("--manifest-path")
+        .arg(manifest)
+        .arg("--target-dir")
+        .arg(target_dir)
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_BUILD_RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .status()
+        .context("cannot run cargo")?;
+    if !status.success() {
+        bail!(
+            "`cargo build --release --target {target} --manifest-path {}` failed ({status})",
+            manifest.display()
+        );
+    }
+    Ok(())
+}
+
+/// Names of a component's imports, e.g. `weft:plugin/workflow-host@0.1.0`.
+fn component_imports(component: &[u8]) -> Result<Vec<String>> {
+    match wit_component::decode(component).context("cannot decode the component")? {
+        DecodedWasm::Component(resolve, world) => Ok(resolve.worlds[world]
+            .imports
+            .keys()
+            .map(|key| resolve.name_world_key(key))
+            .collect()),
+        DecodedWasm::WitPackage(..) => bail!("expected a component, found a WIT package"),
+    }
+}
+
+/// The repository root: the parent of this crate's directory.
+fn repo_root() -> Result<PathBuf> {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .parent()
+        .map(Path::to_path_buf)
+        .context("xtask's manifest directory has no parent")
+}
