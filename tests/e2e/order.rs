@@ -158,15 +158,13 @@ async fn workflow_started_with_the_temporal_cli_returns_json() {
     assert_eq!(result["status"], "COMPLETED", "{result}");
     assert_order_done(&result["result"], "order-42", &orders);
 
-    // `temporal workflow show` decodes the payloads as readable JSON.
-    let history: Value = serde_json::from_str(&temporal_cli(ns, &[
-        "workflow", "show", "--workflow-id", "order-42", "--output", "json",
-    ]))
-    .expect("`temporal workflow show` prints JSON");
-    let completed = history["events"]
-        .as_array()
-        .and_then(|events| events.iter().find(|e| e["workflowExecutionCompletedEventAttributes"].is_object()))
-        .expect("a completion event");
-    let shown = &completed["workflowExecutionCompletedEventAttributes"]["result"]["payloads"][0];
-    assert_eq!(shown["order_id"], "order-42", "{shown}");
+    // `temporal workflow show` prints the result as readable JSON.
+    let shown = temporal_cli(ns, &["workflow", "show", "--workflow-id", "order-42"]);
+    assert!(shown.contains("ResultEncoding  json/plain"), "{shown}");
+    let line = shown
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Result "))
+        .unwrap_or_else(|| panic!("no Result line in:\n{shown}"));
+    let shown_result: Value = serde_json::from_str(line.trim()).expect("the shown result is JSON");
+    assert_eq!(shown_result, result["result"]);
 }
