@@ -312,8 +312,11 @@ impl Config {
                 Some(n) => Ok(n),
                 None => Ok(default),
             };
-            let max_concurrent_activities =
-                positive(w.max_concurrent_activities, "max_concurrent_activities", 100)?;
+            let max_concurrent_activities = positive(
+                w.max_concurrent_activities,
+                "max_concurrent_activities",
+                100,
+            )?;
             let max_concurrent_workflow_tasks = positive(
                 w.max_concurrent_workflow_tasks,
                 "max_concurrent_workflow_tasks",
@@ -488,11 +491,17 @@ mod tests {
                 "[[worker]]\ntask_queue = \"Q\"\n[[worker.activities]]\nmodule = \"a\"\nread_only = true",
                 "unknown field `read_only`",
             ),
-            ("[[worker]]\ntask_queue = 5", "invalid type: integer `5`, expected a string"),
+            (
+                "[[worker]]\ntask_queue = 5",
+                "invalid type: integer `5`, expected a string",
+            ),
         ];
         for (text, expected) in cases {
             let e = error(text);
-            assert!(e.contains(expected), "for\n{text}\nexpected `{expected}` in:\n{e}");
+            assert!(
+                e.contains(expected),
+                "for\n{text}\nexpected `{expected}` in:\n{e}"
+            );
             assert!(e.starts_with("invalid config weft.toml"), "{e}");
         }
     }

@@ -81,8 +81,15 @@ impl DevServer {
     /// Start a dev server and wait until its frontend accepts connections.
     pub async fn start(opts: &DevServerOptions) -> Result<DevServer, DevServerError> {
         let mut cmd = Command::new(&opts.bin);
-        cmd.args(["server", "start-dev", "--log-level", "warn", "--ip", &opts.ip])
-            .args(["--port", &opts.port.to_string()]);
+        cmd.args([
+            "server",
+            "start-dev",
+            "--log-level",
+            "warn",
+            "--ip",
+            &opts.ip,
+        ])
+        .args(["--port", &opts.port.to_string()]);
         match opts.ui_port {
             Some(ui) => cmd.args(["--ui-port", &ui.to_string()]),
             None => cmd.arg("--headless"),

@@ -52,9 +52,11 @@ pub struct LoadedWorker {
 /// Compile and check every module of every worker. Nothing talks to
 /// Temporal yet: a bad module fails the start before any task is polled.
 pub async fn load(config: &Config) -> Result<Vec<LoadedWorker>, HostError> {
-    let engine_error = |runtime| move |e: wasmtime::Error| HostError::Engine {
-        runtime,
-        reason: format!("{e:#}"),
+    let engine_error = |runtime| {
+        move |e: wasmtime::Error| HostError::Engine {
+            runtime,
+            reason: format!("{e:#}"),
+        }
     };
     let workflow_runtime = WorkflowRuntime::new().map_err(engine_error("workflow"))?;
     let activity_runtime = ActivityRuntime::new().map_err(engine_error("activity"))?;
@@ -73,7 +75,11 @@ pub async fn load(config: &Config) -> Result<Vec<LoadedWorker>, HostError> {
         let mut activities = ActivityRegistry::default();
         for module in &worker.activities {
             activities
-                .add(activity_runtime.load(&module.module, &module.grants).await?)
+                .add(
+                    activity_runtime
+                        .load(&module.module, &module.grants)
+                        .await?,
+                )
                 .map_err(duplicate)?;
         }
         loaded.push(LoadedWorker {
@@ -94,13 +100,20 @@ pub async fn serve(config: &Config, shutdown: impl Future<Output = ()>) -> Resul
     let mut pollers = JoinSet::new();
     let mut cores = Vec::new();
     for w in workers {
-        let core = temporal::start_worker(&runtime, &connection, &config.temporal.namespace, &w.config)?;
+        let core =
+            temporal::start_worker(&runtime, &connection, &config.temporal.namespace, &w.config)?;
         let kind = w.config.kind();
         if kind.polls_workflows() {
-            pollers.spawn(workflow::poll_workflow_tasks(core.clone(), w.workflows.clone()));
+            pollers.spawn(workflow::poll_workflow_tasks(
+                core.clone(),
+                w.workflows.clone(),
+            ));
         }
         if kind.polls_activities() {
-            pollers.spawn(activity::poll_activity_tasks(core.clone(), w.activities.clone()));
+            pollers.spawn(activity::poll_activity_tasks(
+                core.clone(),
+                w.activities.clone(),
+            ));
         }
         tracing::info!(
             task_queue = %w.config.task_queue,

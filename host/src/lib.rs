@@ -14,6 +14,9 @@
 //! - [`payload`]: Temporal payloads and failures <-> the WIT types.
 //! - [`dev_server`]: starts the Temporal CLI dev server for `weft dev`.
 
+// Clock reads are banned on the workflow path only (clippy.toml).
+#![allow(clippy::disallowed_methods)]
+
 pub mod activity;
 pub mod bindings;
 pub mod config;
@@ -22,4 +25,5 @@ pub mod host;
 pub mod payload;
 pub mod registry;
 pub mod temporal;
+#[deny(clippy::disallowed_methods)]
 pub mod workflow;

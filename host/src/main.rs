@@ -94,7 +94,9 @@ impl ConnectionArgs {
 
 fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
@@ -144,7 +146,10 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn start_dev_server_if_needed(config: &Config, args: &DevArgs) -> anyhow::Result<Option<DevServer>> {
+async fn start_dev_server_if_needed(
+    config: &Config,
+    args: &DevArgs,
+) -> anyhow::Result<Option<DevServer>> {
     let address = &config.temporal.address;
     if dev_server::answers(address).await {
         tracing::info!(%address, "Temporal answers; not starting a dev server");
@@ -156,8 +161,15 @@ async fn start_dev_server_if_needed(config: &Config, args: &DevArgs) -> anyhow::
     };
     let ip = match host {
         "localhost" => "127.0.0.1".to_owned(),
-        h if h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()) => h.to_owned(),
-        _ => bail!("nothing answers at `{address}`, and weft dev starts a dev server only on a loopback address"),
+        h if h
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback()) =>
+        {
+            h.to_owned()
+        }
+        _ => bail!(
+            "nothing answers at `{address}`, and weft dev starts a dev server only on a loopback address"
+        ),
     };
     let namespace = &config.temporal.namespace;
     let opts = DevServerOptions {
@@ -165,7 +177,10 @@ async fn start_dev_server_if_needed(config: &Config, args: &DevArgs) -> anyhow::
         ip,
         port,
         ui_port: Some(args.ui_port.unwrap_or(port.saturating_add(1000))),
-        namespaces: (namespace != "default").then(|| namespace.clone()).into_iter().collect(),
+        namespaces: (namespace != "default")
+            .then(|| namespace.clone())
+            .into_iter()
+            .collect(),
         db_file: args.db_file.clone(),
     };
     tracing::info!(%address, "nothing answers; starting a Temporal dev server");

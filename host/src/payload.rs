@@ -58,29 +58,40 @@ pub fn failure_from_wit(f: types::Failure) -> Failure {
     Failure {
         message: f.message,
         source: FAILURE_SOURCE.to_owned(),
-        failure_info: Some(FailureInfo::ApplicationFailureInfo(ApplicationFailureInfo {
-            r#type: f.error_type,
-            non_retryable: f.non_retryable,
-            details: (!f.details.is_empty()).then(|| Payloads {
-                payloads: f.details.into_iter().map(from_wit).collect(),
-            }),
-            ..Default::default()
-        })),
+        failure_info: Some(FailureInfo::ApplicationFailureInfo(
+            ApplicationFailureInfo {
+                r#type: f.error_type,
+                non_retryable: f.non_retryable,
+                details: (!f.details.is_empty()).then(|| Payloads {
+                    payloads: f.details.into_iter().map(from_wit).collect(),
+                }),
+                ..Default::default()
+            },
+        )),
         ..Default::default()
     }
 }
 
 /// A failure as a guest sees it.
 ///
-/// Temporal wraps what went wrong (e.g. an `ActivityFailure` whose cause is
-/// the activity's `ApplicationFailure`); the guest gets the innermost cause,
-/// which holds the type, message and details the activity raised, or the
-/// kind of failure (`TimeoutError`, `CancelledError`, ...) when no
-/// application code raised it.
+/// Temporal wraps what went wrong in the operation that failed (an
+/// `ActivityFailure` whose cause is the activity's `ApplicationFailure`, or
+/// a `TimeoutFailure`); the guest gets the first failure below those
+/// wrappers: the type, message and details the activity raised, or the kind
+/// of failure (`TimeoutError`, `CancelledError`, ...) when no application
+/// code raised it.
 pub fn failure_to_wit(f: Failure) -> types::Failure {
     let mut f = f;
-    while let Some(cause) = f.cause.take() {
-        f = *cause;
+    while matches!(
+        f.failure_info,
+        Some(
+            FailureInfo::ActivityFailureInfo(_) | FailureInfo::ChildWorkflowExecutionFailureInfo(_)
+        ) | None
+    ) {
+        match f.cause.take() {
+            Some(cause) => f = *cause,
+            None => break,
+        }
     }
     let (error_type, non_retryable, details) = match f.failure_info {
         Some(FailureInfo::ApplicationFailureInfo(info)) => (
@@ -148,12 +159,25 @@ mod tests {
 
     #[test]
     fn non_application_failures_name_their_kind() {
+        let last_attempt = failure_from_wit(types::Failure {
+            message: "attempt 2 ran too long".into(),
+            error_type: "ActivityTimeout".into(),
+            non_retryable: false,
+            details: vec![],
+        });
         let timeout = Failure {
             message: "activity StartToClose timeout".into(),
             failure_info: Some(FailureInfo::TimeoutFailureInfo(Default::default())),
+            cause: Some(Box::new(last_attempt)),
             ..Default::default()
         };
-        let f = failure_to_wit(timeout);
+        let wrapped = Failure {
+            message: "activity error".into(),
+            failure_info: Some(FailureInfo::ActivityFailureInfo(Default::default())),
+            cause: Some(Box::new(timeout)),
+            ..Default::default()
+        };
+        let f = failure_to_wit(wrapped);
         assert_eq!(f.error_type, "TimeoutError");
         assert_eq!(f.message, "activity StartToClose timeout");
     }

@@ -3,7 +3,6 @@
 //! components built from source, and a Temporal client.
 
 use serde_json::Value;
-use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -16,7 +15,9 @@ use temporalio_common::protos::temporal::api::common::v1::{
 use temporalio_common::protos::temporal::api::enums::v1::{
     EventType, HistoryEventFilterType, TaskQueueKind,
 };
-use temporalio_common::protos::temporal::api::history::v1::{HistoryEvent, history_event::Attributes};
+use temporalio_common::protos::temporal::api::history::v1::{
+    HistoryEvent, history_event::Attributes,
+};
 use temporalio_common::protos::temporal::api::taskqueue::v1::TaskQueue;
 use temporalio_common::protos::temporal::api::workflowservice::v1::{
     GetWorkflowExecutionHistoryRequest, StartWorkflowExecutionRequest,
@@ -36,6 +37,7 @@ pub const NAMESPACES: &[&str] = &[
     "e2e-cli",
     "e2e-sandbox",
     "e2e-trap",
+    "e2e-timeout",
 ];
 
 /// The shared dev server.
@@ -45,6 +47,8 @@ pub struct Server {
     /// Keeps the watchdog's stdin open: when this process exits, however it
     /// exits, the pipe closes and the watchdog stops the server.
     _lifeline: ChildStdin,
+    /// The watchdog shell; it outlives the tests by design.
+    _watchdog: Child,
 }
 
 /// The repository root.
@@ -119,6 +123,7 @@ pub fn server() -> &'static Server {
         Server {
             address,
             _lifeline: lifeline,
+            _watchdog: child,
         }
     })
 }
@@ -214,7 +219,9 @@ impl Client {
         let options = ConnectionOptions::new(url.parse::<temporalio_client::Url>().expect("url"))
             .identity("weft-e2e".to_owned())
             .build();
-        let connection = Connection::connect(options).await.expect("connect to Temporal");
+        let connection = Connection::connect(options)
+            .await
+            .expect("connect to Temporal");
         Client {
             connection,
             namespace: namespace.to_owned(),
@@ -282,13 +289,21 @@ impl Client {
     }
 
     /// Wait until the history holds an event matching `pred`; return it.
-    pub async fn wait_event(&self, id: &str, what: &str, pred: impl Fn(&HistoryEvent) -> bool) -> HistoryEvent {
+    pub async fn wait_event(
+        &self,
+        id: &str,
+        what: &str,
+        pred: impl Fn(&HistoryEvent) -> bool,
+    ) -> HistoryEvent {
         let deadline = Instant::now() + DEADLINE;
         loop {
             if let Some(e) = self.history(id).await.into_iter().find(|e| pred(e)) {
                 return e;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {what} in {id}");
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what} in {id}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -321,9 +336,17 @@ impl Client {
                 .and_then(|h| h.events.into_iter().next());
             match event.and_then(|e| e.attributes) {
                 Some(Attributes::WorkflowExecutionCompletedEventAttributes(a)) => {
-                    let payload = a.result.and_then(|p| p.payloads.into_iter().next()).expect("a result");
-                    assert_eq!(payload.metadata["encoding"], b"json/plain", "result is JSON");
-                    return Outcome::Completed(serde_json::from_slice(&payload.data).expect("JSON result"));
+                    let payload = a
+                        .result
+                        .and_then(|p| p.payloads.into_iter().next())
+                        .expect("a result");
+                    assert_eq!(
+                        payload.metadata["encoding"], b"json/plain",
+                        "result is JSON"
+                    );
+                    return Outcome::Completed(
+                        serde_json::from_slice(&payload.data).expect("JSON result"),
+                    );
                 }
                 Some(Attributes::WorkflowExecutionFailedEventAttributes(a)) => {
                     let mut f = a.failure.expect("a failure");
@@ -334,12 +357,18 @@ impl Client {
                         Some(temporalio_common::protos::temporal::api::failure::v1::failure::FailureInfo::ApplicationFailureInfo(i)) => i.r#type,
                         _ => String::new(),
                     };
-                    return Outcome::Failed { message: f.message, error_type };
+                    return Outcome::Failed {
+                        message: f.message,
+                        error_type,
+                    };
                 }
                 Some(other) => panic!("workflow {id} closed unexpectedly: {other:?}"),
                 None => {}
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {id} to close");
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {id} to close"
+            );
         }
     }
 
@@ -365,11 +394,4 @@ impl Client {
 /// The event type of a history event.
 pub fn event_type(e: &HistoryEvent) -> EventType {
     EventType::try_from(e.event_type).unwrap_or(EventType::Unspecified)
-}
-
-/// Append a line to a file (used to keep test logs readable).
-pub fn note(path: &Path, line: &str) {
-    if let Ok(mut f) = std::fs::OpenOptions::new().append(true).create(true).open(path) {
-        let _ = writeln!(f, "{line}");
-    }
 }

@@ -1,6 +1,8 @@
 //! End-to-end tests: real `weft` processes against a real Temporal dev
 //! server, running guests built from source (`cargo xtask guests`).
 
+#![allow(clippy::disallowed_methods)] // tests wait on deadlines
+
 mod harness;
 mod order;
 mod safety;

@@ -21,7 +21,8 @@ fn activity_worker(orders: &Path) -> String {
     format!(
         "[[worker]]\ntask_queue = \"{ACTIVITY_Q}\"\n\
          [[worker.activities]]\nmodule = {:?}\n\
-         dirs = [{{ host = {:?}, guest = \"/orders\", writable = true, create = true }}]\n",
+         dirs = [{{ host = {:?}, guest = \"/orders\", writable = true, create = true }}]\n\
+         env = {{ ORDER_CURRENCY = \"EUR\" }}\n",
         wasm("order_activities"),
         orders
     )
@@ -34,7 +35,12 @@ fn assert_order_done(result: &Value, order_id: &str, orders: &Path) {
     assert_eq!(result["charge_payment"]["status"], "charged", "{result}");
     let amount = &result["create_order"]["amount_cents"];
     assert!(amount.as_u64().is_some_and(|a| a > 0), "{result}");
-    assert_eq!(&result["charge_payment"]["amount_cents"], amount, "{result}");
+    assert_eq!(
+        &result["charge_payment"]["amount_cents"], amount,
+        "{result}"
+    );
+    // The granted environment variable reached the activity.
+    assert_eq!(result["charge_payment"]["currency"], "EUR", "{result}");
     let file = orders.join(format!("{order_id}.json"));
     let order: Value = serde_json::from_slice(&std::fs::read(&file).expect("order file written"))
         .expect("order file is JSON");
@@ -71,7 +77,9 @@ async fn order_workflow_completes_in_one_process() {
     let config = format!("{}\n{}", workflow_worker(), activity_worker(&orders));
     let _weft = Weft::serve(&dir, "weft", "e2e-mixed", &config);
     let client = Client::new("e2e-mixed").await;
-    client.start("order-1", "OrderWorkflow", WORKFLOW_Q, &[json!("order-1")]).await;
+    client
+        .start("order-1", "OrderWorkflow", WORKFLOW_Q, &[json!("order-1")])
+        .await;
     let Outcome::Completed(result) = client.outcome("order-1").await else {
         panic!("OrderWorkflow did not complete");
     };
@@ -84,9 +92,16 @@ async fn order_workflow_completes_on_workflow_only_and_activity_only_hosts() {
     let dir = scratch("split");
     let orders = dir.join("orders");
     let _workflows = Weft::serve(&dir, "workflow-host", "e2e-split", &workflow_worker());
-    let _activities = Weft::serve(&dir, "activity-host", "e2e-split", &activity_worker(&orders));
+    let _activities = Weft::serve(
+        &dir,
+        "activity-host",
+        "e2e-split",
+        &activity_worker(&orders),
+    );
     let client = Client::new("e2e-split").await;
-    client.start("order-2", "OrderWorkflow", WORKFLOW_Q, &[json!("order-2")]).await;
+    client
+        .start("order-2", "OrderWorkflow", WORKFLOW_Q, &[json!("order-2")])
+        .await;
     let Outcome::Completed(result) = client.outcome("order-2").await else {
         panic!("OrderWorkflow did not complete");
     };
@@ -103,7 +118,9 @@ async fn killed_host_loses_nothing() {
     // Phase 1: only a workflow host. The run schedules CreateOrder, then
     // waits for an activity worker that does not exist yet.
     let mut first = Weft::serve(&dir, "first", "e2e-kill", &workflow_worker());
-    client.start("order-3", "OrderWorkflow", WORKFLOW_Q, &[json!("order-3")]).await;
+    client
+        .start("order-3", "OrderWorkflow", WORKFLOW_Q, &[json!("order-3")])
+        .await;
     client
         .wait_event("order-3", "CreateOrder to be scheduled", |e| {
             event_type(e) == EventType::ActivityTaskScheduled
@@ -121,7 +138,14 @@ async fn killed_host_loses_nothing() {
     assert_order_done(&after_kill, "order-3", &orders);
 
     // The same order without a kill gives the same result.
-    client.start("order-3-again", "OrderWorkflow", WORKFLOW_Q, &[json!("order-3")]).await;
+    client
+        .start(
+            "order-3-again",
+            "OrderWorkflow",
+            WORKFLOW_Q,
+            &[json!("order-3")],
+        )
+        .await;
     let uninterrupted = client.outcome("order-3-again").await;
     assert_eq!(uninterrupted, Outcome::Completed(after_kill));
 }
@@ -147,13 +171,32 @@ async fn workflow_started_with_the_temporal_cli_returns_json() {
     let config = format!("{}\n{}", workflow_worker(), activity_worker(&orders));
     let _weft = Weft::serve(&dir, "weft", "e2e-cli", &config);
     let ns = "e2e-cli";
-    temporal_cli(ns, &[
-        "workflow", "start", "--type", "OrderWorkflow", "--task-queue", WORKFLOW_Q,
-        "--workflow-id", "order-42", "--input", "\"order-42\"",
-    ]);
-    let result: Value = serde_json::from_str(&temporal_cli(ns, &[
-        "workflow", "result", "--workflow-id", "order-42", "--output", "json",
-    ]))
+    temporal_cli(
+        ns,
+        &[
+            "workflow",
+            "start",
+            "--type",
+            "OrderWorkflow",
+            "--task-queue",
+            WORKFLOW_Q,
+            "--workflow-id",
+            "order-42",
+            "--input",
+            "\"order-42\"",
+        ],
+    );
+    let result: Value = serde_json::from_str(&temporal_cli(
+        ns,
+        &[
+            "workflow",
+            "result",
+            "--workflow-id",
+            "order-42",
+            "--output",
+            "json",
+        ],
+    ))
     .expect("`temporal workflow result` prints JSON");
     assert_eq!(result["status"], "COMPLETED", "{result}");
     assert_order_done(&result["result"], "order-42", &orders);

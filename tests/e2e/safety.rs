@@ -25,28 +25,60 @@ async fn activity_cannot_read_outside_its_granted_dir() {
     let client = Client::new("e2e-sandbox").await;
     let read = |path: &str| json!({"activity_type": "ReadFile", "task_queue": "SANDBOX_Q", "args": [path]});
 
-    client.start("read-granted", "RunActivity", "SANDBOX_Q", &[read("/data/ok.txt")]).await;
-    assert_eq!(client.outcome("read-granted").await, Outcome::Completed(json!("granted")));
+    client
+        .start(
+            "read-granted",
+            "RunActivity",
+            "SANDBOX_Q",
+            &[read("/data/ok.txt")],
+        )
+        .await;
+    assert_eq!(
+        client.outcome("read-granted").await,
+        Outcome::Completed(json!("granted"))
+    );
 
+    let host_path = dir.join("secret.txt").display().to_string();
     let escapes = [
         ("read-dotdot", "/data/../secret.txt"),
-        ("read-absolute", dir.join("secret.txt").to_str().expect("utf-8 path").to_owned().leak()),
+        ("read-host-path", host_path.as_str()),
         ("read-etc", "/etc/hostname"),
     ];
     for (id, path) in escapes {
-        client.start(id, "RunActivity", "SANDBOX_Q", &[read(path)]).await;
+        client
+            .start(id, "RunActivity", "SANDBOX_Q", &[read(path)])
+            .await;
         match client.outcome(id).await {
-            Outcome::Failed { message, error_type } => {
+            Outcome::Failed {
+                message,
+                error_type,
+            } => {
                 assert_eq!(error_type, "IoError", "{id}: {message}");
-                assert!(message.contains(&format!("cannot read {path}")), "{id}: {message}");
-                assert!(!message.contains("not granted"), "{id} leaked the file: {message}");
+                assert!(
+                    message.contains(&format!("cannot read {path}")),
+                    "{id}: {message}"
+                );
+                assert!(
+                    !message.contains("not granted"),
+                    "{id} leaked the file: {message}"
+                );
             }
             other => panic!("{id}: reading {path} must fail, got {other:?}"),
         }
     }
     assert!(weft.is_running(), "the host goes on");
-    client.start("read-after", "RunActivity", "SANDBOX_Q", &[read("/data/ok.txt")]).await;
-    assert_eq!(client.outcome("read-after").await, Outcome::Completed(json!("granted")));
+    client
+        .start(
+            "read-after",
+            "RunActivity",
+            "SANDBOX_Q",
+            &[read("/data/ok.txt")],
+        )
+        .await;
+    assert_eq!(
+        client.outcome("read-after").await,
+        Outcome::Completed(json!("granted"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -60,20 +92,30 @@ async fn trapping_workflow_fails_its_task_not_the_host() {
     let client = Client::new("e2e-trap").await;
     client.start("trap", "Trap", "TRAP_Q", &[]).await;
     let failed = client
-        .wait_event("trap", "a failed workflow task", |e| event_type(e) == EventType::WorkflowTaskFailed)
+        .wait_event("trap", "a failed workflow task", |e| {
+            event_type(e) == EventType::WorkflowTaskFailed
+        })
         .await;
     let Some(Attributes::WorkflowTaskFailedEventAttributes(attrs)) = failed.attributes else {
         panic!("WorkflowTaskFailed without attributes");
     };
     let message = attrs.failure.map(|f| f.message).unwrap_or_default();
     assert!(message.contains("workflow guest trapped"), "{message}");
-    assert!(message.contains("deliberate trap for tests"), "the guest's panic message is kept: {message}");
+    assert!(
+        message.contains("deliberate trap for tests"),
+        "the guest's panic message is kept: {message}"
+    );
 
     // The workflow itself is still open (Temporal retries the task) and the
     // host serves other runs.
     assert!(weft.is_running(), "the host goes on");
-    client.start("after-trap", "Sleep", "TRAP_Q", &[json!(10)]).await;
-    assert_eq!(client.outcome("after-trap").await, Outcome::Completed(json!({"slept_ms": 10})));
+    client
+        .start("after-trap", "Sleep", "TRAP_Q", &[json!(10)])
+        .await;
+    assert_eq!(
+        client.outcome("after-trap").await,
+        Outcome::Completed(json!({"slept_ms": 10}))
+    );
     let closed = client.history("trap").await.iter().any(|e| {
         matches!(
             event_type(e),
@@ -82,4 +124,46 @@ async fn trapping_workflow_fails_its_task_not_the_host() {
     });
     assert!(!closed, "a trap must not close the workflow");
     client.terminate("trap").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn runaway_activity_is_stopped_at_its_timeout() {
+    let dir = scratch("timeout");
+    let config = format!(
+        "[[worker]]\ntask_queue = \"SPIN_Q\"\nworkflows = [{:?}]\n\
+         [[worker.activities]]\nmodule = {:?}\n",
+        wasm("test_workflows"),
+        wasm("sandbox_activities"),
+    );
+    let mut weft = Weft::serve(&dir, "weft", "e2e-timeout", &config);
+    let client = Client::new("e2e-timeout").await;
+    // A busy loop that never calls the host: only the epoch deadline can
+    // take the CPU back from it.
+    let spin = json!({
+        "activity_type": "Spin", "task_queue": "SPIN_Q", "args": [],
+        "start_to_close_ms": 1000, "schedule_to_close_ms": 2500,
+    });
+    client.start("spin", "RunActivity", "SPIN_Q", &[spin]).await;
+    match client.outcome("spin").await {
+        Outcome::Failed {
+            message,
+            error_type,
+        } => {
+            assert_eq!(error_type, "TimeoutError", "{message}");
+        }
+        other => panic!("a runaway activity must time out, got {other:?}"),
+    }
+    crate::harness::wait_for("the host to report the stopped attempt", || {
+        weft.log_text()
+            .contains("activity ran past its 1s timeout and was stopped")
+            .then_some(())
+    });
+    assert!(weft.is_running(), "the host goes on");
+    client
+        .start("after-spin", "Sleep", "SPIN_Q", &[json!(5)])
+        .await;
+    assert_eq!(
+        client.outcome("after-spin").await,
+        Outcome::Completed(json!({"slept_ms": 5}))
+    );
 }

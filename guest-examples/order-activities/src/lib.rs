@@ -51,6 +51,9 @@ export!(OrderActivities);
 fn create_order(order_id: &str) -> Result<Value, Failure> {
     heartbeat()?;
     let amount_cents = amount_cents(order_id);
+    // Granted in config (`env = { ORDER_CURRENCY = ... }`); without the
+    // grant the variable does not exist in the sandbox.
+    let currency = std::env::var("ORDER_CURRENCY").unwrap_or_else(|_| "USD".to_string());
     let order = json!({
         "order_id": order_id,
         "items": [
@@ -58,6 +61,7 @@ fn create_order(order_id: &str) -> Result<Value, Failure> {
             { "sku": "GADGET-7", "quantity": 1 },
         ],
         "amount_cents": amount_cents,
+        "currency": currency,
     });
     let path = order_path(order_id);
     std::fs::write(&path, order.to_string())
@@ -66,7 +70,12 @@ fn create_order(order_id: &str) -> Result<Value, Failure> {
         LogLevel::Info,
         &format!("created order {order_id} ({amount_cents} cents) in {path}"),
     );
-    Ok(json!({ "order_id": order_id, "status": "created", "amount_cents": amount_cents }))
+    Ok(json!({
+        "order_id": order_id,
+        "status": "created",
+        "amount_cents": amount_cents,
+        "currency": currency,
+    }))
 }
 
 /// Reads the order back and "charges" the amount stored in it.
@@ -95,11 +104,17 @@ fn charge_payment(order_id: &str) -> Result<Value, Failure> {
             true,
         ));
     };
+    let currency = order.get("currency").cloned().unwrap_or(Value::Null);
     host::log(
         LogLevel::Info,
-        &format!("charged {amount_cents} cents for order {order_id}"),
+        &format!("charged {amount_cents} cents ({currency}) for order {order_id}"),
     );
-    Ok(json!({ "order_id": order_id, "status": "charged", "amount_cents": amount_cents }))
+    Ok(json!({
+        "order_id": order_id,
+        "status": "charged",
+        "amount_cents": amount_cents,
+        "currency": currency,
+    }))
 }
 
 /// A made-up but deterministic price: the same order id always costs the same.

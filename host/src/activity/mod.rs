@@ -97,7 +97,8 @@ impl ActivityRuntime {
             reason,
         };
         let bytes = std::fs::read(path).map_err(|e| compile(e.to_string()))?;
-        let component = Component::new(&self.engine, &bytes).map_err(|e| compile(format!("{e:#}")))?;
+        let component =
+            Component::new(&self.engine, &bytes).map_err(|e| compile(format!("{e:#}")))?;
         let pre = self
             .linker
             .instantiate_pre(&component)
@@ -117,10 +118,13 @@ impl ActivityRuntime {
             grants: grants.clone(),
             types: Vec::new(),
         };
-        module.types = module.activity_types().await.map_err(|reason| ModuleError::Types {
-            path: path.to_owned(),
-            reason,
-        })?;
+        module.types = module
+            .activity_types()
+            .await
+            .map_err(|reason| ModuleError::Types {
+                path: path.to_owned(),
+                reason,
+            })?;
         Ok(module)
     }
 }
@@ -147,7 +151,10 @@ impl crate::registry::Module for ActivityModule {
 
 impl ActivityModule {
     /// A fresh instance for one task, sandboxed by the module's grants.
-    async fn instantiate(&self, host: ActivityHost) -> wasmtime::Result<(Store<ActivityHost>, Activity)> {
+    async fn instantiate(
+        &self,
+        host: ActivityHost,
+    ) -> wasmtime::Result<(Store<ActivityHost>, Activity)> {
         let mut store = Store::new(&self.engine, host);
         store.limiter(|h| &mut h.limits);
         store.set_epoch_deadline(1);

@@ -132,7 +132,7 @@ impl activity_host::Host for ActivityHost {
         let (ty, id, wf, attempt) = (&i.activity_type, &i.activity_id, &i.workflow_id, i.attempt);
         macro_rules! emit {
             ($m:ident) => {
-                tracing::$m!(activity_type = %ty, activity_id = %id, workflow_id = %wf, attempt, "{message}")
+                tracing::$m!(target: "weft::guest", activity_type = %ty, activity_id = %id, workflow_id = %wf, attempt, "{message}")
             };
         }
         match level {

@@ -6,8 +6,12 @@ use super::{ActivityModule, ActivityRegistry};
 use crate::bindings::activity::weft::plugin::activity_host::ActivityInfo;
 use crate::bindings::types::Failure;
 use crate::payload;
-use crate::temporal::proto::activity_result::{self, ActivityExecutionResult, activity_execution_result::Status};
-use crate::temporal::proto::activity_task::{ActivityCancelReason, ActivityTask, Start, activity_task};
+use crate::temporal::proto::activity_result::{
+    self, ActivityExecutionResult, activity_execution_result::Status,
+};
+use crate::temporal::proto::activity_task::{
+    ActivityCancelReason, ActivityTask, Start, activity_task,
+};
 use crate::temporal::proto::{ActivityHeartbeat, ActivityTaskCompletion, Payload};
 use crate::temporal::{PollError, Worker, std_duration};
 use std::collections::HashMap;
@@ -35,14 +39,21 @@ pub async fn poll_activity_tasks(worker: Arc<Worker>, registry: Arc<ActivityRegi
                 continue;
             }
         };
-        let ActivityTask { task_token, variant } = task;
+        let ActivityTask {
+            task_token,
+            variant,
+        } = task;
         let token = task_token;
         match variant {
             Some(activity_task::Variant::Start(start)) => {
-                let (worker, registry, running) = (worker.clone(), registry.clone(), running.clone());
+                let (worker, registry, running) =
+                    (worker.clone(), registry.clone(), running.clone());
                 tokio::spawn(async move {
                     let result = run(&worker, &registry, &running, token.clone(), start).await;
-                    running.lock().unwrap_or_else(|p| p.into_inner()).remove(&token);
+                    running
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .remove(&token);
                     let completion = ActivityTaskCompletion {
                         task_token: token,
                         result: Some(result),
@@ -114,30 +125,42 @@ async fn run(
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .insert(token, (ctx.clone(), abort.clone()));
-    let timeout = [&start.start_to_close_timeout, &start.schedule_to_close_timeout]
-        .into_iter()
-        .filter_map(|d| std_duration(d.as_ref()))
-        .min()
-        .unwrap_or(FALLBACK_TIMEOUT);
+    let timeout = [
+        &start.start_to_close_timeout,
+        &start.schedule_to_close_timeout,
+    ]
+    .into_iter()
+    .filter_map(|d| std_duration(d.as_ref()))
+    .min()
+    .unwrap_or(FALLBACK_TIMEOUT);
     let cancelled = ctx.cancelled.clone();
+    let info = ctx.info.clone();
     let args = start.input.into_iter().map(payload::to_wit).collect();
+    let stopped = |message: String, error_type: &str| {
+        tracing::warn!(
+            activity_type = %info.activity_type,
+            activity_id = %info.activity_id,
+            workflow_id = %info.workflow_id,
+            attempt = info.attempt,
+            "{message}"
+        );
+        failed(Failure {
+            message,
+            error_type: error_type.into(),
+            non_retryable: false,
+            details: vec![],
+        })
+    };
     tokio::select! {
         outcome = tokio::time::timeout(timeout, execute(module, ctx, &start.activity_type, args)) => match outcome {
             Ok(Ok(Ok(result))) => completed(payload::from_wit(result)),
             Ok(Ok(Err(_))) if cancelled.load(Ordering::SeqCst) => cancelled_result(),
             Ok(Ok(Err(failure))) => failed(failure),
-            Ok(Err(trap)) => failed(Failure {
-                message: format!("activity guest trapped: {trap}"),
-                error_type: "ActivityTrapped".into(),
-                non_retryable: false,
-                details: vec![],
-            }),
-            Err(_) => failed(Failure {
-                message: format!("activity ran past its {timeout:?} timeout and was stopped"),
-                error_type: "ActivityTimeout".into(),
-                non_retryable: false,
-                details: vec![],
-            }),
+            Ok(Err(trap)) => stopped(format!("activity guest trapped: {trap:?}"), "ActivityTrapped"),
+            Err(_) => stopped(
+                format!("activity ran past its {timeout:?} timeout and was stopped"),
+                "ActivityTimeout",
+            ),
         },
         _ = abort.cancelled() => cancelled_result(),
     }
@@ -160,7 +183,9 @@ async fn execute(
 
 fn completed(result: Payload) -> ActivityExecutionResult {
     ActivityExecutionResult {
-        status: Some(Status::Completed(activity_result::Success { result: Some(result) })),
+        status: Some(Status::Completed(activity_result::Success {
+            result: Some(result),
+        })),
     }
 }
 

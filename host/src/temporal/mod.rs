@@ -10,7 +10,7 @@ pub use temporalio_client::Connection;
 use temporalio_client::ConnectionOptions;
 use temporalio_common::worker::WorkerTaskTypes;
 pub use temporalio_sdk_core::{CoreRuntime, PollError, Worker};
-use temporalio_sdk_core::{RuntimeOptions, WorkerConfig as CoreWorkerConfig, Url};
+use temporalio_sdk_core::{RuntimeOptions, Url, WorkerConfig as CoreWorkerConfig};
 
 /// The protobuf messages exchanged with core and the server.
 pub mod proto {

@@ -86,7 +86,8 @@ impl WorkflowRuntime {
             reason,
         };
         let bytes = std::fs::read(path).map_err(|e| compile(e.to_string()))?;
-        let component = Component::new(&self.engine, &bytes).map_err(|e| compile(format!("{e:#}")))?;
+        let component =
+            Component::new(&self.engine, &bytes).map_err(|e| compile(format!("{e:#}")))?;
         let pre = self
             .linker
             .instantiate_pre(&component)
@@ -104,10 +105,13 @@ impl WorkflowRuntime {
             engine: self.engine.clone(),
             types: Vec::new(),
         };
-        let types = module.workflow_types().await.map_err(|reason| ModuleError::Types {
-            path: path.to_owned(),
-            reason,
-        })?;
+        let types = module
+            .workflow_types()
+            .await
+            .map_err(|reason| ModuleError::Types {
+                path: path.to_owned(),
+                reason,
+            })?;
         Ok(WorkflowModule { types, ..module })
     }
 }

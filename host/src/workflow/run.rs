@@ -1,8 +1,8 @@
 //! One workflow run: a component instance whose `run` call suspends at every
 //! blocking import and resumes when an activation resolves what it waits on.
 
-use super::state::{HandleKind, Outcome, RunHost, RunState};
 use super::WorkflowModule;
+use super::state::{HandleKind, Outcome, RunHost, RunState};
 use crate::bindings::types::{Failure, Payload};
 use crate::bindings::workflow::Workflow;
 use crate::bindings::workflow::weft::plugin::workflow_host::WorkflowInfo;
@@ -74,7 +74,10 @@ impl Run {
 
     /// Apply an activation's jobs, let the guest run until it blocks or
     /// returns, and answer with the commands it issued.
-    pub fn activate(&mut self, act: &WorkflowActivation) -> Result<Vec<WorkflowCommand>, TaskFailure> {
+    pub fn activate(
+        &mut self,
+        act: &WorkflowActivation,
+    ) -> Result<Vec<WorkflowCommand>, TaskFailure> {
         let mut extra = Vec::new();
         let mut cancel_requested = false;
         {
@@ -82,28 +85,40 @@ impl Run {
             state.begin_activation(timestamp_millis(act.timestamp.as_ref()), act.is_replaying);
             for job in act.jobs.iter().filter_map(|j| j.variant.as_ref()) {
                 match job {
-                    Job::InitializeWorkflow(_) | Job::NotifyHasPatch(_) | Job::RemoveFromCache(_) => {}
+                    Job::InitializeWorkflow(_)
+                    | Job::NotifyHasPatch(_)
+                    | Job::RemoveFromCache(_) => {}
                     Job::FireTimer(t) => state
-                        .resolve(HandleKind::Timer, t.seq, Ok(payload::to_wit(payload::null())))
+                        .resolve(
+                            HandleKind::Timer,
+                            t.seq,
+                            Ok(payload::to_wit(payload::null())),
+                        )
                         .map_err(TaskFailure)?,
                     Job::ResolveActivity(r) => state
-                        .resolve(HandleKind::Activity, r.seq, activity_outcome(r.result.clone()))
+                        .resolve(
+                            HandleKind::Activity,
+                            r.seq,
+                            activity_outcome(r.result.clone()),
+                        )
                         .map_err(TaskFailure)?,
                     Job::UpdateRandomSeed(s) => state.reseed(s.randomness_seed),
-                    Job::QueryWorkflow(q) => extra.push(command(Command::RespondToQuery(QueryResult {
-                        query_id: q.query_id.clone(),
-                        variant: Some(query_result::Variant::Failed(payload::failure_from_wit(
-                            Failure {
-                                message: format!(
-                                    "query `{}`: this workflow answers no queries",
-                                    q.query_type
-                                ),
-                                error_type: "QueryNotRegistered".into(),
-                                non_retryable: true,
-                                details: vec![],
-                            },
-                        ))),
-                    }))),
+                    Job::QueryWorkflow(q) => {
+                        extra.push(command(Command::RespondToQuery(QueryResult {
+                            query_id: q.query_id.clone(),
+                            variant: Some(query_result::Variant::Failed(
+                                payload::failure_from_wit(Failure {
+                                    message: format!(
+                                        "query `{}`: this workflow answers no queries",
+                                        q.query_type
+                                    ),
+                                    error_type: "QueryNotRegistered".into(),
+                                    non_retryable: true,
+                                    details: vec![],
+                                }),
+                            )),
+                        })))
+                    }
                     Job::CancelWorkflow(_) => {
                         // The guest cannot observe cancellation yet: honour it at once.
                         cancel_requested = true;
@@ -154,9 +169,11 @@ impl Run {
             }
             Poll::Ready(Ok(Err(failure))) => {
                 self.task = None;
-                commands.push(command(Command::FailWorkflowExecution(FailWorkflowExecution {
-                    failure: Some(payload::failure_from_wit(failure)),
-                })));
+                commands.push(command(Command::FailWorkflowExecution(
+                    FailWorkflowExecution {
+                        failure: Some(payload::failure_from_wit(failure)),
+                    },
+                )));
             }
             Poll::Ready(Err(trap)) => {
                 self.task = None;
@@ -165,7 +182,9 @@ impl Run {
                     .last_error_log()
                     .map(|m| format!(" (guest said: {m})"))
                     .unwrap_or_default();
-                return Err(TaskFailure(format!("workflow guest trapped{said}: {trap:?}")));
+                return Err(TaskFailure(format!(
+                    "workflow guest trapped{said}: {trap:?}"
+                )));
             }
         }
         Ok(commands)

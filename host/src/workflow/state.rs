@@ -204,11 +204,21 @@ impl workflow_host::Host for RunHost {
         }
         let (wf, run) = (&state.info.workflow_id, &state.info.run_id);
         match level {
-            LogLevel::Trace => tracing::trace!(workflow_id = %wf, run_id = %run, "{message}"),
-            LogLevel::Debug => tracing::debug!(workflow_id = %wf, run_id = %run, "{message}"),
-            LogLevel::Info => tracing::info!(workflow_id = %wf, run_id = %run, "{message}"),
-            LogLevel::Warn => tracing::warn!(workflow_id = %wf, run_id = %run, "{message}"),
-            LogLevel::Error => tracing::error!(workflow_id = %wf, run_id = %run, "{message}"),
+            LogLevel::Trace => {
+                tracing::trace!(target: "weft::guest", workflow_id = %wf, run_id = %run, "{message}")
+            }
+            LogLevel::Debug => {
+                tracing::debug!(target: "weft::guest", workflow_id = %wf, run_id = %run, "{message}")
+            }
+            LogLevel::Info => {
+                tracing::info!(target: "weft::guest", workflow_id = %wf, run_id = %run, "{message}")
+            }
+            LogLevel::Warn => {
+                tracing::warn!(target: "weft::guest", workflow_id = %wf, run_id = %run, "{message}")
+            }
+            LogLevel::Error => {
+                tracing::error!(target: "weft::guest", workflow_id = %wf, run_id = %run, "{message}")
+            }
         }
         Ok(())
     }
@@ -318,12 +328,16 @@ mod tests {
         use workflow_host::Host;
         let t = host.start_timer(1000).expect("timer");
         let a = host
-            .start_activity("A".into(), vec![], ActivityOptions {
-                task_queue: None,
-                start_to_close_timeout_ms: Some(60_000),
-                schedule_to_close_timeout_ms: None,
-                activity_id: None,
-            })
+            .start_activity(
+                "A".into(),
+                vec![],
+                ActivityOptions {
+                    task_queue: None,
+                    start_to_close_timeout_ms: Some(60_000),
+                    schedule_to_close_timeout_ms: None,
+                    activity_id: None,
+                },
+            )
             .expect("activity");
         assert_eq!((t, a), (1, 2));
         let mut state = host.lock_state();
@@ -337,9 +351,21 @@ mod tests {
             other => panic!("expected ScheduleActivity, got {other:?}"),
         }
         let null = payload::to_wit(payload::null());
-        assert!(state.resolve(HandleKind::Timer, t, Ok(null.clone())).is_ok());
-        assert!(state.resolve(HandleKind::Timer, t, Ok(null.clone())).is_err());
-        assert!(state.resolve(HandleKind::Timer, a, Ok(null.clone())).is_err());
+        assert!(
+            state
+                .resolve(HandleKind::Timer, t, Ok(null.clone()))
+                .is_ok()
+        );
+        assert!(
+            state
+                .resolve(HandleKind::Timer, t, Ok(null.clone()))
+                .is_err()
+        );
+        assert!(
+            state
+                .resolve(HandleKind::Timer, a, Ok(null.clone()))
+                .is_err()
+        );
         assert!(state.resolve(HandleKind::Activity, 9, Ok(null)).is_err());
     }
 }

@@ -97,9 +97,9 @@ fn process(
             })?;
             Run::start(module, init, run_id, namespace, task_queue)
         }
-        None => lock().remove(run_id).ok_or_else(|| {
-            TaskFailure(format!("run {run_id} is not in this worker's cache"))
-        })?,
+        None => lock()
+            .remove(run_id)
+            .ok_or_else(|| TaskFailure(format!("run {run_id} is not in this worker's cache")))?,
     };
     // On failure the run is dropped: core evicts it and replays later.
     let commands = run.activate(activation)?;

@@ -2,8 +2,9 @@
 
 //! Workflow types:
 //! - `Trap`: panics, so the workflow task fails (and Temporal retries it).
-//! - `RunActivity`: input `{"activity_type", "task_queue", "args": [...]}`;
-//!   runs that activity and returns its result (or failure) as received.
+//! - `RunActivity`: input `{"activity_type", "task_queue", "args": [...]}`,
+//!   optionally `"start_to_close_ms"` and `"schedule_to_close_ms"`; runs that
+//!   activity and returns its result (or failure) as received.
 //! - `Sleep`: input a number of milliseconds; waits on a timer and returns
 //!   `{"slept_ms": n}`.
 
@@ -17,7 +18,8 @@ use serde_json::{Value, json};
 use weft::plugin::types::{Failure, LogLevel, Payload};
 use weft::plugin::workflow_host::{self as host, ActivityOptions};
 
-/// Start-to-close timeout of activities `RunActivity` schedules.
+/// Start-to-close timeout of activities `RunActivity` schedules, unless the
+/// input sets one.
 const ACTIVITY_TIMEOUT_MS: u64 = 10_000;
 
 /// The component: implements the exported `workflow-guest` interface.
@@ -65,8 +67,13 @@ fn run_activity(input: &Value) -> Result<Payload, Failure> {
     let args: Vec<Payload> = args.iter().map(encode_json).collect();
     let options = ActivityOptions {
         task_queue: Some(task_queue.to_string()),
-        start_to_close_timeout_ms: Some(ACTIVITY_TIMEOUT_MS),
-        schedule_to_close_timeout_ms: None,
+        start_to_close_timeout_ms: Some(
+            input
+                .get("start_to_close_ms")
+                .and_then(Value::as_u64)
+                .unwrap_or(ACTIVITY_TIMEOUT_MS),
+        ),
+        schedule_to_close_timeout_ms: input.get("schedule_to_close_ms").and_then(Value::as_u64),
         activity_id: None,
     };
     host::log(
