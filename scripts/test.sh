@@ -10,3 +10,5 @@ printf '\n== %s\n' "cargo clippy" >&2
 cargo clippy --workspace --all-targets -- -D warnings
 printf '\n== %s\n' "cargo test" >&2
 cargo test --workspace
+printf '\n== %s\n' "end-to-end tests again, without the sticky cache (every task replays history)" >&2
+WEFT_E2E_MAX_CACHED=0 cargo test -p weft --test e2e

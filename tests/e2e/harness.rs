@@ -137,7 +137,15 @@ pub struct Weft {
 
 impl Weft {
     /// Write `config` into `dir` and start `weft serve` on it.
+    ///
+    /// With `WEFT_E2E_MAX_CACHED=N` in the environment every worker gets
+    /// `max_cached_workflows = N`: `0` makes every workflow task replay the
+    /// whole history, and the suite must pass that way too.
     pub fn serve(dir: &Path, name: &str, namespace: &str, config: &str) -> Weft {
+        let config = match std::env::var("WEFT_E2E_MAX_CACHED") {
+            Ok(n) => config.replace("[[worker]]\n", &format!("[[worker]]\nmax_cached_workflows = {n}\n")),
+            Err(_) => config.to_owned(),
+        };
         let config_path = dir.join(format!("{name}.toml"));
         std::fs::write(&config_path, config).expect("write config");
         let log = dir.join(format!("{name}.log"));
