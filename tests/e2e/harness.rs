@@ -38,6 +38,10 @@ pub const NAMESPACES: &[&str] = &[
     "e2e-sandbox",
     "e2e-trap",
     "e2e-timeout",
+    "e2e-signals",
+    "e2e-cancel",
+    "e2e-race",
+    "e2e-retry",
 ];
 
 /// The shared dev server.
@@ -143,7 +147,10 @@ impl Weft {
     /// whole history, and the suite must pass that way too.
     pub fn serve(dir: &Path, name: &str, namespace: &str, config: &str) -> Weft {
         let config = match std::env::var("WEFT_E2E_MAX_CACHED") {
-            Ok(n) => config.replace("[[worker]]\n", &format!("[[worker]]\nmax_cached_workflows = {n}\n")),
+            Ok(n) => config.replace(
+                "[[worker]]\n",
+                &format!("[[worker]]\nmax_cached_workflows = {n}\n"),
+            ),
             Err(_) => config.to_owned(),
         };
         let config_path = dir.join(format!("{name}.toml"));
@@ -218,6 +225,8 @@ pub enum Outcome {
     Completed(Value),
     /// Failed with this message and application error type.
     Failed { message: String, error_type: String },
+    /// Ended as cancelled.
+    Cancelled,
 }
 
 impl Client {
@@ -370,6 +379,9 @@ impl Client {
                         error_type,
                     };
                 }
+                Some(Attributes::WorkflowExecutionCanceledEventAttributes(_)) => {
+                    return Outcome::Cancelled;
+                }
                 Some(other) => panic!("workflow {id} closed unexpectedly: {other:?}"),
                 None => {}
             }
@@ -397,6 +409,21 @@ impl Client {
             .terminate_workflow_execution(tonic::Request::new(request))
             .await;
     }
+}
+
+/// Run the `temporal` CLI against the shared server; returns its stdout.
+pub fn temporal_cli(namespace: &str, args: &[&str]) -> String {
+    let out = Command::new(temporal_bin())
+        .args(args)
+        .args(["--address", &server().address, "--namespace", namespace])
+        .output()
+        .expect("run the temporal CLI");
+    assert!(
+        out.status.success(),
+        "temporal {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
 }
 
 /// The event type of a history event.

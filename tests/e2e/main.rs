@@ -6,3 +6,4 @@
 mod harness;
 mod order;
 mod safety;
+mod workflow_api;

@@ -1,9 +1,8 @@
 //! The OrderWorkflow of the Temporal notes, in every deployment shape.
 
-use crate::harness::{Client, Outcome, Weft, event_type, scratch, server, temporal_bin, wasm};
+use crate::harness::{Client, Outcome, Weft, event_type, scratch, temporal_cli, wasm};
 use serde_json::{Value, json};
 use std::path::Path;
-use std::process::Command;
 use temporalio_common::protos::temporal::api::enums::v1::EventType;
 use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
 
@@ -148,20 +147,6 @@ async fn killed_host_loses_nothing() {
         .await;
     let uninterrupted = client.outcome("order-3-again").await;
     assert_eq!(uninterrupted, Outcome::Completed(after_kill));
-}
-
-fn temporal_cli(namespace: &str, args: &[&str]) -> String {
-    let out = Command::new(temporal_bin())
-        .args(args)
-        .args(["--address", &server().address, "--namespace", namespace])
-        .output()
-        .expect("run the temporal CLI");
-    assert!(
-        out.status.success(),
-        "temporal {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -13,7 +13,7 @@ wit_bindgen::generate!({
 use exports::weft::plugin::workflow_guest::Guest;
 use serde_json::{Value, json};
 use weft::plugin::types::{Failure, LogLevel, Payload};
-use weft::plugin::workflow_host::{self as host, ActivityOptions};
+use weft::plugin::workflow_host::{self as host, ActivityCancellation, ActivityOptions};
 
 /// The workflow type this component offers.
 const ORDER_WORKFLOW: &str = "OrderWorkflow";
@@ -89,6 +89,10 @@ fn run_activity(activity_type: &str, order_id: &str) -> Result<Value, Failure> {
         task_queue: Some(ACTIVITY_TASK_QUEUE.to_string()),
         start_to_close_timeout_ms: Some(ACTIVITY_TIMEOUT_MS),
         schedule_to_close_timeout_ms: None,
+        schedule_to_start_timeout_ms: None,
+        heartbeat_timeout_ms: None,
+        retry_policy: None,
+        cancellation: ActivityCancellation::TryCancel,
         activity_id: None,
     };
     let handle = host::start_activity(activity_type, &[encode_json(&json!(order_id))], &options);

@@ -19,7 +19,7 @@ pub mod proto {
         workflow_activation, workflow_commands, workflow_completion,
     };
     pub use temporalio_common::protos::temporal::api::{
-        common::v1::{Payload, Payloads, WorkflowExecution},
+        common::v1::{Payload, Payloads, RetryPolicy, WorkflowExecution},
         failure::v1::{ApplicationFailureInfo, Failure, failure::FailureInfo},
     };
 }

@@ -13,7 +13,7 @@ use crate::temporal::proto::workflow_activation::{
 };
 use crate::temporal::proto::workflow_commands::{
     CancelWorkflowExecution, CompleteWorkflowExecution, FailWorkflowExecution, QueryResult,
-    WorkflowCommand, query_result, workflow_command::Variant as Command,
+    QuerySuccess, WorkflowCommand, query_result, workflow_command::Variant as Command,
 };
 use crate::temporal::timestamp_millis;
 use std::future::Future;
@@ -24,6 +24,9 @@ use wasmtime::Store;
 
 /// The guest's `run` call, owning its store while it is suspended.
 type RunFuture = Pin<Box<dyn Future<Output = wasmtime::Result<Result<Payload, Failure>>> + Send>>;
+
+/// The `error-type` with which a cancelled run ends as cancelled.
+pub const CANCELLED_ERROR: &str = "CancelledError";
 
 /// Why a workflow task must fail (Temporal retries it; the workflow goes on).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -78,10 +81,10 @@ impl Run {
         &mut self,
         act: &WorkflowActivation,
     ) -> Result<Vec<WorkflowCommand>, TaskFailure> {
-        let mut extra = Vec::new();
-        let mut cancel_requested = false;
+        let mut cancel_now = false;
+        let mut queries = Vec::new();
         {
-            let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            let mut state = self.lock();
             state.begin_activation(timestamp_millis(act.timestamp.as_ref()), act.is_replaying);
             for job in act.jobs.iter().filter_map(|j| j.variant.as_ref()) {
                 match job {
@@ -103,34 +106,15 @@ impl Run {
                         )
                         .map_err(TaskFailure)?,
                     Job::UpdateRandomSeed(s) => state.reseed(s.randomness_seed),
-                    Job::QueryWorkflow(q) => {
-                        extra.push(command(Command::RespondToQuery(QueryResult {
-                            query_id: q.query_id.clone(),
-                            variant: Some(query_result::Variant::Failed(
-                                payload::failure_from_wit(Failure {
-                                    message: format!(
-                                        "query `{}`: this workflow answers no queries",
-                                        q.query_type
-                                    ),
-                                    error_type: "QueryNotRegistered".into(),
-                                    non_retryable: true,
-                                    details: vec![],
-                                }),
-                            )),
-                        })))
+                    Job::SignalWorkflow(s) => {
+                        let value = s.input.first().cloned().unwrap_or_else(payload::null);
+                        state.signal(&s.signal_name, payload::to_wit(value));
                     }
-                    Job::CancelWorkflow(_) => {
-                        // The guest cannot observe cancellation yet: honour it at once.
-                        cancel_requested = true;
-                        extra.push(command(Command::CancelWorkflowExecution(
-                            CancelWorkflowExecution::default(),
-                        )));
-                    }
-                    Job::SignalWorkflow(s) => tracing::warn!(
-                        workflow_id = %state.info().workflow_id,
-                        signal = %s.signal_name,
-                        "signal dropped: this workflow handles no signals"
-                    ),
+                    // A guest that asked for its cancellation handle cleans up
+                    // itself; any other is cancelled at once.
+                    Job::CancelWorkflow(_) => cancel_now = !state.request_cancellation(),
+                    // Answered after the guest ran, from what it published.
+                    Job::QueryWorkflow(q) => queries.push(q.clone()),
                     other => {
                         return Err(TaskFailure(format!(
                             "weft does not support this activation job yet: {other:?}"
@@ -139,11 +123,40 @@ impl Run {
                 }
             }
         }
-        if cancel_requested {
+        let mut commands = if cancel_now {
             self.task = None;
-        }
-        let mut commands = self.poll()?;
-        commands.extend(extra);
+            vec![command(Command::CancelWorkflowExecution(
+                CancelWorkflowExecution::default(),
+            ))]
+        } else {
+            self.poll()?
+        };
+        let state = self.lock();
+        commands.extend(queries.into_iter().map(|q| {
+            let variant = match state.query(&q.query_type) {
+                Ok(answer) => query_result::Variant::Succeeded(QuerySuccess {
+                    response: Some(payload::from_wit(answer)),
+                }),
+                Err(known) => query_result::Variant::Failed(payload::failure_from_wit(Failure {
+                    message: format!(
+                        "query `{}` has no answer: this run publishes {}",
+                        q.query_type,
+                        if known.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            known.join(", ")
+                        }
+                    ),
+                    error_type: "QueryNotRegistered".into(),
+                    non_retryable: true,
+                    details: vec![],
+                })),
+            };
+            command(Command::RespondToQuery(QueryResult {
+                query_id: q.query_id,
+                variant: Some(variant),
+            }))
+        }));
         Ok(commands)
     }
 
@@ -157,23 +170,22 @@ impl Run {
         // history allows.
         let polled = task.as_mut().poll(&mut Context::from_waker(Waker::noop()));
         let mut commands = self.lock().take_commands();
-        match polled {
-            Poll::Pending => {}
+        let close = match polled {
+            Poll::Pending => return Ok(commands),
             Poll::Ready(Ok(Ok(result))) => {
-                self.task = None;
-                commands.push(command(Command::CompleteWorkflowExecution(
-                    CompleteWorkflowExecution {
-                        result: Some(payload::from_wit(result)),
-                    },
-                )));
+                Command::CompleteWorkflowExecution(CompleteWorkflowExecution {
+                    result: Some(payload::from_wit(result)),
+                })
+            }
+            Poll::Ready(Ok(Err(failure)))
+                if failure.error_type == CANCELLED_ERROR && self.lock().cancel_requested() =>
+            {
+                Command::CancelWorkflowExecution(CancelWorkflowExecution::default())
             }
             Poll::Ready(Ok(Err(failure))) => {
-                self.task = None;
-                commands.push(command(Command::FailWorkflowExecution(
-                    FailWorkflowExecution {
-                        failure: Some(payload::failure_from_wit(failure)),
-                    },
-                )));
+                Command::FailWorkflowExecution(FailWorkflowExecution {
+                    failure: Some(payload::failure_from_wit(failure)),
+                })
             }
             Poll::Ready(Err(trap)) => {
                 self.task = None;
@@ -186,7 +198,9 @@ impl Run {
                     "workflow guest trapped{said}: {trap:?}"
                 )));
             }
-        }
+        };
+        self.task = None;
+        commands.push(command(close));
         Ok(commands)
     }
 

@@ -6,13 +6,17 @@
 //! handles are resolved by activation jobs in history order.
 
 use crate::bindings::types::{Failure, LogLevel, Payload};
-use crate::bindings::workflow::weft::plugin::workflow_host::{self, ActivityOptions, WorkflowInfo};
+use crate::bindings::workflow::weft::plugin::workflow_host::{
+    self, ActivityCancellation, ActivityOptions, RetryPolicy, WorkflowInfo,
+};
 use crate::payload;
+use crate::temporal::proto;
 use crate::temporal::proto::workflow_commands::{
-    ScheduleActivity, StartTimer, WorkflowCommand, workflow_command::Variant,
+    ActivityCancellationType, CancelTimer, RequestCancelActivity, ScheduleActivity, StartTimer,
+    WorkflowCommand, workflow_command::Variant,
 };
 use crate::temporal::proto_duration;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::future::poll_fn;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Poll;
@@ -26,6 +30,10 @@ pub enum HandleKind {
     Activity,
     /// A started timer.
     Timer,
+    /// The next signal of a name.
+    Signal,
+    /// The run's cancellation.
+    Cancellation,
 }
 
 /// A handle's outcome once history resolved it.
@@ -50,6 +58,16 @@ pub struct RunState {
     slots: BTreeMap<u32, Slot>,
     last_error_log: Option<String>,
     refuel: bool,
+    /// Signals no one waited for yet, per name, in arrival order.
+    signals: BTreeMap<String, VecDeque<Payload>>,
+    /// Handles waiting for a signal, per name, in the order they asked.
+    signal_waiters: BTreeMap<String, VecDeque<u32>>,
+    /// Set when Temporal asked this run to stop.
+    cancel_requested: bool,
+    /// True once the guest asked for its cancellation handle.
+    handles_cancellation: bool,
+    /// Published query answers.
+    queries: BTreeMap<String, Payload>,
 }
 
 impl RunState {
@@ -65,6 +83,11 @@ impl RunState {
             slots: BTreeMap::new(),
             last_error_log: None,
             refuel: true,
+            signals: BTreeMap::new(),
+            signal_waiters: BTreeMap::new(),
+            cancel_requested: false,
+            handles_cancellation: false,
+            queries: BTreeMap::new(),
         }
     }
 
@@ -106,6 +129,48 @@ impl RunState {
         }
     }
 
+    /// History delivered a signal: resolve the oldest waiter of its name,
+    /// or buffer it.
+    pub fn signal(&mut self, name: &str, value: Payload) {
+        let waiter = self
+            .signal_waiters
+            .get_mut(name)
+            .and_then(VecDeque::pop_front);
+        match waiter.and_then(|h| self.slots.get_mut(&h)) {
+            Some(slot) => slot.outcome = Some(Ok(value)),
+            None => self
+                .signals
+                .entry(name.to_owned())
+                .or_default()
+                .push_back(value),
+        }
+    }
+
+    /// Temporal asked the run to stop. Returns true when the guest handles
+    /// cancellation itself (it asked for its cancellation handle).
+    pub fn request_cancellation(&mut self) -> bool {
+        self.cancel_requested = true;
+        for slot in self.slots.values_mut() {
+            if slot.kind == HandleKind::Cancellation && slot.outcome.is_none() {
+                slot.outcome = Some(Ok(payload::to_wit(payload::null())));
+            }
+        }
+        self.handles_cancellation
+    }
+
+    /// True once Temporal asked the run to stop.
+    pub fn cancel_requested(&self) -> bool {
+        self.cancel_requested
+    }
+
+    /// The published answer to a query, or the names that have one.
+    pub fn query(&self, name: &str) -> Result<Payload, Vec<String>> {
+        self.queries
+            .get(name)
+            .cloned()
+            .ok_or_else(|| self.queries.keys().cloned().collect())
+    }
+
     /// Commands gathered since the last call.
     pub fn take_commands(&mut self) -> Vec<WorkflowCommand> {
         std::mem::take(&mut self.commands)
@@ -117,20 +182,23 @@ impl RunState {
     }
 
     fn start(&mut self, kind: HandleKind, command: impl FnOnce(u32) -> Variant) -> u32 {
+        let seq = self.new_handle(kind, None);
+        self.push(command(seq));
+        seq
+    }
+
+    fn new_handle(&mut self, kind: HandleKind, outcome: Option<Outcome>) -> u32 {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.slots.insert(
-            seq,
-            Slot {
-                kind,
-                outcome: None,
-            },
-        );
+        self.slots.insert(seq, Slot { kind, outcome });
+        seq
+    }
+
+    fn push(&mut self, variant: Variant) {
         self.commands.push(WorkflowCommand {
-            variant: Some(command(seq)),
+            variant: Some(variant),
             ..Default::default()
         });
-        seq
     }
 
     fn check_handle(&self, h: u32) -> wasmtime::Result<()> {
@@ -174,7 +242,27 @@ impl RunHost {
 }
 
 fn millis(ms: Option<u64>) -> Option<prost_wkt_types::Duration> {
-    ms.map(|ms| proto_duration(Duration::from_millis(ms)))
+    ms.filter(|&ms| ms > 0)
+        .map(|ms| proto_duration(Duration::from_millis(ms)))
+}
+
+fn retry_policy(p: RetryPolicy) -> proto::RetryPolicy {
+    proto::RetryPolicy {
+        initial_interval: millis(Some(p.initial_interval_ms)),
+        backoff_coefficient: p.backoff_coefficient,
+        maximum_interval: millis(Some(p.maximum_interval_ms)),
+        maximum_attempts: i32::try_from(p.maximum_attempts).unwrap_or(i32::MAX),
+        non_retryable_error_types: p.non_retryable_error_types,
+    }
+}
+
+fn cancelled(what: &str) -> Failure {
+    Failure {
+        message: format!("{what} cancelled"),
+        error_type: "CancelledError".into(),
+        non_retryable: true,
+        details: vec![],
+    }
 }
 
 impl workflow_host::Host for RunHost {
@@ -242,6 +330,16 @@ impl workflow_host::Host for RunHost {
                 arguments: args.into_iter().map(payload::from_wit).collect(),
                 start_to_close_timeout: millis(options.start_to_close_timeout_ms),
                 schedule_to_close_timeout: millis(options.schedule_to_close_timeout_ms),
+                schedule_to_start_timeout: millis(options.schedule_to_start_timeout_ms),
+                heartbeat_timeout: millis(options.heartbeat_timeout_ms),
+                retry_policy: options.retry_policy.map(retry_policy),
+                cancellation_type: match options.cancellation {
+                    ActivityCancellation::TryCancel => ActivityCancellationType::TryCancel,
+                    ActivityCancellation::WaitCancellationCompleted => {
+                        ActivityCancellationType::WaitCancellationCompleted
+                    }
+                    ActivityCancellation::Abandon => ActivityCancellationType::Abandon,
+                } as i32,
                 ..Default::default()
             })
         }))
@@ -254,6 +352,66 @@ impl workflow_host::Host for RunHost {
                 start_to_fire_timeout: millis(Some(duration_ms)),
             })
         }))
+    }
+
+    fn cancel(&mut self, h: u32) -> wasmtime::Result<()> {
+        let mut state = self.lock_state();
+        state.check_handle(h)?;
+        let slot = &state.slots[&h];
+        if slot.outcome.is_some() {
+            return Ok(());
+        }
+        match slot.kind {
+            HandleKind::Timer => {
+                state.push(Variant::CancelTimer(CancelTimer { seq: h }));
+                state
+                    .resolve(HandleKind::Timer, h, Err(cancelled("timer")))
+                    .map_err(wasmtime::Error::msg)?;
+            }
+            // Core resolves the handle as the cancellation type says.
+            HandleKind::Activity => {
+                state.push(Variant::RequestCancelActivity(RequestCancelActivity {
+                    seq: h,
+                }));
+            }
+            HandleKind::Signal => {
+                for waiters in state.signal_waiters.values_mut() {
+                    waiters.retain(|&w| w != h);
+                }
+                state
+                    .resolve(HandleKind::Signal, h, Err(cancelled("signal wait")))
+                    .map_err(wasmtime::Error::msg)?;
+            }
+            HandleKind::Cancellation => {}
+        }
+        Ok(())
+    }
+
+    fn next_signal(&mut self, name: String) -> wasmtime::Result<u32> {
+        let mut state = self.lock_state();
+        let buffered = state.signals.get_mut(&name).and_then(VecDeque::pop_front);
+        Ok(match buffered {
+            Some(value) => state.new_handle(HandleKind::Signal, Some(Ok(value))),
+            None => {
+                let h = state.new_handle(HandleKind::Signal, None);
+                state.signal_waiters.entry(name).or_default().push_back(h);
+                h
+            }
+        })
+    }
+
+    fn cancellation(&mut self) -> wasmtime::Result<u32> {
+        let mut state = self.lock_state();
+        state.handles_cancellation = true;
+        let outcome = state
+            .cancel_requested
+            .then(|| Ok(payload::to_wit(payload::null())));
+        Ok(state.new_handle(HandleKind::Cancellation, outcome))
+    }
+
+    fn set_query_result(&mut self, name: String, value: Payload) -> wasmtime::Result<()> {
+        self.lock_state().queries.insert(name, value);
+        Ok(())
     }
 
     async fn wait_any(&mut self, handles: Vec<u32>) -> wasmtime::Result<u32> {
@@ -335,6 +493,10 @@ mod tests {
                     task_queue: None,
                     start_to_close_timeout_ms: Some(60_000),
                     schedule_to_close_timeout_ms: None,
+                    schedule_to_start_timeout_ms: None,
+                    heartbeat_timeout_ms: None,
+                    retry_policy: None,
+                    cancellation: ActivityCancellation::TryCancel,
                     activity_id: None,
                 },
             )

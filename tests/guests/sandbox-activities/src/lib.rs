@@ -4,6 +4,10 @@
 //! - `ReadFile`: input a path (JSON string); returns the file's text, or a
 //!   non-retryable `IoError` failure saying why it cannot be read.
 //! - `Spin`: loops forever, so the host's timeout must stop it.
+//! - `Fail`: input `{"error_type", "non_retryable"}`; always fails with that
+//!   type, saying which attempt it was.
+//! - `Wait`: input a number of milliseconds; heartbeats until they have
+//!   passed or cancellation is requested (then fails with `CancelledError`).
 
 wit_bindgen::generate!({
     world: "activity",
@@ -20,7 +24,9 @@ struct SandboxActivities;
 
 impl Guest for SandboxActivities {
     fn activity_types() -> Vec<String> {
-        vec!["ReadFile".to_string(), "Spin".to_string()]
+        ["ReadFile", "Spin", "Fail", "Wait"]
+            .map(String::from)
+            .to_vec()
     }
 
     fn execute(activity_type: String, args: Vec<Payload>) -> Result<Payload, Failure> {
@@ -28,6 +34,8 @@ impl Guest for SandboxActivities {
         match activity_type.as_str() {
             "ReadFile" => read_file(&args),
             "Spin" => spin(),
+            "Fail" => fail(&args),
+            "Wait" => wait(&args),
             other => Err(failure(
                 "UnknownActivityType",
                 format!("this component does not offer activity type {other:?}"),
@@ -71,6 +79,38 @@ fn spin() -> Result<Payload, Failure> {
     loop {
         counter = std::hint::black_box(counter.wrapping_add(1));
     }
+}
+
+/// Always fails, as the input says; the message names the attempt.
+fn fail(args: &[Payload]) -> Result<Payload, Failure> {
+    let input = match args {
+        [payload] => decode_json(payload)?,
+        _ => Value::Null,
+    };
+    let attempt = host::info().attempt;
+    Err(Failure {
+        message: format!("failed on attempt {attempt}"),
+        error_type: input["error_type"].as_str().unwrap_or("Failed").to_string(),
+        non_retryable: input["non_retryable"].as_bool().unwrap_or(false),
+        details: vec![encode_json(&serde_json::json!({ "attempt": attempt }))],
+    })
+}
+
+/// Heartbeats every 20 ms until the time is up or cancellation arrives.
+fn wait(args: &[Payload]) -> Result<Payload, Failure> {
+    let ms = match args {
+        [payload] => decode_json(payload)?.as_u64().unwrap_or(0),
+        _ => 0,
+    };
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_millis(ms) {
+        if host::heartbeat(&[]) {
+            host::log(LogLevel::Info, "cancellation requested: stopping");
+            return Err(failure("CancelledError", "cancelled while waiting".into()));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Ok(encode_json(&serde_json::json!({ "waited_ms": ms })))
 }
 
 /// Encodes a value with Temporal's JSON converter (`json/plain`).

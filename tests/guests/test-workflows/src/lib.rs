@@ -7,6 +7,12 @@
 //!   activity and returns its result (or failure) as received.
 //! - `Sleep`: input a number of milliseconds; waits on a timer and returns
 //!   `{"slept_ms": n}`.
+//! - `Signals`: input a count n; sums the numbers of n `add` signals,
+//!   publishing the running sum as query `total`, and returns `{"total"}`.
+//! - `Cancellable`: waits for an hour-long timer or its cancellation; on
+//!   cancellation cancels the timer and ends as cancelled.
+//! - `Race`: input like `RunActivity` plus `"timer_ms"`; races the activity
+//!   against a timer, cancels the loser, returns `{"winner", ...}`.
 
 wit_bindgen::generate!({
     world: "workflow",
@@ -16,7 +22,9 @@ wit_bindgen::generate!({
 use exports::weft::plugin::workflow_guest::Guest;
 use serde_json::{Value, json};
 use weft::plugin::types::{Failure, LogLevel, Payload};
-use weft::plugin::workflow_host::{self as host, ActivityOptions};
+use weft::plugin::workflow_host::{
+    self as host, ActivityCancellation, ActivityOptions, RetryPolicy,
+};
 
 /// Start-to-close timeout of activities `RunActivity` schedules, unless the
 /// input sets one.
@@ -27,7 +35,16 @@ struct TestWorkflows;
 
 impl Guest for TestWorkflows {
     fn workflow_types() -> Vec<String> {
-        ["Trap", "RunActivity", "Sleep"].map(String::from).to_vec()
+        [
+            "Trap",
+            "RunActivity",
+            "Sleep",
+            "Signals",
+            "Cancellable",
+            "Race",
+        ]
+        .map(String::from)
+        .to_vec()
     }
 
     fn run(workflow_type: String, args: Vec<Payload>) -> Result<Payload, Failure> {
@@ -36,6 +53,9 @@ impl Guest for TestWorkflows {
             "Trap" => panic!("deliberate trap for tests"),
             "RunActivity" => run_activity(&single_json_arg(&args)?),
             "Sleep" => sleep(&single_json_arg(&args)?),
+            "Signals" => signals(&single_json_arg(&args)?),
+            "Cancellable" => cancellable(),
+            "Race" => race(&single_json_arg(&args)?),
             other => Err(failure(
                 "UnknownWorkflowType",
                 format!("this component does not offer workflow type {other:?}"),
@@ -48,11 +68,21 @@ export!(TestWorkflows);
 
 /// Schedules the activity the input describes and returns its outcome as-is.
 fn run_activity(input: &Value) -> Result<Payload, Failure> {
+    let handle = start_activity(input)?;
+    host::result(handle)
+}
+
+/// Schedules the activity an input describes: `activity_type`,
+/// `task_queue`, `args`, and optionally `start_to_close_ms`,
+/// `schedule_to_close_ms`, `heartbeat_timeout_ms`, `cancellation`
+/// (`"try-cancel"`, `"wait"`, `"abandon"`) and
+/// `retry: {maximum_attempts, non_retryable_error_types}`.
+fn start_activity(input: &Value) -> Result<u32, Failure> {
     let field = |name: &str| {
         input.get(name).and_then(Value::as_str).ok_or_else(|| {
             failure(
                 "InvalidInput",
-                format!("RunActivity input needs a string field {name:?}, got {input}"),
+                format!("activity input needs a string field {name:?}, got {input}"),
             )
         })
     };
@@ -61,27 +91,100 @@ fn run_activity(input: &Value) -> Result<Payload, Failure> {
     let Some(args) = input.get("args").and_then(Value::as_array) else {
         return Err(failure(
             "InvalidInput",
-            format!("RunActivity input needs an array field \"args\", got {input}"),
+            format!("activity input needs an array field \"args\", got {input}"),
         ));
     };
     let args: Vec<Payload> = args.iter().map(encode_json).collect();
+    let ms = |name: &str| input.get(name).and_then(Value::as_u64);
+    let retry_policy = input.get("retry").map(|r| RetryPolicy {
+        initial_interval_ms: 100,
+        backoff_coefficient: 1.0,
+        maximum_interval_ms: 0,
+        maximum_attempts: r["maximum_attempts"].as_u64().unwrap_or(0) as u32,
+        non_retryable_error_types: r["non_retryable_error_types"]
+            .as_array()
+            .map(|types| {
+                types
+                    .iter()
+                    .filter_map(|t| t.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    });
+    let cancellation = match input.get("cancellation").and_then(Value::as_str) {
+        Some("wait") => ActivityCancellation::WaitCancellationCompleted,
+        Some("abandon") => ActivityCancellation::Abandon,
+        _ => ActivityCancellation::TryCancel,
+    };
     let options = ActivityOptions {
         task_queue: Some(task_queue.to_string()),
-        start_to_close_timeout_ms: Some(
-            input
-                .get("start_to_close_ms")
-                .and_then(Value::as_u64)
-                .unwrap_or(ACTIVITY_TIMEOUT_MS),
-        ),
-        schedule_to_close_timeout_ms: input.get("schedule_to_close_ms").and_then(Value::as_u64),
+        start_to_close_timeout_ms: Some(ms("start_to_close_ms").unwrap_or(ACTIVITY_TIMEOUT_MS)),
+        schedule_to_close_timeout_ms: ms("schedule_to_close_ms"),
+        schedule_to_start_timeout_ms: None,
+        heartbeat_timeout_ms: ms("heartbeat_timeout_ms"),
+        retry_policy,
+        cancellation,
         activity_id: None,
     };
     host::log(
         LogLevel::Info,
         &format!("running activity {activity_type} on {task_queue}"),
     );
-    let handle = host::start_activity(activity_type, &args, &options);
-    host::result(handle)
+    Ok(host::start_activity(activity_type, &args, &options))
+}
+
+/// Sums the numbers sent as `add` signals; query `total` reads the sum.
+fn signals(input: &Value) -> Result<Payload, Failure> {
+    let count = input.as_u64().unwrap_or(0);
+    let mut total: i64 = 0;
+    host::set_query_result("total", &encode_json(&json!(total)));
+    for _ in 0..count {
+        let signal = host::next_signal("add");
+        let value = decode_json(&host::result(signal)?)?;
+        total += value.as_i64().unwrap_or(0);
+        host::set_query_result("total", &encode_json(&json!(total)));
+    }
+    Ok(encode_json(&json!({ "total": total })))
+}
+
+/// Waits for an hour or for cancellation, whichever comes first.
+fn cancellable() -> Result<Payload, Failure> {
+    let cancelled = host::cancellation();
+    let timer = host::start_timer(3_600_000);
+    host::set_query_result("state", &encode_json(&json!("waiting")));
+    if host::wait_any(&[timer, cancelled]) == timer {
+        return Ok(encode_json(&json!("timer fired")));
+    }
+    host::cancel(timer);
+    let timer_outcome = host::result(timer).err().map(|f| f.error_type);
+    host::set_query_result("state", &encode_json(&json!({ "timer": timer_outcome })));
+    Err(Failure {
+        message: "cancelled while waiting".into(),
+        error_type: "CancelledError".into(),
+        non_retryable: true,
+        details: Vec::new(),
+    })
+}
+
+/// Races an activity against a timer; the loser is cancelled.
+fn race(input: &Value) -> Result<Payload, Failure> {
+    let activity = start_activity(input)?;
+    let timer = host::start_timer(input["timer_ms"].as_u64().unwrap_or(1000));
+    if host::wait_any(&[activity, timer]) == activity {
+        host::cancel(timer);
+        let result = decode_json(&host::result(activity)?)?;
+        return Ok(encode_json(
+            &json!({ "winner": "activity", "result": result }),
+        ));
+    }
+    host::cancel(activity);
+    let loser = match host::result(activity) {
+        Ok(p) => json!({ "completed": decode_json(&p)? }),
+        Err(f) => json!({ "error_type": f.error_type }),
+    };
+    Ok(encode_json(
+        &json!({ "winner": "timer", "activity": loser }),
+    ))
 }
 
 /// Waits on a timer of the given number of milliseconds.
@@ -105,6 +208,11 @@ fn single_json_arg(args: &[Payload]) -> Result<Value, Failure> {
             format!("expected one argument, got {}", args.len()),
         ));
     };
+    decode_json(payload)
+}
+
+/// Decodes a `json/plain` payload.
+fn decode_json(payload: &Payload) -> Result<Value, Failure> {
     let encoding = payload
         .metadata
         .iter()

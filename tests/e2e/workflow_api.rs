@@ -1,0 +1,189 @@
+//! The workflow surface a guest sees: signals, queries, cancellation,
+//! racing an activity against a timer, retry policies.
+
+use crate::harness::{Client, Outcome, Weft, event_type, scratch, temporal_cli, wait_for, wasm};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use temporalio_common::protos::temporal::api::enums::v1::EventType;
+
+const QUEUE: &str = "API_Q";
+
+/// One mixed worker with the test workflows and activities.
+fn serve(test: &str) -> (PathBuf, Weft) {
+    let dir = scratch(test);
+    let config = format!(
+        "[[worker]]\ntask_queue = \"{QUEUE}\"\nworkflows = [{:?}]\n\
+         [[worker.activities]]\nmodule = {:?}\n",
+        wasm("test_workflows"),
+        wasm("sandbox_activities"),
+    );
+    let weft = Weft::serve(&dir, "weft", &format!("e2e-{test}"), &config);
+    (dir, weft)
+}
+
+fn query(ns: &str, id: &str, name: &str) -> Option<Value> {
+    let out = std::process::Command::new(crate::harness::temporal_bin())
+        .args([
+            "workflow",
+            "query",
+            "--workflow-id",
+            id,
+            "--type",
+            name,
+            "--output",
+            "json",
+        ])
+        .args([
+            "--address",
+            &crate::harness::server().address,
+            "--namespace",
+            ns,
+        ])
+        .output()
+        .ok()?;
+    let answer: Value = serde_json::from_slice(&out.stdout).ok()?;
+    answer.get("queryResult").and_then(|r| r.get(0)).cloned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn signals_are_received_and_queries_answered() {
+    let (_dir, _weft) = serve("signals");
+    let ns = "e2e-signals";
+    let client = Client::new(ns).await;
+    client.start("sum", "Signals", QUEUE, &[json!(3)]).await;
+    // Two signals, sent with the Temporal CLI as any client would.
+    for n in ["5", "2"] {
+        temporal_cli(
+            ns,
+            &[
+                "workflow",
+                "signal",
+                "--workflow-id",
+                "sum",
+                "--name",
+                "add",
+                "--input",
+                n,
+            ],
+        );
+    }
+    wait_for("query `total` to read 7", || {
+        (query(ns, "sum", "total")? == json!(7)).then_some(())
+    });
+    temporal_cli(
+        ns,
+        &[
+            "workflow",
+            "signal",
+            "--workflow-id",
+            "sum",
+            "--name",
+            "add",
+            "--input",
+            "10",
+        ],
+    );
+    assert_eq!(
+        client.outcome("sum").await,
+        Outcome::Completed(json!({"total": 17}))
+    );
+    // A closed run still answers: the host replays it to the end.
+    assert_eq!(query(ns, "sum", "total"), Some(json!(17)));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cancellation_is_visible_to_the_guest() {
+    let (_dir, _weft) = serve("cancel");
+    let ns = "e2e-cancel";
+    let client = Client::new(ns).await;
+    client.start("cancel-me", "Cancellable", QUEUE, &[]).await;
+    client
+        .wait_event("cancel-me", "the timer to start", |e| {
+            event_type(e) == EventType::TimerStarted
+        })
+        .await;
+    temporal_cli(ns, &["workflow", "cancel", "--workflow-id", "cancel-me"]);
+    assert_eq!(client.outcome("cancel-me").await, Outcome::Cancelled);
+    let history = client.history("cancel-me").await;
+    assert!(
+        history
+            .iter()
+            .any(|e| event_type(e) == EventType::TimerCanceled),
+        "the guest cancelled its timer while cleaning up"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_activity_races_a_timer_and_the_loser_is_cancelled() {
+    let (_dir, _weft) = serve("race");
+    let client = Client::new("e2e-race").await;
+    let race = |wait_ms: u64, timer_ms: u64| {
+        json!({
+            "activity_type": "Wait", "task_queue": QUEUE, "args": [wait_ms],
+            "timer_ms": timer_ms, "heartbeat_timeout_ms": 1000, "cancellation": "wait",
+        })
+    };
+    // The timer wins: the activity learns of the cancellation at a heartbeat
+    // and the workflow waits until it has stopped.
+    client
+        .start("timer-wins", "Race", QUEUE, &[race(60_000, 300)])
+        .await;
+    assert_eq!(
+        client.outcome("timer-wins").await,
+        Outcome::Completed(
+            json!({"winner": "timer", "activity": {"error_type": "CancelledError"}})
+        )
+    );
+    let history = client.history("timer-wins").await;
+    assert!(
+        history
+            .iter()
+            .any(|e| event_type(e) == EventType::ActivityTaskCanceled)
+    );
+    // The activity wins: the timer is cancelled.
+    client
+        .start("activity-wins", "Race", QUEUE, &[race(10, 60_000)])
+        .await;
+    assert_eq!(
+        client.outcome("activity-wins").await,
+        Outcome::Completed(json!({"winner": "activity", "result": {"waited_ms": 10}}))
+    );
+    let history = client.history("activity-wins").await;
+    assert!(
+        history
+            .iter()
+            .any(|e| event_type(e) == EventType::TimerCanceled)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retry_policy_limits_attempts_and_skips_non_retryable_types() {
+    let (_dir, _weft) = serve("retry");
+    let client = Client::new("e2e-retry").await;
+    let fail = |error_type: &str| {
+        json!({
+            "activity_type": "Fail", "task_queue": QUEUE, "args": [{"error_type": error_type}],
+            "retry": {"maximum_attempts": 3, "non_retryable_error_types": ["Declined"]},
+        })
+    };
+    client
+        .start("flaky", "RunActivity", QUEUE, &[fail("Flaky")])
+        .await;
+    assert_eq!(
+        client.outcome("flaky").await,
+        Outcome::Failed {
+            message: "failed on attempt 3".into(),
+            error_type: "Flaky".into()
+        }
+    );
+    client
+        .start("declined", "RunActivity", QUEUE, &[fail("Declined")])
+        .await;
+    assert_eq!(
+        client.outcome("declined").await,
+        Outcome::Failed {
+            message: "failed on attempt 1".into(),
+            error_type: "Declined".into()
+        }
+    );
+}
