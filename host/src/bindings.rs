@@ -13,6 +13,7 @@ pub mod workflow {
         imports: {
             "weft:plugin/workflow-host.wait-any": async | trappable,
             "weft:plugin/workflow-host.result": async | trappable,
+            "weft:plugin/workflow-host.continue-as-new": async | trappable,
             default: trappable,
         },
         exports: { default: async },

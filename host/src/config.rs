@@ -88,6 +88,22 @@ pub struct RawWorker {
     pub max_concurrent_activities: Option<usize>,
     /// Workflow tasks processed at once by this worker.
     pub max_concurrent_workflow_tasks: Option<usize>,
+    /// What a nondeterminism error fails: the task (default) or the workflow.
+    #[serde(default)]
+    pub nondeterminism: Nondeterminism,
+}
+
+/// What a nondeterminism error (a replayed run issuing commands its history
+/// does not have) fails.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Nondeterminism {
+    /// Fail the workflow task: Temporal retries it, so deploying the old
+    /// code again lets the run go on.
+    #[default]
+    FailTask,
+    /// Fail the workflow run for good.
+    FailWorkflow,
 }
 
 /// `[[worker.activities]]` as written.
@@ -156,6 +172,8 @@ pub struct WorkerConfig {
     pub max_concurrent_activities: usize,
     /// Concurrent workflow tasks.
     pub max_concurrent_workflow_tasks: usize,
+    /// What nondeterminism fails.
+    pub nondeterminism: Nondeterminism,
 }
 
 impl WorkerConfig {
@@ -368,6 +386,7 @@ impl Config {
                 max_cached_workflows: w.max_cached_workflows.unwrap_or(1000),
                 max_concurrent_activities,
                 max_concurrent_workflow_tasks,
+                nondeterminism: w.nondeterminism,
             });
         }
         Ok(Config {

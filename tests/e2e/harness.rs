@@ -42,6 +42,10 @@ pub const NAMESPACES: &[&str] = &[
     "e2e-cancel",
     "e2e-race",
     "e2e-retry",
+    "e2e-continue",
+    "e2e-patch",
+    "e2e-upsert",
+    "e2e-nondeterminism",
 ];
 
 /// The shared dev server.
@@ -101,7 +105,8 @@ pub fn server() -> &'static Server {
     SERVER.get_or_init(|| {
         let port = free_port();
         let mut args = format!(
-            "exec 3>&1; {} server start-dev --headless --ip 127.0.0.1 --port {port} --log-level error",
+            "{} server start-dev --headless --ip 127.0.0.1 --port {port} --log-level error \
+             --search-attribute CustomerId=Keyword",
             temporal_bin()
         );
         for ns in NAMESPACES {
@@ -147,11 +152,11 @@ impl Weft {
     /// whole history, and the suite must pass that way too.
     pub fn serve(dir: &Path, name: &str, namespace: &str, config: &str) -> Weft {
         let config = match std::env::var("WEFT_E2E_MAX_CACHED") {
-            Ok(n) => config.replace(
+            Ok(n) if !config.contains("max_cached_workflows") => config.replace(
                 "[[worker]]\n",
                 &format!("[[worker]]\nmax_cached_workflows = {n}\n"),
             ),
-            Err(_) => config.to_owned(),
+            _ => config.to_owned(),
         };
         let config_path = dir.join(format!("{name}.toml"));
         std::fs::write(&config_path, config).expect("write config");
@@ -382,6 +387,8 @@ impl Client {
                 Some(Attributes::WorkflowExecutionCanceledEventAttributes(_)) => {
                     return Outcome::Cancelled;
                 }
+                // The next run of the chain is now the latest: wait for it.
+                Some(Attributes::WorkflowExecutionContinuedAsNewEventAttributes(_)) => {}
                 Some(other) => panic!("workflow {id} closed unexpectedly: {other:?}"),
                 None => {}
             }

@@ -167,3 +167,59 @@ async fn runaway_activity_is_stopped_at_its_timeout() {
         Outcome::Completed(json!({"slept_ms": 5}))
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nondeterminism_is_detected_and_fails_the_task_or_the_workflow_as_configured() {
+    let dir = scratch("nondeterminism");
+    // No sticky cache: every task replays, so the divergence shows at once.
+    let worker = |queue: &str, mode: &str| {
+        format!(
+            "[[worker]]\ntask_queue = \"{queue}\"\nworkflows = [{:?}]\n\
+             max_cached_workflows = 0\nnondeterminism = \"{mode}\"\n",
+            wasm("test_workflows")
+        )
+    };
+    let config = format!(
+        "{}{}",
+        worker("ND_TASK_Q", "fail-task"),
+        worker("ND_WORKFLOW_Q", "fail-workflow")
+    );
+    let _weft = Weft::serve(&dir, "weft", "e2e-nondeterminism", &config);
+    let client = Client::new("e2e-nondeterminism").await;
+
+    client
+        .start("fails-task", "Diverge", "ND_TASK_Q", &[])
+        .await;
+    let failed = client
+        .wait_event("fails-task", "a failed workflow task", |e| {
+            event_type(e) == EventType::WorkflowTaskFailed
+        })
+        .await;
+    let Some(Attributes::WorkflowTaskFailedEventAttributes(attrs)) = failed.attributes else {
+        panic!("WorkflowTaskFailed without attributes");
+    };
+    let message = attrs.failure.map(|f| f.message).unwrap_or_default();
+    assert!(
+        message.to_lowercase().contains("nondeterminism"),
+        "{message}"
+    );
+    // Core names the command the guest issued and the event history holds.
+    assert!(
+        message.contains("Activity") && message.contains("TimerStarted"),
+        "the divergence is named: {message}"
+    );
+    client.terminate("fails-task").await;
+
+    client
+        .start("fails-workflow", "Diverge", "ND_WORKFLOW_Q", &[])
+        .await;
+    match client.outcome("fails-workflow").await {
+        Outcome::Failed { message, .. } => {
+            assert!(
+                message.to_lowercase().contains("nondeterminism"),
+                "{message}"
+            )
+        }
+        other => panic!("nondeterminism must fail the workflow, got {other:?}"),
+    }
+}

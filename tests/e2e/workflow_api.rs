@@ -2,6 +2,7 @@
 //! racing an activity against a timer, retry policies.
 
 use crate::harness::{Client, Outcome, Weft, event_type, scratch, temporal_cli, wait_for, wasm};
+use base64::Engine as _;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use temporalio_common::protos::temporal::api::enums::v1::EventType;
@@ -186,4 +187,70 @@ async fn retry_policy_limits_attempts_and_skips_non_retryable_types() {
             error_type: "Declined".into()
         }
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn continue_as_new_starts_a_fresh_run_with_new_input() {
+    let (_dir, _weft) = serve("continue");
+    let client = Client::new("e2e-continue").await;
+    client
+        .start(
+            "chain",
+            "ContinueAsNew",
+            QUEUE,
+            &[json!({"left": 2, "runs": 0})],
+        )
+        .await;
+    assert_eq!(
+        client.outcome("chain").await,
+        Outcome::Completed(json!({"runs": 3}))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn patched_takes_the_new_code_and_records_a_marker() {
+    let (_dir, _weft) = serve("patch");
+    let client = Client::new("e2e-patch").await;
+    client.start("patched", "Patched", QUEUE, &[]).await;
+    assert_eq!(
+        client.outcome("patched").await,
+        Outcome::Completed(json!("v2"))
+    );
+    let history = client.history("patched").await;
+    assert!(
+        history
+            .iter()
+            .any(|e| event_type(e) == EventType::MarkerRecorded)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn search_attributes_and_memo_are_upserted() {
+    let (_dir, _weft) = serve("upsert");
+    let ns = "e2e-upsert";
+    let client = Client::new(ns).await;
+    client.start("upsert", "Upsert", QUEUE, &[]).await;
+    assert_eq!(
+        client.outcome("upsert").await,
+        Outcome::Completed(json!("upserted"))
+    );
+    let described: Value = serde_json::from_str(&temporal_cli(
+        ns,
+        &[
+            "workflow",
+            "describe",
+            "--workflow-id",
+            "upsert",
+            "--output",
+            "json",
+        ],
+    ))
+    .expect("describe prints JSON");
+    let info = &described["workflowExecutionInfo"];
+    // Search attributes come raw (base64 JSON); the memo is shown decoded.
+    let customer = info["searchAttributes"]["indexedFields"]["CustomerId"]["data"]
+        .as_str()
+        .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok());
+    assert_eq!(customer.as_deref(), Some(br#""c-42""#.as_slice()), "{info}");
+    assert_eq!(info["memo"]["fields"]["note"], "hello", "{info}");
 }

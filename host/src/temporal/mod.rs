@@ -3,14 +3,16 @@
 //! Everything else in weft names core's types through this module, so a core
 //! upgrade (its API is marked unstable) touches this file and little else.
 
-use crate::config::{TemporalConfig, WorkerConfig};
+use crate::config::{Nondeterminism, TemporalConfig, WorkerConfig};
 use std::sync::Arc;
 use std::time::Duration;
 pub use temporalio_client::Connection;
 use temporalio_client::ConnectionOptions;
 use temporalio_common::worker::WorkerTaskTypes;
 pub use temporalio_sdk_core::{CoreRuntime, PollError, Worker};
-use temporalio_sdk_core::{RuntimeOptions, Url, WorkerConfig as CoreWorkerConfig};
+use temporalio_sdk_core::{
+    RuntimeOptions, Url, WorkerConfig as CoreWorkerConfig, WorkflowErrorType,
+};
 
 /// The protobuf messages exchanged with core and the server.
 pub mod proto {
@@ -19,7 +21,7 @@ pub mod proto {
         workflow_activation, workflow_commands, workflow_completion,
     };
     pub use temporalio_common::protos::temporal::api::{
-        common::v1::{Payload, Payloads, RetryPolicy, WorkflowExecution},
+        common::v1::{Memo, Payload, Payloads, RetryPolicy, SearchAttributes, WorkflowExecution},
         failure::v1::{ApplicationFailureInfo, Failure, failure::FailureInfo},
     };
 }
@@ -128,6 +130,10 @@ pub fn start_worker(
         .max_outstanding_local_activities(1usize)
         .max_outstanding_nexus_tasks(1usize)
         .graceful_shutdown_period(Duration::from_secs(5))
+        .workflow_failure_errors(match worker.nondeterminism {
+            Nondeterminism::FailTask => Default::default(),
+            Nondeterminism::FailWorkflow => [WorkflowErrorType::Nondeterminism].into(),
+        })
         .build()
         .map_err(fail)?;
     temporalio_sdk_core::init_worker(runtime, config, connection.clone())

@@ -88,9 +88,8 @@ impl Run {
             state.begin_activation(timestamp_millis(act.timestamp.as_ref()), act.is_replaying);
             for job in act.jobs.iter().filter_map(|j| j.variant.as_ref()) {
                 match job {
-                    Job::InitializeWorkflow(_)
-                    | Job::NotifyHasPatch(_)
-                    | Job::RemoveFromCache(_) => {}
+                    Job::InitializeWorkflow(_) | Job::RemoveFromCache(_) => {}
+                    Job::NotifyHasPatch(p) => state.notify_patch(&p.patch_id),
                     Job::FireTimer(t) => state
                         .resolve(
                             HandleKind::Timer,

@@ -12,10 +12,12 @@ use crate::bindings::workflow::weft::plugin::workflow_host::{
 use crate::payload;
 use crate::temporal::proto;
 use crate::temporal::proto::workflow_commands::{
-    ActivityCancellationType, CancelTimer, RequestCancelActivity, ScheduleActivity, StartTimer,
-    WorkflowCommand, workflow_command::Variant,
+    ActivityCancellationType, CancelTimer, ContinueAsNewWorkflowExecution,
+    ModifyWorkflowProperties, RequestCancelActivity, ScheduleActivity, SetPatchMarker, StartTimer,
+    UpsertWorkflowSearchAttributes, WorkflowCommand, workflow_command::Variant,
 };
 use crate::temporal::proto_duration;
+use std::collections::BTreeSet;
 use std::collections::{BTreeMap, VecDeque};
 use std::future::poll_fn;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -68,6 +70,10 @@ pub struct RunState {
     handles_cancellation: bool,
     /// Published query answers.
     queries: BTreeMap<String, Payload>,
+    /// Patches whose marker is in history (from `NotifyHasPatch`).
+    known_patches: BTreeSet<String>,
+    /// Patches this run decided on, and the decision.
+    patches: BTreeMap<String, bool>,
 }
 
 impl RunState {
@@ -88,6 +94,8 @@ impl RunState {
             cancel_requested: false,
             handles_cancellation: false,
             queries: BTreeMap::new(),
+            known_patches: BTreeSet::new(),
+            patches: BTreeMap::new(),
         }
     }
 
@@ -144,6 +152,29 @@ impl RunState {
                 .or_default()
                 .push_back(value),
         }
+    }
+
+    /// History holds the marker of patch `id`.
+    pub fn notify_patch(&mut self, id: &str) {
+        self.known_patches.insert(id.to_owned());
+    }
+
+    /// The patch decision, made once per run as the Temporal SDKs make it:
+    /// new code always takes the patch (and records a marker); replay takes
+    /// it only where history has the marker.
+    fn patch(&mut self, id: String, deprecated: bool) -> bool {
+        if let Some(&decision) = self.patches.get(&id) {
+            return decision;
+        }
+        let decision = !self.replaying || self.known_patches.contains(&id);
+        if decision {
+            self.push(Variant::SetPatchMarker(SetPatchMarker {
+                patch_id: id.clone(),
+                deprecated,
+            }));
+        }
+        self.patches.insert(id, decision);
+        decision
     }
 
     /// Temporal asked the run to stop. Returns true when the guest handles
@@ -411,6 +442,65 @@ impl workflow_host::Host for RunHost {
 
     fn set_query_result(&mut self, name: String, value: Payload) -> wasmtime::Result<()> {
         self.lock_state().queries.insert(name, value);
+        Ok(())
+    }
+
+    async fn continue_as_new(&mut self, args: Vec<Payload>) -> wasmtime::Result<()> {
+        {
+            let mut state = self.lock_state();
+            let (workflow_type, task_queue) = (
+                state.info.workflow_type.clone(),
+                state.info.task_queue.clone(),
+            );
+            state.push(Variant::ContinueAsNewWorkflowExecution(
+                ContinueAsNewWorkflowExecution {
+                    workflow_type,
+                    task_queue,
+                    arguments: args.into_iter().map(payload::from_wit).collect(),
+                    ..Default::default()
+                },
+            ));
+        }
+        // This run is over: the guest stays suspended until it is evicted.
+        std::future::pending().await
+    }
+
+    fn patched(&mut self, id: String) -> wasmtime::Result<bool> {
+        Ok(self.lock_state().patch(id, false))
+    }
+
+    fn deprecate_patch(&mut self, id: String) -> wasmtime::Result<()> {
+        self.lock_state().patch(id, true);
+        Ok(())
+    }
+
+    fn upsert_search_attributes(
+        &mut self,
+        attributes: Vec<(String, Payload)>,
+    ) -> wasmtime::Result<()> {
+        let indexed_fields = attributes
+            .into_iter()
+            .map(|(k, v)| (k, payload::from_wit(v)))
+            .collect();
+        self.lock_state()
+            .push(Variant::UpsertWorkflowSearchAttributes(
+                UpsertWorkflowSearchAttributes {
+                    search_attributes: Some(proto::SearchAttributes { indexed_fields }),
+                },
+            ));
+        Ok(())
+    }
+
+    fn upsert_memo(&mut self, fields: Vec<(String, Payload)>) -> wasmtime::Result<()> {
+        let fields = fields
+            .into_iter()
+            .map(|(k, v)| (k, payload::from_wit(v)))
+            .collect();
+        self.lock_state().push(Variant::ModifyWorkflowProperties(
+            ModifyWorkflowProperties {
+                upserted_memo: Some(proto::Memo { fields }),
+            },
+        ));
         Ok(())
     }
 

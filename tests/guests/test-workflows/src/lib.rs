@@ -13,6 +13,12 @@
 //!   cancellation cancels the timer and ends as cancelled.
 //! - `Race`: input like `RunActivity` plus `"timer_ms"`; races the activity
 //!   against a timer, cancels the loser, returns `{"winner", ...}`.
+//! - `ContinueAsNew`: input `{"left", "runs"}`; continues as new until
+//!   `left` is 0, then returns `{"runs"}`.
+//! - `Patched`: returns `"v2"` when it takes patch `v2`, `"v1"` otherwise.
+//! - `Upsert`: sets search attribute `CustomerId` and memo field `note`.
+//! - `Diverge`: deliberately nondeterministic: starts a timer, but on replay
+//!   schedules an activity instead.
 
 wit_bindgen::generate!({
     world: "workflow",
@@ -42,6 +48,10 @@ impl Guest for TestWorkflows {
             "Signals",
             "Cancellable",
             "Race",
+            "ContinueAsNew",
+            "Patched",
+            "Upsert",
+            "Diverge",
         ]
         .map(String::from)
         .to_vec()
@@ -56,6 +66,14 @@ impl Guest for TestWorkflows {
             "Signals" => signals(&single_json_arg(&args)?),
             "Cancellable" => cancellable(),
             "Race" => race(&single_json_arg(&args)?),
+            "ContinueAsNew" => continue_as_new(&single_json_arg(&args)?),
+            "Patched" => Ok(encode_json(&json!(if host::patched("v2") {
+                "v2"
+            } else {
+                "v1"
+            }))),
+            "Upsert" => upsert(),
+            "Diverge" => diverge(),
             other => Err(failure(
                 "UnknownWorkflowType",
                 format!("this component does not offer workflow type {other:?}"),
@@ -164,6 +182,33 @@ fn cancellable() -> Result<Payload, Failure> {
         non_retryable: true,
         details: Vec::new(),
     })
+}
+
+/// Counts runs across continue-as-new.
+fn continue_as_new(input: &Value) -> Result<Payload, Failure> {
+    let left = input["left"].as_u64().unwrap_or(0);
+    let runs = input["runs"].as_u64().unwrap_or(0) + 1;
+    if left > 0 {
+        host::continue_as_new(&[encode_json(&json!({ "left": left - 1, "runs": runs }))]);
+    }
+    Ok(encode_json(&json!({ "runs": runs })))
+}
+
+/// Sets a search attribute and a memo field.
+fn upsert() -> Result<Payload, Failure> {
+    host::upsert_search_attributes(&[("CustomerId".to_string(), encode_json(&json!("c-42")))]);
+    host::upsert_memo(&[("note".to_string(), encode_json(&json!("hello")))]);
+    Ok(encode_json(&json!("upserted")))
+}
+
+/// Issues different commands on replay than it did the first time.
+fn diverge() -> Result<Payload, Failure> {
+    let handle = if host::is_replaying() {
+        start_activity(&json!({ "activity_type": "Wait", "task_queue": "nowhere", "args": [1] }))?
+    } else {
+        host::start_timer(100)
+    };
+    host::result(handle)
 }
 
 /// Races an activity against a timer; the loser is cancelled.
