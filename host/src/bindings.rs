@@ -14,6 +14,7 @@ pub mod workflow {
             "weft:plugin/workflow-host.wait-any": async | trappable,
             "weft:plugin/workflow-host.result": async | trappable,
             "weft:plugin/workflow-host.continue-as-new": async | trappable,
+            "weft:plugin/workflow-host.start-child": async | trappable,
             default: trappable,
         },
         exports: { default: async },

@@ -46,6 +46,7 @@ pub const NAMESPACES: &[&str] = &[
     "e2e-patch",
     "e2e-upsert",
     "e2e-nondeterminism",
+    "e2e-children",
 ];
 
 /// The shared dev server.

@@ -254,3 +254,32 @@ async fn search_attributes_and_memo_are_upserted() {
     assert_eq!(customer.as_deref(), Some(br#""c-42""#.as_slice()), "{info}");
     assert_eq!(info["memo"]["fields"]["note"], "hello", "{info}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn child_workflows_and_external_workflows_are_signalled_and_cancelled() {
+    let (_dir, _weft) = serve("children");
+    let client = Client::new("e2e-children").await;
+    client.start("bystander", "Cancellable", QUEUE, &[]).await;
+    client
+        .wait_event("bystander", "its timer to start", |e| {
+            event_type(e) == EventType::TimerStarted
+        })
+        .await;
+    client
+        .start("family", "Family", QUEUE, &[json!({"cancel": "bystander"})])
+        .await;
+    assert_eq!(
+        client.outcome("family").await,
+        Outcome::Completed(json!({
+            "summer": {"total": 7},
+            "sleeper": "CancelledError",
+            "external_cancel_delivered": true,
+        }))
+    );
+    assert_eq!(
+        client.outcome("family-summer").await,
+        Outcome::Completed(json!({"total": 7}))
+    );
+    assert_eq!(client.outcome("family-sleeper").await, Outcome::Cancelled);
+    assert_eq!(client.outcome("bystander").await, Outcome::Cancelled);
+}

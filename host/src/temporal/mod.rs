@@ -17,8 +17,9 @@ use temporalio_sdk_core::{
 /// The protobuf messages exchanged with core and the server.
 pub mod proto {
     pub use temporalio_common::protos::coresdk::{
-        ActivityHeartbeat, ActivityTaskCompletion, activity_result, activity_task,
-        workflow_activation, workflow_commands, workflow_completion,
+        ActivityHeartbeat, ActivityTaskCompletion, activity_result, activity_task, child_workflow,
+        common::NamespacedWorkflowExecution, workflow_activation, workflow_commands,
+        workflow_completion,
     };
     pub use temporalio_common::protos::temporal::api::{
         common::v1::{Memo, Payload, Payloads, RetryPolicy, SearchAttributes, WorkflowExecution},

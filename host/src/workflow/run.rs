@@ -8,6 +8,8 @@ use crate::bindings::workflow::Workflow;
 use crate::bindings::workflow::weft::plugin::workflow_host::WorkflowInfo;
 use crate::payload;
 use crate::temporal::proto::activity_result::{self, activity_resolution};
+use crate::temporal::proto::child_workflow::{ChildWorkflowResult, child_workflow_result};
+use crate::temporal::proto::workflow_activation::resolve_child_workflow_execution_start;
 use crate::temporal::proto::workflow_activation::{
     InitializeWorkflow, WorkflowActivation, workflow_activation_job::Variant as Job,
 };
@@ -102,6 +104,52 @@ impl Run {
                             HandleKind::Activity,
                             r.seq,
                             activity_outcome(r.result.clone()),
+                        )
+                        .map_err(TaskFailure)?,
+                    Job::ResolveChildWorkflowExecutionStart(r) => {
+                        use resolve_child_workflow_execution_start::Status;
+                        let started = match &r.status {
+                            Some(Status::Succeeded(_)) => Ok(()),
+                            Some(Status::Failed(f)) => Err(Failure {
+                                message: format!(
+                                    "child workflow {} ({}) did not start: {:?}",
+                                    f.workflow_id,
+                                    f.workflow_type,
+                                    f.cause()
+                                ),
+                                error_type: "ChildWorkflowStartFailed".into(),
+                                non_retryable: true,
+                                details: vec![],
+                            }),
+                            Some(Status::Cancelled(c)) => Err(payload::failure_to_wit(
+                                c.failure.clone().unwrap_or_default(),
+                            )),
+                            None => Err(Failure {
+                                message: "child workflow start resolved without a status".into(),
+                                error_type: "ChildWorkflowStartFailed".into(),
+                                non_retryable: true,
+                                details: vec![],
+                            }),
+                        };
+                        state
+                            .resolve_child_start(r.seq, started)
+                            .map_err(TaskFailure)?
+                    }
+                    Job::ResolveChildWorkflowExecution(r) => state
+                        .resolve(HandleKind::Child, r.seq, child_outcome(r.result.clone()))
+                        .map_err(TaskFailure)?,
+                    Job::ResolveSignalExternalWorkflow(r) => state
+                        .resolve(
+                            HandleKind::ExternalSignal,
+                            r.seq,
+                            delivered(r.failure.clone()),
+                        )
+                        .map_err(TaskFailure)?,
+                    Job::ResolveRequestCancelExternalWorkflow(r) => state
+                        .resolve(
+                            HandleKind::ExternalCancel,
+                            r.seq,
+                            delivered(r.failure.clone()),
                         )
                         .map_err(TaskFailure)?,
                     Job::UpdateRandomSeed(s) => state.reseed(s.randomness_seed),
@@ -212,6 +260,29 @@ fn command(variant: Command) -> WorkflowCommand {
     WorkflowCommand {
         variant: Some(variant),
         ..Default::default()
+    }
+}
+
+fn child_outcome(result: Option<ChildWorkflowResult>) -> Outcome {
+    use child_workflow_result::Status;
+    match result.and_then(|r| r.status) {
+        Some(Status::Completed(s)) => Ok(payload::to_wit(s.result.unwrap_or_else(payload::null))),
+        Some(Status::Failed(f)) => Err(payload::failure_to_wit(f.failure.unwrap_or_default())),
+        Some(Status::Cancelled(c)) => Err(payload::failure_to_wit(c.failure.unwrap_or_default())),
+        None => Err(Failure {
+            message: "child workflow resolved without a result".into(),
+            error_type: "ChildWorkflowResolutionMissing".into(),
+            non_retryable: true,
+            details: vec![],
+        }),
+    }
+}
+
+/// A signal or cancellation request to another workflow: delivered, or why not.
+fn delivered(failure: Option<crate::temporal::proto::Failure>) -> Outcome {
+    match failure {
+        None => Ok(payload::to_wit(payload::null())),
+        Some(f) => Err(payload::failure_to_wit(f)),
     }
 }
 

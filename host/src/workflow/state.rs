@@ -7,14 +7,21 @@
 
 use crate::bindings::types::{Failure, LogLevel, Payload};
 use crate::bindings::workflow::weft::plugin::workflow_host::{
-    self, ActivityCancellation, ActivityOptions, RetryPolicy, WorkflowInfo,
+    self, ActivityCancellation, ActivityOptions, ChildCancellation, ChildOptions,
+    ParentClosePolicy, RetryPolicy, WorkflowInfo,
 };
 use crate::payload;
 use crate::temporal::proto;
+use crate::temporal::proto::child_workflow::{
+    ChildWorkflowCancellationType, ParentClosePolicy as ProtoParentClosePolicy,
+};
 use crate::temporal::proto::workflow_commands::{
-    ActivityCancellationType, CancelTimer, ContinueAsNewWorkflowExecution,
-    ModifyWorkflowProperties, RequestCancelActivity, ScheduleActivity, SetPatchMarker, StartTimer,
-    UpsertWorkflowSearchAttributes, WorkflowCommand, workflow_command::Variant,
+    ActivityCancellationType, CancelChildWorkflowExecution, CancelTimer,
+    ContinueAsNewWorkflowExecution, ModifyWorkflowProperties, RequestCancelActivity,
+    RequestCancelExternalWorkflowExecution, ScheduleActivity, SetPatchMarker,
+    SignalExternalWorkflowExecution, StartChildWorkflowExecution, StartTimer,
+    UpsertWorkflowSearchAttributes, WorkflowCommand, signal_external_workflow_execution,
+    workflow_command::Variant,
 };
 use crate::temporal::proto_duration;
 use std::collections::BTreeSet;
@@ -36,6 +43,12 @@ pub enum HandleKind {
     Signal,
     /// The run's cancellation.
     Cancellation,
+    /// A child workflow's result.
+    Child,
+    /// A signal sent to another workflow.
+    ExternalSignal,
+    /// A cancellation request sent to another workflow.
+    ExternalCancel,
 }
 
 /// A handle's outcome once history resolved it.
@@ -74,6 +87,8 @@ pub struct RunState {
     known_patches: BTreeSet<String>,
     /// Patches this run decided on, and the decision.
     patches: BTreeMap<String, bool>,
+    /// Children whose start is not yet resolved (`None`) or failed.
+    child_starts: BTreeMap<u32, Option<Result<(), Failure>>>,
 }
 
 impl RunState {
@@ -96,6 +111,7 @@ impl RunState {
             queries: BTreeMap::new(),
             known_patches: BTreeSet::new(),
             patches: BTreeMap::new(),
+            child_starts: BTreeMap::new(),
         }
     }
 
@@ -151,6 +167,23 @@ impl RunState {
                 .entry(name.to_owned())
                 .or_default()
                 .push_back(value),
+        }
+    }
+
+    /// History resolved the start of child `seq`: started, or not.
+    pub fn resolve_child_start(
+        &mut self,
+        seq: u32,
+        started: Result<(), Failure>,
+    ) -> Result<(), String> {
+        match self.child_starts.get_mut(&seq) {
+            Some(slot @ None) => {
+                *slot = Some(started);
+                Ok(())
+            }
+            _ => Err(format!(
+                "history resolves the start of child {seq}, which this run has not started"
+            )),
         }
     }
 
@@ -413,9 +446,115 @@ impl workflow_host::Host for RunHost {
                     .resolve(HandleKind::Signal, h, Err(cancelled("signal wait")))
                     .map_err(wasmtime::Error::msg)?;
             }
-            HandleKind::Cancellation => {}
+            // Core resolves the handle as the child's cancellation type says.
+            HandleKind::Child => {
+                state.push(Variant::CancelChildWorkflowExecution(
+                    CancelChildWorkflowExecution {
+                        child_workflow_seq: h,
+                        reason: "cancelled by its parent".into(),
+                    },
+                ));
+            }
+            HandleKind::Cancellation | HandleKind::ExternalSignal | HandleKind::ExternalCancel => {}
         }
         Ok(())
+    }
+
+    async fn start_child(
+        &mut self,
+        workflow_type: String,
+        args: Vec<Payload>,
+        options: ChildOptions,
+    ) -> wasmtime::Result<Result<u32, Failure>> {
+        let seq = {
+            let mut state = self.lock_state();
+            let seq = state.new_handle(HandleKind::Child, None);
+            let info = state.info.clone();
+            state.child_starts.insert(seq, None);
+            state.push(Variant::StartChildWorkflowExecution(
+                StartChildWorkflowExecution {
+                    seq,
+                    namespace: info.namespace,
+                    workflow_id: options
+                        .workflow_id
+                        .unwrap_or_else(|| format!("{}-child-{seq}", info.workflow_id)),
+                    workflow_type,
+                    task_queue: options.task_queue.unwrap_or(info.task_queue),
+                    input: args.into_iter().map(payload::from_wit).collect(),
+                    workflow_execution_timeout: millis(options.execution_timeout_ms),
+                    parent_close_policy: match options.parent_close_policy {
+                        ParentClosePolicy::Terminate => ProtoParentClosePolicy::Terminate,
+                        ParentClosePolicy::Abandon => ProtoParentClosePolicy::Abandon,
+                        ParentClosePolicy::RequestCancel => ProtoParentClosePolicy::RequestCancel,
+                    } as i32,
+                    cancellation_type: match options.cancellation {
+                        ChildCancellation::Abandon => ChildWorkflowCancellationType::Abandon,
+                        ChildCancellation::TryCancel => ChildWorkflowCancellationType::TryCancel,
+                        ChildCancellation::WaitCancellationCompleted => {
+                            ChildWorkflowCancellationType::WaitCancellationCompleted
+                        }
+                        ChildCancellation::WaitCancellationRequested => {
+                            ChildWorkflowCancellationType::WaitCancellationRequested
+                        }
+                    } as i32,
+                    ..Default::default()
+                },
+            ));
+            seq
+        };
+        // Like the Temporal SDKs, return once the child has started, so that
+        // signalling or cancelling it by id cannot race its start.
+        poll_fn(|_| match self.lock_state().child_starts.get(&seq) {
+            Some(Some(Ok(()))) => Poll::Ready(Ok(Ok(seq))),
+            Some(Some(Err(f))) => Poll::Ready(Ok(Err(f.clone()))),
+            _ => Poll::Pending,
+        })
+        .await
+    }
+
+    fn signal_workflow(
+        &mut self,
+        workflow_id: String,
+        signal_name: String,
+        args: Vec<Payload>,
+    ) -> wasmtime::Result<u32> {
+        let mut state = self.lock_state();
+        let namespace = state.info.namespace.clone();
+        Ok(state.start(HandleKind::ExternalSignal, |seq| {
+            Variant::SignalExternalWorkflowExecution(SignalExternalWorkflowExecution {
+                seq,
+                target: Some(
+                    signal_external_workflow_execution::Target::WorkflowExecution(
+                        proto::NamespacedWorkflowExecution {
+                            namespace,
+                            workflow_id,
+                            run_id: String::new(),
+                        },
+                    ),
+                ),
+                signal_name,
+                args: args.into_iter().map(payload::from_wit).collect(),
+                ..Default::default()
+            })
+        }))
+    }
+
+    fn cancel_workflow(&mut self, workflow_id: String) -> wasmtime::Result<u32> {
+        let mut state = self.lock_state();
+        let namespace = state.info.namespace.clone();
+        Ok(state.start(HandleKind::ExternalCancel, |seq| {
+            Variant::RequestCancelExternalWorkflowExecution(
+                RequestCancelExternalWorkflowExecution {
+                    seq,
+                    workflow_execution: Some(proto::NamespacedWorkflowExecution {
+                        namespace,
+                        workflow_id,
+                        run_id: String::new(),
+                    }),
+                    reason: "cancelled by another workflow".into(),
+                },
+            )
+        }))
     }
 
     fn next_signal(&mut self, name: String) -> wasmtime::Result<u32> {

@@ -17,6 +17,9 @@
 //!   `left` is 0, then returns `{"runs"}`.
 //! - `Patched`: returns `"v2"` when it takes patch `v2`, `"v1"` otherwise.
 //! - `Upsert`: sets search attribute `CustomerId` and memo field `note`.
+//! - `Family`: starts a `Signals` child and signals it by id, starts a
+//!   `Cancellable` child and cancels it, asks an external workflow (by id,
+//!   from the input) to cancel, and reports what happened to each.
 //! - `Diverge`: deliberately nondeterministic: starts a timer, but on replay
 //!   schedules an activity instead.
 
@@ -29,7 +32,8 @@ use exports::weft::plugin::workflow_guest::Guest;
 use serde_json::{Value, json};
 use weft::plugin::types::{Failure, LogLevel, Payload};
 use weft::plugin::workflow_host::{
-    self as host, ActivityCancellation, ActivityOptions, RetryPolicy,
+    self as host, ActivityCancellation, ActivityOptions, ChildCancellation, ChildOptions,
+    ParentClosePolicy, RetryPolicy,
 };
 
 /// Start-to-close timeout of activities `RunActivity` schedules, unless the
@@ -52,6 +56,7 @@ impl Guest for TestWorkflows {
             "Patched",
             "Upsert",
             "Diverge",
+            "Family",
         ]
         .map(String::from)
         .to_vec()
@@ -74,6 +79,7 @@ impl Guest for TestWorkflows {
             }))),
             "Upsert" => upsert(),
             "Diverge" => diverge(),
+            "Family" => family(&single_json_arg(&args)?),
             other => Err(failure(
                 "UnknownWorkflowType",
                 format!("this component does not offer workflow type {other:?}"),
@@ -199,6 +205,39 @@ fn upsert() -> Result<Payload, Failure> {
     host::upsert_search_attributes(&[("CustomerId".to_string(), encode_json(&json!("c-42")))]);
     host::upsert_memo(&[("note".to_string(), encode_json(&json!("hello")))]);
     Ok(encode_json(&json!("upserted")))
+}
+
+/// Children and external workflows: start, signal, cancel, wait.
+fn family(input: &Value) -> Result<Payload, Failure> {
+    let me = host::info().workflow_id;
+    let child = |workflow_type: &str, id: &str, args: &[Payload]| {
+        let options = ChildOptions {
+            workflow_id: Some(format!("{me}-{id}")),
+            task_queue: None,
+            execution_timeout_ms: Some(60_000),
+            parent_close_policy: ParentClosePolicy::Terminate,
+            cancellation: ChildCancellation::WaitCancellationCompleted,
+        };
+        host::start_child(workflow_type, args, &options)
+    };
+    // A child that sums one signal, which this parent sends it by id.
+    let summer = child("Signals", "summer", &[encode_json(&json!(1))])?;
+    let sent = host::signal_workflow(&format!("{me}-summer"), "add", &[encode_json(&json!(7))]);
+    host::result(sent)?;
+    let summed = decode_json(&host::result(summer)?)?;
+    // A child that waits for an hour, cancelled through its handle.
+    let sleeper = child("Cancellable", "sleeper", &[])?;
+    host::cancel(sleeper);
+    let sleeper_outcome = host::result(sleeper).err().map(|f| f.error_type);
+    // Another workflow, cancelled by id.
+    let target = input["cancel"].as_str().unwrap_or_default();
+    let request = host::cancel_workflow(target);
+    let cancel_delivered = host::result(request).is_ok();
+    Ok(encode_json(&json!({
+        "summer": summed,
+        "sleeper": sleeper_outcome,
+        "external_cancel_delivered": cancel_delivered,
+    })))
 }
 
 /// Issues different commands on replay than it did the first time.
