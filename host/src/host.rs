@@ -2,7 +2,7 @@
 
 use crate::activity::{self, ActivityRegistry, ActivityRuntime};
 use crate::config::{Config, WorkerConfig};
-use crate::registry::DuplicateType;
+use crate::module::{DuplicateType, ModuleError};
 use crate::temporal::{self, TemporalError};
 use crate::workflow::{self, WorkflowRegistry, WorkflowRuntime};
 use std::future::Future;
@@ -20,12 +20,9 @@ pub enum HostError {
         /// Wasmtime's message.
         reason: String,
     },
-    /// A workflow module is unusable.
+    /// A module is unusable.
     #[error(transparent)]
-    WorkflowModule(#[from] workflow::ModuleError),
-    /// An activity module is unusable.
-    #[error(transparent)]
-    ActivityModule(#[from] activity::ModuleError),
+    Module(#[from] ModuleError),
     /// Two modules of one worker offer the same type.
     #[error("worker for task queue `{task_queue}`: {source}")]
     DuplicateType {

@@ -12,6 +12,7 @@
 //! - [`workflow`]: the workflow runtime (one component instance per run).
 //! - [`activity`]: the activity runtime (a fresh instance per task, WASI grants).
 //! - [`payload`]: Temporal payloads and failures <-> the WIT types.
+//! - [`module`]: loading components, and which module serves which type.
 //! - [`dev_server`]: starts the Temporal CLI dev server for `weft dev`.
 
 // Clock reads are banned on the workflow path only (clippy.toml).
@@ -22,8 +23,8 @@ pub mod bindings;
 pub mod config;
 pub mod dev_server;
 pub mod host;
+pub mod module;
 pub mod payload;
-pub mod registry;
 pub mod temporal;
 #[deny(clippy::disallowed_methods)]
 pub mod workflow;

@@ -11,52 +11,16 @@ pub use worker::poll_activity_tasks;
 
 use crate::bindings::activity::{Activity, ActivityPre};
 use crate::config::Grants;
+use crate::module::{self, Kind, ModuleError};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine, Store};
 
 /// How often the epoch ticks: a running guest yields to the executor at
 /// least this often, so timeouts and cancellation take effect promptly.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
-
-/// Why an activity module could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum ModuleError {
-    /// The file could not be read or is not a component.
-    #[error("cannot load activity module {path}: {reason}")]
-    Compile {
-        /// The module file.
-        path: PathBuf,
-        /// Reader or compiler message.
-        reason: String,
-    },
-    /// It imports something the host does not provide.
-    #[error("activity module {path} is not a weft activity: {reason}")]
-    World {
-        /// The module file.
-        path: PathBuf,
-        /// Linker message naming the import.
-        reason: String,
-    },
-    /// A granted directory cannot be opened.
-    #[error("activity module {path}: {reason}")]
-    Grant {
-        /// The module file.
-        path: PathBuf,
-        /// What is wrong with the grant.
-        reason: String,
-    },
-    /// `activity-types` trapped or returned nothing.
-    #[error("activity module {path}: {reason}")]
-    Types {
-        /// The module file.
-        path: PathBuf,
-        /// What went wrong.
-        reason: String,
-    },
-}
 
 /// The engine and linker shared by every activity module.
 #[derive(Clone)]
@@ -92,22 +56,18 @@ impl ActivityRuntime {
 
     /// Compile a component, check its world and grants, list its types.
     pub async fn load(&self, path: &Path, grants: &Grants) -> Result<ActivityModule, ModuleError> {
-        let compile = |reason: String| ModuleError::Compile {
-            path: path.to_owned(),
-            reason,
-        };
-        let bytes = std::fs::read(path).map_err(|e| compile(e.to_string()))?;
-        let component =
-            Component::new(&self.engine, &bytes).map_err(|e| compile(format!("{e:#}")))?;
+        let component = module::compile(&self.engine, Kind::Activity, path)?;
         let pre = self
             .linker
             .instantiate_pre(&component)
             .and_then(ActivityPre::new)
             .map_err(|e| ModuleError::World {
+                kind: Kind::Activity,
                 path: path.to_owned(),
                 reason: format!("{e:#}"),
             })?;
-        sandbox::prepare(grants).map_err(|reason| ModuleError::Grant {
+        sandbox::prepare(grants).map_err(|reason| ModuleError::Invalid {
+            kind: Kind::Activity,
             path: path.to_owned(),
             reason,
         })?;
@@ -118,13 +78,7 @@ impl ActivityRuntime {
             grants: grants.clone(),
             types: Vec::new(),
         };
-        module.types = module
-            .activity_types()
-            .await
-            .map_err(|reason| ModuleError::Types {
-                path: path.to_owned(),
-                reason,
-            })?;
+        module.types = module::offered_types(Kind::Activity, path, module.activity_types().await)?;
         Ok(module)
     }
 }
@@ -139,7 +93,7 @@ pub struct ActivityModule {
     types: Vec<String>,
 }
 
-impl crate::registry::Module for ActivityModule {
+impl module::Module for ActivityModule {
     fn path(&self) -> &Path {
         &self.path
     }
@@ -169,17 +123,13 @@ impl ActivityModule {
             .instantiate(host)
             .await
             .map_err(|e| format!("cannot instantiate: {e:#}"))?;
-        let types = bindings
+        bindings
             .weft_plugin_activity_guest()
             .call_activity_types(&mut store)
             .await
-            .map_err(|e| format!("activity-types trapped: {e:#}"))?;
-        if types.is_empty() {
-            return Err("activity-types returned no activity type".into());
-        }
-        Ok(types)
+            .map_err(|e| format!("activity-types trapped: {e:#}"))
     }
 }
 
 /// The activity types one worker serves.
-pub type ActivityRegistry = crate::registry::Registry<ActivityModule>;
+pub type ActivityRegistry = module::Registry<ActivityModule>;

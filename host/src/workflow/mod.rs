@@ -15,44 +15,16 @@ pub use state::{HandleKind, RunHost, RunState};
 pub use worker::poll_workflow_tasks;
 
 use crate::bindings::workflow::{Workflow, WorkflowPre};
+use crate::module::{self, Kind, ModuleError};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine, Store, StoreLimitsBuilder};
 
 /// Fuel for one activation: bounds a runaway guest to a failed workflow task.
 pub const FUEL_PER_ACTIVATION: u64 = 2_000_000_000;
 /// Linear memory a workflow instance may grow to.
 pub const MAX_MEMORY_BYTES: usize = 256 << 20;
-
-/// Why a workflow module could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum ModuleError {
-    /// The file could not be read or is not a component.
-    #[error("cannot load workflow module {path}: {reason}")]
-    Compile {
-        /// The module file.
-        path: PathBuf,
-        /// Reader or compiler message.
-        reason: String,
-    },
-    /// It imports something outside the workflow world (e.g. WASI).
-    #[error("workflow module {path} is not a weft workflow: {reason}")]
-    World {
-        /// The module file.
-        path: PathBuf,
-        /// Linker message naming the import.
-        reason: String,
-    },
-    /// `workflow-types` trapped or returned nothing.
-    #[error("workflow module {path}: {reason}")]
-    Types {
-        /// The module file.
-        path: PathBuf,
-        /// What went wrong.
-        reason: String,
-    },
-}
 
 /// The engine and linker shared by every workflow module.
 #[derive(Clone)]
@@ -81,38 +53,27 @@ impl WorkflowRuntime {
 
     /// Compile a component and check that it is a weft workflow.
     pub async fn load(&self, path: &Path) -> Result<WorkflowModule, ModuleError> {
-        let compile = |reason: String| ModuleError::Compile {
-            path: path.to_owned(),
-            reason,
-        };
-        let bytes = std::fs::read(path).map_err(|e| compile(e.to_string()))?;
-        let component =
-            Component::new(&self.engine, &bytes).map_err(|e| compile(format!("{e:#}")))?;
+        let component = module::compile(&self.engine, Kind::Workflow, path)?;
         let pre = self
             .linker
             .instantiate_pre(&component)
             .and_then(WorkflowPre::new)
             .map_err(|e| ModuleError::World {
+                kind: Kind::Workflow,
                 path: path.to_owned(),
                 reason: format!(
                     "{e:#} (workflows may import only weft:plugin/workflow-host: no WASI, \
                      so that every run is deterministic)"
                 ),
             })?;
-        let module = WorkflowModule {
+        let mut module = WorkflowModule {
             path: path.to_owned(),
             pre,
             engine: self.engine.clone(),
             types: Vec::new(),
         };
-        let types = module
-            .workflow_types()
-            .await
-            .map_err(|reason| ModuleError::Types {
-                path: path.to_owned(),
-                reason,
-            })?;
-        Ok(WorkflowModule { types, ..module })
+        module.types = module::offered_types(Kind::Workflow, path, module.workflow_types().await)?;
+        Ok(module)
     }
 }
 
@@ -125,7 +86,7 @@ pub struct WorkflowModule {
     types: Vec<String>,
 }
 
-impl crate::registry::Module for WorkflowModule {
+impl module::Module for WorkflowModule {
     fn path(&self) -> &Path {
         &self.path
     }
@@ -171,17 +132,58 @@ impl WorkflowModule {
             .instantiate_async(&mut store)
             .await
             .map_err(|e| format!("cannot instantiate: {e:#}"))?;
-        let types = bindings
+        bindings
             .weft_plugin_workflow_guest()
             .call_workflow_types(&mut store)
             .await
-            .map_err(|e| format!("workflow-types trapped: {e:#}"))?;
-        if types.is_empty() {
-            return Err("workflow-types returned no workflow type".into());
-        }
-        Ok(types)
+            .map_err(|e| format!("workflow-types trapped: {e:#}"))
     }
 }
 
 /// The workflow types one worker serves.
-pub type WorkflowRegistry = crate::registry::Registry<WorkflowModule>;
+pub type WorkflowRegistry = module::Registry<WorkflowModule>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(name: &str, bytes: &[u8]) -> PathBuf {
+        let path = std::env::temp_dir().join(format!("weft-{}-{name}", std::process::id()));
+        std::fs::write(&path, bytes).expect("write test module");
+        path
+    }
+
+    fn refusal(path: &Path) -> String {
+        let runtime = WorkflowRuntime::new().expect("engine");
+        let loaded = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("tokio")
+            .block_on(runtime.load(path));
+        match loaded {
+            Ok(_) => panic!("{} must be refused", path.display()),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_component_is_refused() {
+        let e = refusal(&write("not-wasm.wasm", b"hello"));
+        assert!(e.starts_with("cannot load workflow module"), "{e}");
+        let e = refusal(Path::new("/nonexistent/weft.wasm"));
+        assert!(e.contains("No such file"), "{e}");
+    }
+
+    #[test]
+    fn a_workflow_importing_wasi_is_refused_for_determinism() {
+        let wat = r#"(component
+            (import "wasi:random/random@0.2.0" (instance
+                (export "get-random-u64" (func (result u64))))))"#;
+        let e = refusal(&write("wasi.wat", wat.as_bytes()));
+        assert!(e.contains("is not a weft workflow"), "{e}");
+        assert!(
+            e.contains("wasi:random/random@0.2.0"),
+            "names the import: {e}"
+        );
+        assert!(e.contains("deterministic"), "says why: {e}");
+    }
+}

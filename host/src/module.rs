@@ -1,7 +1,94 @@
-//! Which module serves which workflow or activity type, per worker.
+//! What workflow and activity modules share: loading a component file,
+//! the errors that refuse one, and the registry of which module serves
+//! which type in a worker.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::{Path, PathBuf};
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+/// Which world a module is loaded for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `weft:plugin/workflow`.
+    Workflow,
+    /// `weft:plugin/activity`.
+    Activity,
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Kind::Workflow => "workflow",
+            Kind::Activity => "activity",
+        })
+    }
+}
+
+/// Why a module was refused. Nothing is served from a refused module.
+#[derive(Debug, thiserror::Error)]
+pub enum ModuleError {
+    /// The file could not be read or is not a component.
+    #[error("cannot load {kind} module {path}: {reason}")]
+    Compile {
+        /// The world it was loaded for.
+        kind: Kind,
+        /// The module file.
+        path: PathBuf,
+        /// Reader or compiler message.
+        reason: String,
+    },
+    /// It imports something its world does not provide.
+    #[error("{kind} module {path} is not a weft {kind}: {reason}")]
+    World {
+        /// The world it was loaded for.
+        kind: Kind,
+        /// The module file.
+        path: PathBuf,
+        /// Linker message naming the import.
+        reason: String,
+    },
+    /// Its grants cannot be met, or it offers no type.
+    #[error("{kind} module {path}: {reason}")]
+    Invalid {
+        /// The world it was loaded for.
+        kind: Kind,
+        /// The module file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// Read and compile a component file.
+pub fn compile(engine: &Engine, kind: Kind, path: &Path) -> Result<Component, ModuleError> {
+    let compile_error = |reason: String| ModuleError::Compile {
+        kind,
+        path: path.to_owned(),
+        reason,
+    };
+    let bytes = std::fs::read(path).map_err(|e| compile_error(e.to_string()))?;
+    Component::new(engine, &bytes).map_err(|e| compile_error(format!("{e:#}")))
+}
+
+/// Check what a module's `*-types` export returned.
+pub fn offered_types(
+    kind: Kind,
+    path: &Path,
+    types: Result<Vec<String>, String>,
+) -> Result<Vec<String>, ModuleError> {
+    let invalid = |reason: String| ModuleError::Invalid {
+        kind,
+        path: path.to_owned(),
+        reason,
+    };
+    match types {
+        Ok(types) if types.is_empty() => Err(invalid(format!("{kind}-types returned no type"))),
+        Ok(types) => Ok(types),
+        Err(e) => Err(invalid(e)),
+    }
+}
 
 /// A loaded module that offers named types.
 pub trait Module: Clone {
