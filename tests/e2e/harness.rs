@@ -47,6 +47,7 @@ pub const NAMESPACES: &[&str] = &[
     "e2e-upsert",
     "e2e-nondeterminism",
     "e2e-children",
+    "e2e-updates",
 ];
 
 /// The shared dev server.
@@ -419,19 +420,25 @@ impl Client {
     }
 }
 
-/// Run the `temporal` CLI against the shared server; returns its stdout.
-pub fn temporal_cli(namespace: &str, args: &[&str]) -> String {
+/// Run the `temporal` CLI against the shared server; its stdout, or its
+/// stderr when it fails.
+pub fn try_temporal_cli(namespace: &str, args: &[&str]) -> Result<String, String> {
     let out = Command::new(temporal_bin())
         .args(args)
         .args(["--address", &server().address, "--namespace", namespace])
         .output()
         .expect("run the temporal CLI");
-    assert!(
-        out.status.success(),
-        "temporal {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
+    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+    if out.status.success() {
+        Ok(text(out.stdout))
+    } else {
+        Err(text(out.stderr))
+    }
+}
+
+/// Run the `temporal` CLI against the shared server; returns its stdout.
+pub fn temporal_cli(namespace: &str, args: &[&str]) -> String {
+    try_temporal_cli(namespace, args).unwrap_or_else(|e| panic!("temporal {args:?} failed: {e}"))
 }
 
 /// The event type of a history event.

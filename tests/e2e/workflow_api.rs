@@ -1,7 +1,9 @@
 //! The workflow surface a guest sees: signals, queries, cancellation,
 //! racing an activity against a timer, retry policies.
 
-use crate::harness::{Client, Outcome, Weft, event_type, scratch, temporal_cli, wait_for, wasm};
+use crate::harness::{
+    Client, Outcome, Weft, event_type, scratch, temporal_cli, try_temporal_cli, wait_for, wasm,
+};
 use base64::Engine as _;
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -282,4 +284,51 @@ async fn child_workflows_and_external_workflows_are_signalled_and_cancelled() {
     );
     assert_eq!(client.outcome("family-sleeper").await, Outcome::Cancelled);
     assert_eq!(client.outcome("bystander").await, Outcome::Cancelled);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn updates_are_validated_accepted_and_completed() {
+    let (_dir, _weft) = serve("updates");
+    let ns = "e2e-updates";
+    let client = Client::new(ns).await;
+    client.start("counter", "Counter", QUEUE, &[]).await;
+    let update = |name: &str, input: &str| {
+        try_temporal_cli(
+            ns,
+            &[
+                "workflow",
+                "update",
+                "execute",
+                "--workflow-id",
+                "counter",
+                "--name",
+                name,
+                "--input",
+                input,
+            ],
+        )
+    };
+    let ok = update("increment", "5").expect("update 5 completes");
+    assert!(ok.contains('5'), "{ok}");
+    let ok = update("increment", "2").expect("update 2 completes");
+    assert!(ok.contains('7'), "{ok}");
+    let rejected = update("increment", "-1").expect_err("a negative increment is rejected");
+    assert!(rejected.contains("cannot add -1"), "{rejected}");
+    let unknown = update("reset", "0").expect_err("an unknown update is rejected");
+    assert!(unknown.contains("no update named `reset`"), "{unknown}");
+    temporal_cli(
+        ns,
+        &[
+            "workflow",
+            "signal",
+            "--workflow-id",
+            "counter",
+            "--name",
+            "stop",
+        ],
+    );
+    assert_eq!(
+        client.outcome("counter").await,
+        Outcome::Completed(json!({"count": 7}))
+    );
 }

@@ -160,6 +160,14 @@ impl Run {
                     // A guest that asked for its cancellation handle cleans up
                     // itself; any other is cancelled at once.
                     Job::CancelWorkflow(_) => cancel_now = !state.request_cancellation(),
+                    Job::DoUpdate(u) => {
+                        let input = u.input.first().cloned().unwrap_or_else(payload::null);
+                        state.deliver_update(
+                            &u.name,
+                            &u.protocol_instance_id,
+                            payload::to_wit(input),
+                        );
+                    }
                     // Answered after the guest ran, from what it published.
                     Job::QueryWorkflow(q) => queries.push(q.clone()),
                     other => {
@@ -172,9 +180,11 @@ impl Run {
         }
         let mut commands = if cancel_now {
             self.task = None;
-            vec![command(Command::CancelWorkflowExecution(
+            let mut commands = self.lock().take_commands();
+            commands.push(command(Command::CancelWorkflowExecution(
                 CancelWorkflowExecution::default(),
-            ))]
+            )));
+            commands
         } else {
             self.poll()?
         };

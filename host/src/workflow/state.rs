@@ -19,9 +19,9 @@ use crate::temporal::proto::workflow_commands::{
     ActivityCancellationType, CancelChildWorkflowExecution, CancelTimer,
     ContinueAsNewWorkflowExecution, ModifyWorkflowProperties, RequestCancelActivity,
     RequestCancelExternalWorkflowExecution, ScheduleActivity, SetPatchMarker,
-    SignalExternalWorkflowExecution, StartChildWorkflowExecution, StartTimer,
+    SignalExternalWorkflowExecution, StartChildWorkflowExecution, StartTimer, UpdateResponse,
     UpsertWorkflowSearchAttributes, WorkflowCommand, signal_external_workflow_execution,
-    workflow_command::Variant,
+    update_response, workflow_command::Variant,
 };
 use crate::temporal::proto_duration;
 use std::collections::BTreeSet;
@@ -49,6 +49,18 @@ pub enum HandleKind {
     ExternalSignal,
     /// A cancellation request sent to another workflow.
     ExternalCancel,
+    /// An update received.
+    Update,
+}
+
+/// An update this run received, and how far its answer got.
+#[derive(Debug)]
+struct Update {
+    name: String,
+    protocol_instance_id: String,
+    input: Payload,
+    /// Accepted (or rejected) already: only completion is left.
+    settled: bool,
 }
 
 /// A handle's outcome once history resolved it.
@@ -89,6 +101,14 @@ pub struct RunState {
     patches: BTreeMap<String, bool>,
     /// Children whose start is not yet resolved (`None`) or failed.
     child_starts: BTreeMap<u32, Option<Result<(), Failure>>>,
+    /// Update names the guest asked for: it has a handler for them.
+    update_names: BTreeSet<String>,
+    /// Updates not picked up yet, in arrival order.
+    updates: VecDeque<Update>,
+    /// Updates picked up, by handle.
+    updates_picked: BTreeMap<u32, Update>,
+    /// Handles waiting for an update, per name.
+    update_waiters: BTreeMap<String, VecDeque<u32>>,
 }
 
 impl RunState {
@@ -112,6 +132,10 @@ impl RunState {
             known_patches: BTreeSet::new(),
             patches: BTreeMap::new(),
             child_starts: BTreeMap::new(),
+            update_names: BTreeSet::new(),
+            updates: VecDeque::new(),
+            updates_picked: BTreeMap::new(),
+            update_waiters: BTreeMap::new(),
         }
     }
 
@@ -235,8 +259,77 @@ impl RunState {
             .ok_or_else(|| self.queries.keys().cloned().collect())
     }
 
-    /// Commands gathered since the last call.
+    /// History delivered an update: hand it to the oldest waiter of its
+    /// name, or queue it.
+    pub fn deliver_update(&mut self, name: &str, protocol_instance_id: &str, input: Payload) {
+        let update = Update {
+            name: name.to_owned(),
+            protocol_instance_id: protocol_instance_id.to_owned(),
+            input,
+            settled: false,
+        };
+        let waiter = self
+            .update_waiters
+            .get_mut(name)
+            .and_then(VecDeque::pop_front);
+        match waiter {
+            Some(h) => self.pick_update(h, update),
+            None => self.updates.push_back(update),
+        }
+    }
+
+    fn pick_update(&mut self, h: u32, update: Update) {
+        if let Some(slot) = self.slots.get_mut(&h) {
+            slot.outcome = Some(Ok(update.input.clone()));
+        }
+        self.updates_picked.insert(h, update);
+    }
+
+    fn respond_update(
+        &mut self,
+        protocol_instance_id: String,
+        response: update_response::Response,
+    ) {
+        self.push(Variant::UpdateResponse(UpdateResponse {
+            protocol_instance_id,
+            response: Some(response),
+        }));
+    }
+
+    /// Every update must be accepted or rejected in the activation that
+    /// delivered it: accept those of a name the guest handles, reject the rest.
+    fn settle_updates(&mut self) {
+        let mut unsettled: Vec<(String, String)> = Vec::new();
+        for u in self
+            .updates
+            .iter_mut()
+            .chain(self.updates_picked.values_mut())
+        {
+            if !u.settled {
+                u.settled = true;
+                unsettled.push((u.name.clone(), u.protocol_instance_id.clone()));
+            }
+        }
+        for (name, id) in unsettled {
+            let response = if self.update_names.contains(&name) {
+                update_response::Response::Accepted(())
+            } else {
+                self.updates.retain(|u| u.protocol_instance_id != id);
+                update_response::Response::Rejected(payload::failure_from_wit(Failure {
+                    message: format!("this workflow handles no update named `{name}`"),
+                    error_type: "UpdateNotRegistered".into(),
+                    non_retryable: true,
+                    details: vec![],
+                }))
+            };
+            self.respond_update(id, response);
+        }
+    }
+
+    /// Commands gathered since the last call, with an answer to every
+    /// update delivered since.
     pub fn take_commands(&mut self) -> Vec<WorkflowCommand> {
+        self.settle_updates();
         std::mem::take(&mut self.commands)
     }
 
@@ -455,6 +548,14 @@ impl workflow_host::Host for RunHost {
                     },
                 ));
             }
+            HandleKind::Update => {
+                for waiters in state.update_waiters.values_mut() {
+                    waiters.retain(|&w| w != h);
+                }
+                state
+                    .resolve(HandleKind::Update, h, Err(cancelled("update wait")))
+                    .map_err(wasmtime::Error::msg)?;
+            }
             HandleKind::Cancellation | HandleKind::ExternalSignal | HandleKind::ExternalCancel => {}
         }
         Ok(())
@@ -577,6 +678,48 @@ impl workflow_host::Host for RunHost {
             .cancel_requested
             .then(|| Ok(payload::to_wit(payload::null())));
         Ok(state.new_handle(HandleKind::Cancellation, outcome))
+    }
+
+    fn next_update(&mut self, name: String) -> wasmtime::Result<u32> {
+        let mut state = self.lock_state();
+        state.update_names.insert(name.clone());
+        let h = state.new_handle(HandleKind::Update, None);
+        match state.updates.iter().position(|u| u.name == name) {
+            Some(i) => {
+                let update = state.updates.remove(i).expect("position is in range");
+                state.pick_update(h, update);
+            }
+            None => state.update_waiters.entry(name).or_default().push_back(h),
+        }
+        Ok(h)
+    }
+
+    fn complete_update(
+        &mut self,
+        h: u32,
+        outcome: Result<Payload, Failure>,
+    ) -> wasmtime::Result<()> {
+        let mut state = self.lock_state();
+        let Some(update) = state.updates_picked.remove(&h) else {
+            wasmtime::bail!("complete-update: handle {h} is not a received, unanswered update");
+        };
+        let id = update.protocol_instance_id;
+        match outcome {
+            Ok(value) => {
+                if !update.settled {
+                    state.respond_update(id.clone(), update_response::Response::Accepted(()));
+                }
+                state.respond_update(
+                    id,
+                    update_response::Response::Completed(payload::from_wit(value)),
+                );
+            }
+            Err(failure) => state.respond_update(
+                id,
+                update_response::Response::Rejected(payload::failure_from_wit(failure)),
+            ),
+        }
+        Ok(())
     }
 
     fn set_query_result(&mut self, name: String, value: Payload) -> wasmtime::Result<()> {

@@ -20,6 +20,8 @@
 //! - `Family`: starts a `Signals` child and signals it by id, starts a
 //!   `Cancellable` child and cancels it, asks an external workflow (by id,
 //!   from the input) to cancel, and reports what happened to each.
+//! - `Counter`: adds the numbers sent as `increment` updates (rejecting
+//!   negative ones in validation) until signal `stop`; returns `{"count"}`.
 //! - `Diverge`: deliberately nondeterministic: starts a timer, but on replay
 //!   schedules an activity instead.
 
@@ -57,6 +59,7 @@ impl Guest for TestWorkflows {
             "Upsert",
             "Diverge",
             "Family",
+            "Counter",
         ]
         .map(String::from)
         .to_vec()
@@ -80,6 +83,7 @@ impl Guest for TestWorkflows {
             "Upsert" => upsert(),
             "Diverge" => diverge(),
             "Family" => family(&single_json_arg(&args)?),
+            "Counter" => counter(),
             other => Err(failure(
                 "UnknownWorkflowType",
                 format!("this component does not offer workflow type {other:?}"),
@@ -238,6 +242,29 @@ fn family(input: &Value) -> Result<Payload, Failure> {
         "sleeper": sleeper_outcome,
         "external_cancel_delivered": cancel_delivered,
     })))
+}
+
+/// Counts with updates; validation rejects negative increments.
+fn counter() -> Result<Payload, Failure> {
+    let stop = host::next_signal("stop");
+    let mut count: i64 = 0;
+    loop {
+        let update = host::next_update("increment");
+        if host::wait_any(&[update, stop]) == stop {
+            host::cancel(update);
+            return Ok(encode_json(&json!({ "count": count })));
+        }
+        let by = decode_json(&host::result(update)?)?.as_i64().unwrap_or(0);
+        if by < 0 {
+            host::complete_update(
+                update,
+                Err(&failure("InvalidIncrement", format!("cannot add {by}"))),
+            );
+            continue;
+        }
+        count += by;
+        host::complete_update(update, Ok(&encode_json(&json!(count))));
+    }
 }
 
 /// Issues different commands on replay than it did the first time.
