@@ -48,6 +48,7 @@ pub const NAMESPACES: &[&str] = &[
     "e2e-nondeterminism",
     "e2e-children",
     "e2e-updates",
+    "e2e-local",
 ];
 
 /// The shared dev server.

@@ -332,3 +332,49 @@ async fn updates_are_validated_accepted_and_completed() {
         Outcome::Completed(json!({"count": 7}))
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn local_activities_run_in_the_worker_and_are_recorded_as_markers() {
+    let (_dir, _weft) = serve("local");
+    let client = Client::new("e2e-local").await;
+    let local = |activity_type: &str, args: Value| json!({"activity_type": activity_type, "args": args, "retry": {"maximum_attempts": 2}});
+    client
+        .start(
+            "local-wait",
+            "RunLocal",
+            QUEUE,
+            &[local("Wait", json!([10]))],
+        )
+        .await;
+    assert_eq!(
+        client.outcome("local-wait").await,
+        Outcome::Completed(json!({"waited_ms": 10}))
+    );
+    let history = client.history("local-wait").await;
+    assert!(
+        history
+            .iter()
+            .any(|e| event_type(e) == EventType::MarkerRecorded)
+    );
+    assert!(
+        !history
+            .iter()
+            .any(|e| event_type(e) == EventType::ActivityTaskScheduled)
+    );
+
+    client
+        .start(
+            "local-fail",
+            "RunLocal",
+            QUEUE,
+            &[local("Fail", json!([{"error_type": "Flaky"}]))],
+        )
+        .await;
+    assert_eq!(
+        client.outcome("local-fail").await,
+        Outcome::Failed {
+            message: "failed on attempt 2".into(),
+            error_type: "Flaky".into()
+        }
+    );
+}

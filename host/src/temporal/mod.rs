@@ -3,7 +3,7 @@
 //! Everything else in weft names core's types through this module, so a core
 //! upgrade (its API is marked unstable) touches this file and little else.
 
-use crate::config::{Nondeterminism, TemporalConfig, WorkerConfig};
+use crate::config::{Nondeterminism, TemporalConfig, WorkerConfig, WorkerKind};
 use std::sync::Arc;
 use std::time::Duration;
 pub use temporalio_client::Connection;
@@ -112,7 +112,9 @@ pub fn start_worker(
     let kind = worker.kind();
     let task_types = WorkerTaskTypes {
         enable_workflows: kind.polls_workflows(),
-        enable_local_activities: false,
+        // Local activities run in the worker that runs the workflow, so only
+        // a mixed worker (it has the activity modules) can serve them.
+        enable_local_activities: kind == WorkerKind::Mixed,
         enable_remote_activities: kind.polls_activities(),
         enable_nexus: false,
     };
@@ -128,7 +130,7 @@ pub fn start_worker(
         .max_cached_workflows(worker.max_cached_workflows)
         .max_outstanding_workflow_tasks(worker.max_concurrent_workflow_tasks)
         .max_outstanding_activities(worker.max_concurrent_activities)
-        .max_outstanding_local_activities(1usize)
+        .max_outstanding_local_activities(worker.max_concurrent_activities)
         .max_outstanding_nexus_tasks(1usize)
         .graceful_shutdown_period(Duration::from_secs(5))
         .workflow_failure_errors(match worker.nondeterminism {

@@ -99,13 +99,16 @@ impl Run {
                             Ok(payload::to_wit(payload::null())),
                         )
                         .map_err(TaskFailure)?,
-                    Job::ResolveActivity(r) => state
-                        .resolve(
-                            HandleKind::Activity,
-                            r.seq,
-                            activity_outcome(r.result.clone()),
-                        )
-                        .map_err(TaskFailure)?,
+                    Job::ResolveActivity(r) => {
+                        let kind = if r.is_local {
+                            HandleKind::LocalActivity
+                        } else {
+                            HandleKind::Activity
+                        };
+                        state
+                            .resolve(kind, r.seq, activity_outcome(r.result.clone()))
+                            .map_err(TaskFailure)?
+                    }
                     Job::ResolveChildWorkflowExecutionStart(r) => {
                         use resolve_child_workflow_execution_start::Status;
                         let started = match &r.status {
@@ -302,7 +305,17 @@ fn activity_outcome(resolution: Option<activity_result::ActivityResolution>) -> 
         Some(Status::Completed(s)) => Ok(payload::to_wit(s.result.unwrap_or_else(payload::null))),
         Some(Status::Failed(f)) => Err(payload::failure_to_wit(f.failure.unwrap_or_default())),
         Some(Status::Cancelled(c)) => Err(payload::failure_to_wit(c.failure.unwrap_or_default())),
-        Some(Status::Backoff(_)) | None => Err(Failure {
+        Some(Status::Backoff(b)) => Err(Failure {
+            message: format!(
+                "local activity retry backs off for {:?}, beyond what a local activity \
+                 may wait: use a regular activity",
+                b.backoff_duration
+            ),
+            error_type: "LocalActivityBackoffTooLong".into(),
+            non_retryable: true,
+            details: vec![],
+        }),
+        None => Err(Failure {
             message: "activity resolved without a result".into(),
             error_type: "ActivityResolutionMissing".into(),
             non_retryable: true,

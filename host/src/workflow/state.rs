@@ -8,7 +8,7 @@
 use crate::bindings::types::{Failure, LogLevel, Payload};
 use crate::bindings::workflow::weft::plugin::workflow_host::{
     self, ActivityCancellation, ActivityOptions, ChildCancellation, ChildOptions,
-    ParentClosePolicy, RetryPolicy, WorkflowInfo,
+    LocalActivityOptions, ParentClosePolicy, RetryPolicy, WorkflowInfo,
 };
 use crate::payload;
 use crate::temporal::proto;
@@ -18,10 +18,11 @@ use crate::temporal::proto::child_workflow::{
 use crate::temporal::proto::workflow_commands::{
     ActivityCancellationType, CancelChildWorkflowExecution, CancelTimer,
     ContinueAsNewWorkflowExecution, ModifyWorkflowProperties, RequestCancelActivity,
-    RequestCancelExternalWorkflowExecution, ScheduleActivity, SetPatchMarker,
-    SignalExternalWorkflowExecution, StartChildWorkflowExecution, StartTimer, UpdateResponse,
-    UpsertWorkflowSearchAttributes, WorkflowCommand, signal_external_workflow_execution,
-    update_response, workflow_command::Variant,
+    RequestCancelExternalWorkflowExecution, RequestCancelLocalActivity, ScheduleActivity,
+    ScheduleLocalActivity, SetPatchMarker, SignalExternalWorkflowExecution,
+    StartChildWorkflowExecution, StartTimer, UpdateResponse, UpsertWorkflowSearchAttributes,
+    WorkflowCommand, signal_external_workflow_execution, update_response,
+    workflow_command::Variant,
 };
 use crate::temporal::proto_duration;
 use std::collections::BTreeSet;
@@ -37,6 +38,8 @@ use wasmtime::StoreLimits;
 pub enum HandleKind {
     /// A scheduled activity.
     Activity,
+    /// A local activity.
+    LocalActivity,
     /// A started timer.
     Timer,
     /// The next signal of a name.
@@ -502,6 +505,33 @@ impl workflow_host::Host for RunHost {
         }))
     }
 
+    fn start_local_activity(
+        &mut self,
+        activity_type: String,
+        args: Vec<Payload>,
+        options: LocalActivityOptions,
+    ) -> wasmtime::Result<u32> {
+        let mut state = self.lock_state();
+        let now = state.now_ms;
+        Ok(state.start(HandleKind::LocalActivity, |seq| {
+            Variant::ScheduleLocalActivity(ScheduleLocalActivity {
+                seq,
+                activity_id: seq.to_string(),
+                activity_type,
+                attempt: 1,
+                original_schedule_time: Some(prost_wkt_types::Timestamp {
+                    seconds: (now / 1000) as i64,
+                    nanos: ((now % 1000) * 1_000_000) as i32,
+                }),
+                arguments: args.into_iter().map(payload::from_wit).collect(),
+                start_to_close_timeout: millis(options.start_to_close_timeout_ms),
+                schedule_to_close_timeout: millis(options.schedule_to_close_timeout_ms),
+                retry_policy: options.retry_policy.map(retry_policy),
+                ..Default::default()
+            })
+        }))
+    }
+
     fn start_timer(&mut self, duration_ms: u64) -> wasmtime::Result<u32> {
         Ok(self.lock_state().start(HandleKind::Timer, |seq| {
             Variant::StartTimer(StartTimer {
@@ -530,6 +560,11 @@ impl workflow_host::Host for RunHost {
                 state.push(Variant::RequestCancelActivity(RequestCancelActivity {
                     seq: h,
                 }));
+            }
+            HandleKind::LocalActivity => {
+                state.push(Variant::RequestCancelLocalActivity(
+                    RequestCancelLocalActivity { seq: h },
+                ));
             }
             HandleKind::Signal => {
                 for waiters in state.signal_waiters.values_mut() {

@@ -20,6 +20,7 @@
 //! - `Family`: starts a `Signals` child and signals it by id, starts a
 //!   `Cancellable` child and cancels it, asks an external workflow (by id,
 //!   from the input) to cancel, and reports what happened to each.
+//! - `RunLocal`: like `RunActivity`, as a local activity.
 //! - `Counter`: adds the numbers sent as `increment` updates (rejecting
 //!   negative ones in validation) until signal `stop`; returns `{"count"}`.
 //! - `Diverge`: deliberately nondeterministic: starts a timer, but on replay
@@ -35,7 +36,7 @@ use serde_json::{Value, json};
 use weft::plugin::types::{Failure, LogLevel, Payload};
 use weft::plugin::workflow_host::{
     self as host, ActivityCancellation, ActivityOptions, ChildCancellation, ChildOptions,
-    ParentClosePolicy, RetryPolicy,
+    LocalActivityOptions, ParentClosePolicy, RetryPolicy,
 };
 
 /// Start-to-close timeout of activities `RunActivity` schedules, unless the
@@ -60,6 +61,7 @@ impl Guest for TestWorkflows {
             "Diverge",
             "Family",
             "Counter",
+            "RunLocal",
         ]
         .map(String::from)
         .to_vec()
@@ -84,6 +86,7 @@ impl Guest for TestWorkflows {
             "Diverge" => diverge(),
             "Family" => family(&single_json_arg(&args)?),
             "Counter" => counter(),
+            "RunLocal" => run_local(&single_json_arg(&args)?),
             other => Err(failure(
                 "UnknownWorkflowType",
                 format!("this component does not offer workflow type {other:?}"),
@@ -242,6 +245,27 @@ fn family(input: &Value) -> Result<Payload, Failure> {
         "sleeper": sleeper_outcome,
         "external_cancel_delivered": cancel_delivered,
     })))
+}
+
+/// Runs the activity the input describes as a local activity.
+fn run_local(input: &Value) -> Result<Payload, Failure> {
+    let activity_type = input["activity_type"].as_str().unwrap_or_default();
+    let args: Vec<Payload> = input["args"]
+        .as_array()
+        .map(|a| a.iter().map(encode_json).collect())
+        .unwrap_or_default();
+    let options = LocalActivityOptions {
+        start_to_close_timeout_ms: Some(ACTIVITY_TIMEOUT_MS),
+        schedule_to_close_timeout_ms: None,
+        retry_policy: input.get("retry").map(|r| RetryPolicy {
+            initial_interval_ms: 100,
+            backoff_coefficient: 1.0,
+            maximum_interval_ms: 0,
+            maximum_attempts: r["maximum_attempts"].as_u64().unwrap_or(0) as u32,
+            non_retryable_error_types: Vec::new(),
+        }),
+    };
+    host::result(host::start_local_activity(activity_type, &args, &options))
 }
 
 /// Counts with updates; validation rejects negative increments.
