@@ -1,0 +1,544 @@
+//! The `workflow-host` imports: what a guest's calls do to its run state.
+//! Non-blocking calls record commands or handles; `wait-any`, `result`,
+//! `start-child` and `continue-as-new` return `Pending` until an activation
+//! resolves what they wait on.
+
+use super::*;
+
+fn millis(ms: Option<u64>) -> Option<prost_wkt_types::Duration> {
+    ms.filter(|&ms| ms > 0)
+        .map(|ms| proto_duration(Duration::from_millis(ms)))
+}
+
+fn retry_policy(p: RetryPolicy) -> proto::RetryPolicy {
+    proto::RetryPolicy {
+        initial_interval: millis(Some(p.initial_interval_ms)),
+        backoff_coefficient: p.backoff_coefficient,
+        maximum_interval: millis(Some(p.maximum_interval_ms)),
+        maximum_attempts: i32::try_from(p.maximum_attempts).unwrap_or(i32::MAX),
+        non_retryable_error_types: p.non_retryable_error_types,
+    }
+}
+
+fn cancelled(what: &str) -> Failure {
+    Failure {
+        message: format!("{what} cancelled"),
+        error_type: "CancelledError".into(),
+        non_retryable: true,
+        details: vec![],
+    }
+}
+
+impl workflow_host::Host for RunHost {
+    fn info(&mut self) -> wasmtime::Result<WorkflowInfo> {
+        Ok(self.lock_state().info.clone())
+    }
+
+    fn now(&mut self) -> wasmtime::Result<u64> {
+        Ok(self.lock_state().now_ms)
+    }
+
+    fn random(&mut self) -> wasmtime::Result<u64> {
+        Ok(self.lock_state().rng.next())
+    }
+
+    fn is_replaying(&mut self) -> wasmtime::Result<bool> {
+        Ok(self.lock_state().replaying)
+    }
+
+    fn log(&mut self, level: LogLevel, message: String) -> wasmtime::Result<()> {
+        let mut state = self.lock_state();
+        if matches!(level, LogLevel::Error) {
+            state.last_error_log = Some(message.clone());
+        }
+        if state.replaying {
+            return Ok(());
+        }
+        let (wf, run) = (&state.info.workflow_id, &state.info.run_id);
+        match level {
+            LogLevel::Trace => {
+                tracing::trace!(target: "weft::guest", workflow_id = %wf, run_id = %run, "{message}")
+            }
+            LogLevel::Debug => {
+                tracing::debug!(target: "weft::guest", workflow_id = %wf, run_id = %run, "{message}")
+            }
+            LogLevel::Info => {
+                tracing::info!(target: "weft::guest", workflow_id = %wf, run_id = %run, "{message}")
+            }
+            LogLevel::Warn => {
+                tracing::warn!(target: "weft::guest", workflow_id = %wf, run_id = %run, "{message}")
+            }
+            LogLevel::Error => {
+                tracing::error!(target: "weft::guest", workflow_id = %wf, run_id = %run, "{message}")
+            }
+        }
+        Ok(())
+    }
+
+    fn start_activity(
+        &mut self,
+        activity_type: String,
+        args: Vec<Payload>,
+        options: ActivityOptions,
+    ) -> wasmtime::Result<u32> {
+        let mut state = self.lock_state();
+        let task_queue = options
+            .task_queue
+            .unwrap_or_else(|| state.info.task_queue.clone());
+        Ok(state.start(HandleKind::Activity, |seq| {
+            Variant::ScheduleActivity(ScheduleActivity {
+                seq,
+                activity_id: options.activity_id.unwrap_or_else(|| seq.to_string()),
+                activity_type,
+                task_queue,
+                arguments: args.into_iter().map(payload::from_wit).collect(),
+                start_to_close_timeout: millis(options.start_to_close_timeout_ms),
+                schedule_to_close_timeout: millis(options.schedule_to_close_timeout_ms),
+                schedule_to_start_timeout: millis(options.schedule_to_start_timeout_ms),
+                heartbeat_timeout: millis(options.heartbeat_timeout_ms),
+                retry_policy: options.retry_policy.map(retry_policy),
+                cancellation_type: match options.cancellation {
+                    ActivityCancellation::TryCancel => ActivityCancellationType::TryCancel,
+                    ActivityCancellation::WaitCancellationCompleted => {
+                        ActivityCancellationType::WaitCancellationCompleted
+                    }
+                    ActivityCancellation::Abandon => ActivityCancellationType::Abandon,
+                } as i32,
+                ..Default::default()
+            })
+        }))
+    }
+
+    fn start_local_activity(
+        &mut self,
+        activity_type: String,
+        args: Vec<Payload>,
+        options: LocalActivityOptions,
+    ) -> wasmtime::Result<u32> {
+        let mut state = self.lock_state();
+        let now = state.now_ms;
+        Ok(state.start(HandleKind::LocalActivity, |seq| {
+            Variant::ScheduleLocalActivity(ScheduleLocalActivity {
+                seq,
+                activity_id: seq.to_string(),
+                activity_type,
+                attempt: 1,
+                original_schedule_time: Some(prost_wkt_types::Timestamp {
+                    seconds: (now / 1000) as i64,
+                    nanos: ((now % 1000) * 1_000_000) as i32,
+                }),
+                arguments: args.into_iter().map(payload::from_wit).collect(),
+                start_to_close_timeout: millis(options.start_to_close_timeout_ms),
+                schedule_to_close_timeout: millis(options.schedule_to_close_timeout_ms),
+                retry_policy: options.retry_policy.map(retry_policy),
+                ..Default::default()
+            })
+        }))
+    }
+
+    fn start_timer(&mut self, duration_ms: u64) -> wasmtime::Result<u32> {
+        Ok(self.lock_state().start(HandleKind::Timer, |seq| {
+            Variant::StartTimer(StartTimer {
+                seq,
+                start_to_fire_timeout: millis(Some(duration_ms)),
+            })
+        }))
+    }
+
+    fn cancel(&mut self, h: u32) -> wasmtime::Result<()> {
+        let mut state = self.lock_state();
+        state.check_handle(h)?;
+        let slot = &state.slots[&h];
+        if slot.outcome.is_some() {
+            return Ok(());
+        }
+        match slot.kind {
+            HandleKind::Timer => {
+                state.push(Variant::CancelTimer(CancelTimer { seq: h }));
+                state
+                    .resolve(HandleKind::Timer, h, Err(cancelled("timer")))
+                    .map_err(wasmtime::Error::msg)?;
+            }
+            // Core resolves the handle as the cancellation type says.
+            HandleKind::Activity => {
+                state.push(Variant::RequestCancelActivity(RequestCancelActivity {
+                    seq: h,
+                }));
+            }
+            HandleKind::LocalActivity => {
+                state.push(Variant::RequestCancelLocalActivity(
+                    RequestCancelLocalActivity { seq: h },
+                ));
+            }
+            HandleKind::Signal => {
+                for waiters in state.signal_waiters.values_mut() {
+                    waiters.retain(|&w| w != h);
+                }
+                state
+                    .resolve(HandleKind::Signal, h, Err(cancelled("signal wait")))
+                    .map_err(wasmtime::Error::msg)?;
+            }
+            // Core resolves the handle as the child's cancellation type says.
+            HandleKind::Child => {
+                state.push(Variant::CancelChildWorkflowExecution(
+                    CancelChildWorkflowExecution {
+                        child_workflow_seq: h,
+                        reason: "cancelled by its parent".into(),
+                    },
+                ));
+            }
+            HandleKind::Update => {
+                for waiters in state.update_waiters.values_mut() {
+                    waiters.retain(|&w| w != h);
+                }
+                state
+                    .resolve(HandleKind::Update, h, Err(cancelled("update wait")))
+                    .map_err(wasmtime::Error::msg)?;
+            }
+            HandleKind::Cancellation | HandleKind::ExternalSignal | HandleKind::ExternalCancel => {}
+        }
+        Ok(())
+    }
+
+    async fn start_child(
+        &mut self,
+        workflow_type: String,
+        args: Vec<Payload>,
+        options: ChildOptions,
+    ) -> wasmtime::Result<Result<u32, Failure>> {
+        let seq = {
+            let mut state = self.lock_state();
+            let seq = state.new_handle(HandleKind::Child, None);
+            let info = state.info.clone();
+            state.child_starts.insert(seq, None);
+            state.push(Variant::StartChildWorkflowExecution(
+                StartChildWorkflowExecution {
+                    seq,
+                    namespace: info.namespace,
+                    workflow_id: options
+                        .workflow_id
+                        .unwrap_or_else(|| format!("{}-child-{seq}", info.workflow_id)),
+                    workflow_type,
+                    task_queue: options.task_queue.unwrap_or(info.task_queue),
+                    input: args.into_iter().map(payload::from_wit).collect(),
+                    workflow_execution_timeout: millis(options.execution_timeout_ms),
+                    parent_close_policy: match options.parent_close_policy {
+                        ParentClosePolicy::Terminate => ProtoParentClosePolicy::Terminate,
+                        ParentClosePolicy::Abandon => ProtoParentClosePolicy::Abandon,
+                        ParentClosePolicy::RequestCancel => ProtoParentClosePolicy::RequestCancel,
+                    } as i32,
+                    cancellation_type: match options.cancellation {
+                        ChildCancellation::Abandon => ChildWorkflowCancellationType::Abandon,
+                        ChildCancellation::TryCancel => ChildWorkflowCancellationType::TryCancel,
+                        ChildCancellation::WaitCancellationCompleted => {
+                            ChildWorkflowCancellationType::WaitCancellationCompleted
+                        }
+                        ChildCancellation::WaitCancellationRequested => {
+                            ChildWorkflowCancellationType::WaitCancellationRequested
+                        }
+                    } as i32,
+                    ..Default::default()
+                },
+            ));
+            seq
+        };
+        // Like the Temporal SDKs, return once the child has started, so that
+        // signalling or cancelling it by id cannot race its start.
+        poll_fn(|_| match self.lock_state().child_starts.get(&seq) {
+            Some(Some(Ok(()))) => Poll::Ready(Ok(Ok(seq))),
+            Some(Some(Err(f))) => Poll::Ready(Ok(Err(f.clone()))),
+            _ => Poll::Pending,
+        })
+        .await
+    }
+
+    fn signal_workflow(
+        &mut self,
+        workflow_id: String,
+        signal_name: String,
+        args: Vec<Payload>,
+    ) -> wasmtime::Result<u32> {
+        let mut state = self.lock_state();
+        let namespace = state.info.namespace.clone();
+        Ok(state.start(HandleKind::ExternalSignal, |seq| {
+            Variant::SignalExternalWorkflowExecution(SignalExternalWorkflowExecution {
+                seq,
+                target: Some(
+                    signal_external_workflow_execution::Target::WorkflowExecution(
+                        proto::NamespacedWorkflowExecution {
+                            namespace,
+                            workflow_id,
+                            run_id: String::new(),
+                        },
+                    ),
+                ),
+                signal_name,
+                args: args.into_iter().map(payload::from_wit).collect(),
+                ..Default::default()
+            })
+        }))
+    }
+
+    fn cancel_workflow(&mut self, workflow_id: String) -> wasmtime::Result<u32> {
+        let mut state = self.lock_state();
+        let namespace = state.info.namespace.clone();
+        Ok(state.start(HandleKind::ExternalCancel, |seq| {
+            Variant::RequestCancelExternalWorkflowExecution(
+                RequestCancelExternalWorkflowExecution {
+                    seq,
+                    workflow_execution: Some(proto::NamespacedWorkflowExecution {
+                        namespace,
+                        workflow_id,
+                        run_id: String::new(),
+                    }),
+                    reason: "cancelled by another workflow".into(),
+                },
+            )
+        }))
+    }
+
+    fn next_signal(&mut self, name: String) -> wasmtime::Result<u32> {
+        let mut state = self.lock_state();
+        let buffered = state.signals.get_mut(&name).and_then(VecDeque::pop_front);
+        Ok(match buffered {
+            Some(value) => state.new_handle(HandleKind::Signal, Some(Ok(value))),
+            None => {
+                let h = state.new_handle(HandleKind::Signal, None);
+                state.signal_waiters.entry(name).or_default().push_back(h);
+                h
+            }
+        })
+    }
+
+    fn cancellation(&mut self) -> wasmtime::Result<u32> {
+        let mut state = self.lock_state();
+        state.handles_cancellation = true;
+        let outcome = state
+            .cancel_requested
+            .then(|| Ok(payload::to_wit(payload::null())));
+        Ok(state.new_handle(HandleKind::Cancellation, outcome))
+    }
+
+    fn next_update(&mut self, name: String) -> wasmtime::Result<u32> {
+        let mut state = self.lock_state();
+        state.update_names.insert(name.clone());
+        let h = state.new_handle(HandleKind::Update, None);
+        match state.updates.iter().position(|u| u.name == name) {
+            Some(i) => {
+                let update = state.updates.remove(i).expect("position is in range");
+                state.pick_update(h, update);
+            }
+            None => state.update_waiters.entry(name).or_default().push_back(h),
+        }
+        Ok(h)
+    }
+
+    fn complete_update(
+        &mut self,
+        h: u32,
+        outcome: Result<Payload, Failure>,
+    ) -> wasmtime::Result<()> {
+        let mut state = self.lock_state();
+        let Some(update) = state.updates_picked.remove(&h) else {
+            wasmtime::bail!("complete-update: handle {h} is not a received, unanswered update");
+        };
+        let id = update.protocol_instance_id;
+        match outcome {
+            Ok(value) => {
+                if !update.settled {
+                    state.respond_update(id.clone(), update_response::Response::Accepted(()));
+                }
+                state.respond_update(
+                    id,
+                    update_response::Response::Completed(payload::from_wit(value)),
+                );
+            }
+            Err(failure) => state.respond_update(
+                id,
+                update_response::Response::Rejected(payload::failure_from_wit(failure)),
+            ),
+        }
+        Ok(())
+    }
+
+    fn set_query_result(&mut self, name: String, value: Payload) -> wasmtime::Result<()> {
+        self.lock_state().queries.insert(name, value);
+        Ok(())
+    }
+
+    async fn continue_as_new(&mut self, args: Vec<Payload>) -> wasmtime::Result<()> {
+        {
+            let mut state = self.lock_state();
+            let (workflow_type, task_queue) = (
+                state.info.workflow_type.clone(),
+                state.info.task_queue.clone(),
+            );
+            state.push(Variant::ContinueAsNewWorkflowExecution(
+                ContinueAsNewWorkflowExecution {
+                    workflow_type,
+                    task_queue,
+                    arguments: args.into_iter().map(payload::from_wit).collect(),
+                    ..Default::default()
+                },
+            ));
+        }
+        // This run is over: the guest stays suspended until it is evicted.
+        std::future::pending().await
+    }
+
+    fn patched(&mut self, id: String) -> wasmtime::Result<bool> {
+        Ok(self.lock_state().patch(id, false))
+    }
+
+    fn deprecate_patch(&mut self, id: String) -> wasmtime::Result<()> {
+        self.lock_state().patch(id, true);
+        Ok(())
+    }
+
+    fn upsert_search_attributes(
+        &mut self,
+        attributes: Vec<(String, Payload)>,
+    ) -> wasmtime::Result<()> {
+        let indexed_fields = attributes
+            .into_iter()
+            .map(|(k, v)| (k, payload::from_wit(v)))
+            .collect();
+        self.lock_state()
+            .push(Variant::UpsertWorkflowSearchAttributes(
+                UpsertWorkflowSearchAttributes {
+                    search_attributes: Some(proto::SearchAttributes { indexed_fields }),
+                },
+            ));
+        Ok(())
+    }
+
+    fn upsert_memo(&mut self, fields: Vec<(String, Payload)>) -> wasmtime::Result<()> {
+        let fields = fields
+            .into_iter()
+            .map(|(k, v)| (k, payload::from_wit(v)))
+            .collect();
+        self.lock_state().push(Variant::ModifyWorkflowProperties(
+            ModifyWorkflowProperties {
+                upserted_memo: Some(proto::Memo { fields }),
+            },
+        ));
+        Ok(())
+    }
+
+    async fn wait_any(&mut self, handles: Vec<u32>) -> wasmtime::Result<u32> {
+        if handles.is_empty() {
+            wasmtime::bail!("wait-any called with no handles");
+        }
+        // Resolutions only arrive between activations: until then the guest
+        // stays suspended and the run future reports `Pending`.
+        poll_fn(|_| {
+            let state = self.lock_state();
+            for &h in &handles {
+                if let Err(e) = state.check_handle(h) {
+                    return Poll::Ready(Err(e));
+                }
+                if state.slots[&h].outcome.is_some() {
+                    return Poll::Ready(Ok(h));
+                }
+            }
+            Poll::Pending
+        })
+        .await
+    }
+
+    async fn result(&mut self, h: u32) -> wasmtime::Result<Result<Payload, Failure>> {
+        poll_fn(|_| {
+            let state = self.lock_state();
+            if let Err(e) = state.check_handle(h) {
+                return Poll::Ready(Err(e));
+            }
+            match &state.slots[&h].outcome {
+                Some(outcome) => Poll::Ready(Ok(outcome.clone())),
+                None => Poll::Pending,
+            }
+        })
+        .await
+    }
+}
+
+impl crate::bindings::types::Host for RunHost {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info() -> WorkflowInfo {
+        WorkflowInfo {
+            workflow_type: "T".into(),
+            workflow_id: "w".into(),
+            run_id: "r".into(),
+            namespace: "default".into(),
+            task_queue: "Q".into(),
+            attempt: 1,
+        }
+    }
+
+    #[test]
+    fn randomness_is_a_function_of_the_seed() {
+        let (mut a, mut b) = (SplitMix64(7), SplitMix64(7));
+        let xs: Vec<u64> = (0..4).map(|_| a.next()).collect();
+        let ys: Vec<u64> = (0..4).map(|_| b.next()).collect();
+        assert_eq!(xs, ys);
+        assert_ne!(xs[0], xs[1]);
+        assert_ne!(SplitMix64(8).next(), xs[0]);
+    }
+
+    #[test]
+    fn handles_are_sequence_numbers_and_resolve_once() {
+        let mut host = RunHost {
+            state: Arc::new(Mutex::new(RunState::new(info(), 1))),
+            limits: StoreLimits::default(),
+        };
+        use workflow_host::Host;
+        let t = host.start_timer(1000).expect("timer");
+        let a = host
+            .start_activity(
+                "A".into(),
+                vec![],
+                ActivityOptions {
+                    task_queue: None,
+                    start_to_close_timeout_ms: Some(60_000),
+                    schedule_to_close_timeout_ms: None,
+                    schedule_to_start_timeout_ms: None,
+                    heartbeat_timeout_ms: None,
+                    retry_policy: None,
+                    cancellation: ActivityCancellation::TryCancel,
+                    activity_id: None,
+                },
+            )
+            .expect("activity");
+        assert_eq!((t, a), (1, 2));
+        let mut state = host.lock_state();
+        let cmds = state.take_commands();
+        match &cmds[1].variant {
+            Some(Variant::ScheduleActivity(s)) => {
+                assert_eq!(s.task_queue, "Q", "defaults to the workflow's queue");
+                assert_eq!(s.activity_id, "2");
+                assert_eq!(s.start_to_close_timeout.map(|d| d.seconds), Some(60));
+            }
+            other => panic!("expected ScheduleActivity, got {other:?}"),
+        }
+        let null = payload::to_wit(payload::null());
+        assert!(
+            state
+                .resolve(HandleKind::Timer, t, Ok(null.clone()))
+                .is_ok()
+        );
+        assert!(
+            state
+                .resolve(HandleKind::Timer, t, Ok(null.clone()))
+                .is_err()
+        );
+        assert!(
+            state
+                .resolve(HandleKind::Timer, a, Ok(null.clone()))
+                .is_err()
+        );
+        assert!(state.resolve(HandleKind::Activity, 9, Ok(null)).is_err());
+    }
+}
