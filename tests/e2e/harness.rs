@@ -442,6 +442,11 @@ pub fn temporal_cli(namespace: &str, args: &[&str]) -> String {
     try_temporal_cli(namespace, args).unwrap_or_else(|e| panic!("temporal {args:?} failed: {e}"))
 }
 
+/// True when `history` holds an event of type `ty`.
+pub fn has_event(history: &[HistoryEvent], ty: EventType) -> bool {
+    history.iter().any(|e| event_type(e) == ty)
+}
+
 /// The event type of a history event.
 pub fn event_type(e: &HistoryEvent) -> EventType {
     EventType::try_from(e.event_type).unwrap_or(EventType::Unspecified)

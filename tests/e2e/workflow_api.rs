@@ -2,7 +2,8 @@
 //! racing an activity against a timer, retry policies.
 
 use crate::harness::{
-    Client, Outcome, Weft, event_type, scratch, temporal_cli, try_temporal_cli, wait_for, wasm,
+    Client, Outcome, Weft, event_type, has_event, scratch, temporal_cli, try_temporal_cli,
+    wait_for, wasm,
 };
 use base64::Engine as _;
 use serde_json::{Value, json};
@@ -109,9 +110,7 @@ async fn cancellation_is_visible_to_the_guest() {
     assert_eq!(client.outcome("cancel-me").await, Outcome::Cancelled);
     let history = client.history("cancel-me").await;
     assert!(
-        history
-            .iter()
-            .any(|e| event_type(e) == EventType::TimerCanceled),
+        has_event(&history, EventType::TimerCanceled),
         "the guest cancelled its timer while cleaning up"
     );
 }
@@ -138,11 +137,7 @@ async fn an_activity_races_a_timer_and_the_loser_is_cancelled() {
         )
     );
     let history = client.history("timer-wins").await;
-    assert!(
-        history
-            .iter()
-            .any(|e| event_type(e) == EventType::ActivityTaskCanceled)
-    );
+    assert!(has_event(&history, EventType::ActivityTaskCanceled));
     // The activity wins: the timer is cancelled.
     client
         .start("activity-wins", "Race", QUEUE, &[race(10, 60_000)])
@@ -152,11 +147,7 @@ async fn an_activity_races_a_timer_and_the_loser_is_cancelled() {
         Outcome::Completed(json!({"winner": "activity", "result": {"waited_ms": 10}}))
     );
     let history = client.history("activity-wins").await;
-    assert!(
-        history
-            .iter()
-            .any(|e| event_type(e) == EventType::TimerCanceled)
-    );
+    assert!(has_event(&history, EventType::TimerCanceled));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -219,11 +210,7 @@ async fn patched_takes_the_new_code_and_records_a_marker() {
         Outcome::Completed(json!("v2"))
     );
     let history = client.history("patched").await;
-    assert!(
-        history
-            .iter()
-            .any(|e| event_type(e) == EventType::MarkerRecorded)
-    );
+    assert!(has_event(&history, EventType::MarkerRecorded));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -351,16 +338,8 @@ async fn local_activities_run_in_the_worker_and_are_recorded_as_markers() {
         Outcome::Completed(json!({"waited_ms": 10}))
     );
     let history = client.history("local-wait").await;
-    assert!(
-        history
-            .iter()
-            .any(|e| event_type(e) == EventType::MarkerRecorded)
-    );
-    assert!(
-        !history
-            .iter()
-            .any(|e| event_type(e) == EventType::ActivityTaskScheduled)
-    );
+    assert!(has_event(&history, EventType::MarkerRecorded));
+    assert!(!has_event(&history, EventType::ActivityTaskScheduled));
 
     client
         .start(
