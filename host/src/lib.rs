@@ -13,6 +13,7 @@
 //! - [`activity`]: the activity runtime (a fresh instance per task, WASI grants).
 //! - [`payload`]: Temporal payloads and failures <-> the WIT types.
 //! - [`module`]: loading components, and which module serves which type.
+//! - [`replay`]: `weft replay`, recorded histories against a module.
 //! - [`dev_server`]: starts the Temporal CLI dev server for `weft dev`.
 
 // Clock reads are banned on the workflow path only (clippy.toml).
@@ -25,6 +26,7 @@ pub mod dev_server;
 pub mod host;
 pub mod module;
 pub mod payload;
+pub mod replay;
 pub mod temporal;
 #[deny(clippy::disallowed_methods)]
 pub mod workflow;

@@ -43,6 +43,7 @@ pub const NAMESPACES: &[&str] = &[
     "e2e-race",
     "e2e-retry",
     "e2e-continue",
+    "e2e-replay",
     "e2e-patch",
     "e2e-upsert",
     "e2e-nondeterminism",

@@ -5,5 +5,6 @@
 
 mod harness;
 mod order;
+mod replay;
 mod safety;
 mod workflow_api;

@@ -10,10 +10,11 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 use temporalio_common::protos::temporal::api::enums::v1::EventType;
 
-const QUEUE: &str = "API_Q";
+/// The task queue of the test workflows.
+pub const QUEUE: &str = "API_Q";
 
 /// One mixed worker with the test workflows and activities.
-fn serve(test: &str) -> (PathBuf, Weft) {
+pub fn serve(test: &str) -> (PathBuf, Weft) {
     let dir = scratch(test);
     let config = format!(
         "[[worker]]\ntask_queue = \"{QUEUE}\"\nworkflows = [{:?}]\n\

@@ -3,7 +3,10 @@
 //! Everything else in weft names core's types through this module, so a core
 //! upgrade (its API is marked unstable) touches this file and little else.
 
+mod history;
+
 use crate::config::{Nondeterminism, TemporalConfig, WorkerConfig, WorkerKind};
+pub use history::{History, HistoryError};
 use std::sync::Arc;
 use std::time::Duration;
 pub use temporalio_client::Connection;
@@ -140,6 +143,81 @@ pub fn start_worker(
         .build()
         .map_err(fail)?;
     temporalio_sdk_core::init_worker(runtime, config, connection.clone())
+        .map(Arc::new)
+        .map_err(|e| fail(format!("{e:#}")))
+}
+
+/// A recorded history to replay, and the workflow id to replay it as.
+pub struct Recorded {
+    /// The events.
+    pub history: History,
+    /// The workflow id: the one recorded in the history when there is one.
+    pub workflow_id: String,
+    /// The workflow type the run started as.
+    pub workflow_type: String,
+    /// The run id recorded at start (core replays the history as this run).
+    pub run_id: String,
+}
+
+impl Recorded {
+    /// Read a history from the JSON `temporal workflow show --output json`
+    /// prints; `fallback_id` names the run when the history does not.
+    pub fn from_json(json: &[u8], fallback_id: &str) -> Result<Recorded, HistoryError> {
+        let history = history::from_json(json)?;
+        let workflow_type = history::workflow_type(&history)
+            .ok_or_else(|| {
+                HistoryError::Content(
+                    "its first event is not WorkflowExecutionStarted with a workflow type"
+                        .to_owned(),
+                )
+            })?
+            .to_owned();
+        let workflow_id = history::workflow_id(&history)
+            .unwrap_or(fallback_id)
+            .to_owned();
+        let run_id = history
+            .extract_run_id_from_start()
+            .map_err(|e| HistoryError::Content(format!("{e:#}")))?
+            .to_owned();
+        Ok(Recorded {
+            history,
+            workflow_id,
+            workflow_type,
+            run_id,
+        })
+    }
+}
+
+/// The task queue name replay workers report (nothing is polled).
+pub const REPLAY_TASK_QUEUE: &str = "weft-replay";
+
+/// A workflow worker that is fed `histories` instead of polling a server:
+/// core hands out each history as workflow tasks, checks the commands the
+/// guest issues against the recorded events, and shuts the worker down when
+/// every history has been replayed.
+pub async fn replay_worker(histories: Vec<Recorded>) -> Result<Arc<Worker>, TemporalError> {
+    use temporalio_sdk_core::replay::{HistoryFeeder, HistoryForReplay, ReplayWorkerInput};
+    let fail = |reason: String| TemporalError::Worker {
+        task_queue: REPLAY_TASK_QUEUE.to_owned(),
+        reason,
+    };
+    let config = CoreWorkerConfig::builder()
+        .namespace("weft-replay")
+        .task_queue(REPLAY_TASK_QUEUE)
+        .task_types(WorkerTaskTypes::workflow_only())
+        .versioning_strategy(Default::default())
+        .build()
+        .map_err(fail)?;
+    let (feeder, stream) = HistoryFeeder::new(histories.len().max(1));
+    for r in histories {
+        feeder
+            .feed(HistoryForReplay::new(r.history, r.workflow_id))
+            .await
+            .map_err(|e| fail(format!("{e:#}")))?;
+    }
+    // Dropping the feeder tells core there is nothing more to replay.
+    drop(feeder);
+    temporalio_sdk_core::init_replay_worker(ReplayWorkerInput::new(config, stream))
         .map(Arc::new)
         .map_err(|e| fail(format!("{e:#}")))
 }

@@ -12,7 +12,7 @@ mod worker;
 
 pub use run::{Run, TaskFailure};
 pub use state::{HandleKind, RunHost, RunState};
-pub use worker::poll_workflow_tasks;
+pub use worker::{Activations, completion, poll_workflow_tasks};
 
 use crate::bindings::workflow::{Workflow, WorkflowPre};
 use crate::module::{self, Kind, ModuleError};
@@ -37,9 +37,9 @@ impl WorkflowRuntime {
     /// A deterministic engine with only the workflow world linked.
     pub fn new() -> wasmtime::Result<WorkflowRuntime> {
         let mut config = Config::new();
+        // Threads are off by construction: wasmtime is built without them.
         config
             .cranelift_nan_canonicalization(true)
-            .wasm_threads(false)
             .wasm_relaxed_simd(false)
             .consume_fuel(true);
         let engine = Engine::new(&config)?;
@@ -100,7 +100,7 @@ impl WorkflowModule {
     fn store(&self, state: Arc<Mutex<RunState>>) -> Store<RunHost> {
         let limits = StoreLimitsBuilder::new()
             .memory_size(MAX_MEMORY_BYTES)
-            .instances(16)
+            .instances(64)
             .build();
         let mut store = Store::new(&self.engine, RunHost { state, limits });
         store.limiter(|h| &mut h.limits);
