@@ -9,6 +9,7 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use temporalio_common::protos::temporal::api::enums::v1::EventType;
+use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
 
 /// The task queue of the test workflows.
 pub const QUEUE: &str = "API_Q";
@@ -219,7 +220,24 @@ async fn search_attributes_and_memo_are_upserted() {
     let (_dir, _weft) = serve("upsert");
     let ns = "e2e-upsert";
     let client = Client::new(ns).await;
-    client.start("upsert", "Upsert", QUEUE, &[]).await;
+    // Set at start by the client, then upserted by the guest.
+    temporal_cli(
+        ns,
+        &[
+            "workflow",
+            "start",
+            "--type",
+            "Upsert",
+            "--task-queue",
+            QUEUE,
+            "--workflow-id",
+            "upsert",
+            "--memo",
+            r#"origin="cli""#,
+            "--search-attribute",
+            r#"CustomerId="c-1""#,
+        ],
+    );
     assert_eq!(
         client.outcome("upsert").await,
         Outcome::Completed(json!("upserted"))
@@ -243,6 +261,20 @@ async fn search_attributes_and_memo_are_upserted() {
         .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok());
     assert_eq!(customer.as_deref(), Some(br#""c-42""#.as_slice()), "{info}");
     assert_eq!(info["memo"]["fields"]["note"], "hello", "{info}");
+    assert_eq!(
+        info["memo"]["fields"]["origin"], "cli",
+        "start-time memo kept: {info}"
+    );
+    let started = &client.history("upsert").await[0];
+    let Some(Attributes::WorkflowExecutionStartedEventAttributes(a)) = &started.attributes else {
+        panic!("first event is not WorkflowExecutionStarted");
+    };
+    let at_start = &a
+        .search_attributes
+        .as_ref()
+        .expect("search attributes at start")
+        .indexed_fields;
+    assert_eq!(at_start["CustomerId"].data, br#""c-1""#);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -357,4 +389,28 @@ async fn local_activities_run_in_the_worker_and_are_recorded_as_markers() {
             error_type: "Flaky".into()
         }
     );
+
+    // A retry that backs off longer than the local retry threshold waits on
+    // a durable timer, then runs as a new attempt of the same activity.
+    let backoff = json!({
+        "activity_type": "Fail", "args": [{"error_type": "Flaky"}],
+        "retry": {"maximum_attempts": 3, "initial_interval_ms": 300},
+        "local_retry_threshold_ms": 100,
+    });
+    client
+        .start("local-backoff", "RunLocal", QUEUE, &[backoff])
+        .await;
+    assert_eq!(
+        client.outcome("local-backoff").await,
+        Outcome::Failed {
+            message: "failed on attempt 3".into(),
+            error_type: "Flaky".into()
+        }
+    );
+    let history = client.history("local-backoff").await;
+    let timers = history
+        .iter()
+        .filter(|e| event_type(e) == EventType::TimerStarted)
+        .count();
+    assert_eq!(timers, 2, "one backoff timer before each retry");
 }

@@ -92,23 +92,32 @@ impl Run {
                 match job {
                     Job::InitializeWorkflow(_) | Job::RemoveFromCache(_) => {}
                     Job::NotifyHasPatch(p) => state.notify_patch(&p.patch_id),
-                    Job::FireTimer(t) => state
+                    // A local activity's backoff timer is the host's own.
+                    Job::FireTimer(t) => {
+                        if !state.fire_local_backoff(t.seq) {
+                            let fired = Ok(payload::to_wit(payload::null()));
+                            state
+                                .resolve(HandleKind::Timer, t.seq, fired)
+                                .map_err(TaskFailure)?
+                        }
+                    }
+                    Job::ResolveActivity(r) if r.is_local => {
+                        let status = r.result.clone().and_then(|r| r.status);
+                        match status {
+                            Some(activity_resolution::Status::Backoff(b)) => {
+                                state.back_off_local(r.seq, b)
+                            }
+                            _ => state.resolve_local(r.seq, activity_outcome(r.result.clone())),
+                        }
+                        .map_err(TaskFailure)?
+                    }
+                    Job::ResolveActivity(r) => state
                         .resolve(
-                            HandleKind::Timer,
-                            t.seq,
-                            Ok(payload::to_wit(payload::null())),
+                            HandleKind::Activity,
+                            r.seq,
+                            activity_outcome(r.result.clone()),
                         )
                         .map_err(TaskFailure)?,
-                    Job::ResolveActivity(r) => {
-                        let kind = if r.is_local {
-                            HandleKind::LocalActivity
-                        } else {
-                            HandleKind::Activity
-                        };
-                        state
-                            .resolve(kind, r.seq, activity_outcome(r.result.clone()))
-                            .map_err(TaskFailure)?
-                    }
                     Job::ResolveChildWorkflowExecutionStart(r) => {
                         use resolve_child_workflow_execution_start::Status;
                         let started = match &r.status {
@@ -305,17 +314,8 @@ fn activity_outcome(resolution: Option<activity_result::ActivityResolution>) -> 
         Some(Status::Completed(s)) => Ok(payload::to_wit(s.result.unwrap_or_else(payload::null))),
         Some(Status::Failed(f)) => Err(payload::failure_to_wit(f.failure.unwrap_or_default())),
         Some(Status::Cancelled(c)) => Err(payload::failure_to_wit(c.failure.unwrap_or_default())),
-        Some(Status::Backoff(b)) => Err(Failure {
-            message: format!(
-                "local activity retry backs off for {:?}, beyond what a local activity \
-                 may wait: use a regular activity",
-                b.backoff_duration
-            ),
-            error_type: "LocalActivityBackoffTooLong".into(),
-            non_retryable: true,
-            details: vec![],
-        }),
-        None => Err(Failure {
+        // Handled before: only local activities back off.
+        Some(Status::Backoff(_)) | None => Err(Failure {
             message: "activity resolved without a result".into(),
             error_type: "ActivityResolutionMissing".into(),
             non_retryable: true,

@@ -112,6 +112,10 @@ pub struct RunState {
     updates_picked: BTreeMap<u32, Update>,
     /// Handles waiting for an update, per name.
     update_waiters: BTreeMap<String, VecDeque<u32>>,
+    /// Local activities not resolved yet, by handle.
+    locals: BTreeMap<u32, local::LocalActivity>,
+    /// Seqs of later local activity attempts and backoff timers -> handle.
+    local_seqs: BTreeMap<u32, u32>,
 }
 
 impl RunState {
@@ -139,6 +143,8 @@ impl RunState {
             updates: VecDeque::new(),
             updates_picked: BTreeMap::new(),
             update_waiters: BTreeMap::new(),
+            locals: BTreeMap::new(),
+            local_seqs: BTreeMap::new(),
         }
     }
 
@@ -402,3 +408,4 @@ impl RunHost {
 }
 
 mod imports;
+mod local;

@@ -117,23 +117,25 @@ impl workflow_host::Host for RunHost {
     ) -> wasmtime::Result<u32> {
         let mut state = self.lock_state();
         let now = state.now_ms;
-        Ok(state.start(HandleKind::LocalActivity, |seq| {
-            Variant::ScheduleLocalActivity(ScheduleLocalActivity {
-                seq,
-                activity_id: seq.to_string(),
-                activity_type,
-                attempt: 1,
-                original_schedule_time: Some(prost_wkt_types::Timestamp {
-                    seconds: (now / 1000) as i64,
-                    nanos: ((now % 1000) * 1_000_000) as i32,
-                }),
-                arguments: args.into_iter().map(payload::from_wit).collect(),
-                start_to_close_timeout: millis(options.start_to_close_timeout_ms),
-                schedule_to_close_timeout: millis(options.schedule_to_close_timeout_ms),
-                retry_policy: options.retry_policy.map(retry_policy),
-                ..Default::default()
-            })
-        }))
+        let h = state.new_handle(HandleKind::LocalActivity, None);
+        let command = ScheduleLocalActivity {
+            seq: h,
+            activity_id: h.to_string(),
+            activity_type,
+            attempt: 1,
+            original_schedule_time: Some(prost_wkt_types::Timestamp {
+                seconds: (now / 1000) as i64,
+                nanos: ((now % 1000) * 1_000_000) as i32,
+            }),
+            arguments: args.into_iter().map(payload::from_wit).collect(),
+            start_to_close_timeout: millis(options.start_to_close_timeout_ms),
+            schedule_to_close_timeout: millis(options.schedule_to_close_timeout_ms),
+            retry_policy: options.retry_policy.map(retry_policy),
+            local_retry_threshold: millis(options.local_retry_threshold_ms),
+            ..Default::default()
+        };
+        state.schedule_local(h, command);
+        Ok(h)
     }
 
     fn start_timer(&mut self, duration_ms: u64) -> wasmtime::Result<u32> {
@@ -165,11 +167,7 @@ impl workflow_host::Host for RunHost {
                     seq: h,
                 }));
             }
-            HandleKind::LocalActivity => {
-                state.push(Variant::RequestCancelLocalActivity(
-                    RequestCancelLocalActivity { seq: h },
-                ));
-            }
+            HandleKind::LocalActivity => state.cancel_local(h).map_err(wasmtime::Error::msg)?,
             HandleKind::Signal => {
                 for waiters in state.signal_waiters.values_mut() {
                     waiters.retain(|&w| w != h);

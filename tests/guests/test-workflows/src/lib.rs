@@ -258,12 +258,13 @@ fn run_local(input: &Value) -> Result<Payload, Failure> {
         start_to_close_timeout_ms: Some(ACTIVITY_TIMEOUT_MS),
         schedule_to_close_timeout_ms: None,
         retry_policy: input.get("retry").map(|r| RetryPolicy {
-            initial_interval_ms: 100,
+            initial_interval_ms: r["initial_interval_ms"].as_u64().unwrap_or(100),
             backoff_coefficient: 1.0,
             maximum_interval_ms: 0,
             maximum_attempts: r["maximum_attempts"].as_u64().unwrap_or(0) as u32,
             non_retryable_error_types: Vec::new(),
         }),
+        local_retry_threshold_ms: input["local_retry_threshold_ms"].as_u64(),
     };
     host::result(host::start_local_activity(activity_type, &args, &options))
 }
