@@ -2,7 +2,7 @@
 
 use crate::activity::{self, ActivityRegistry, ActivityRuntime};
 use crate::config::{Config, WorkerConfig};
-use crate::module::{DuplicateType, ModuleError};
+use crate::module::{CompileCache, DuplicateType, ModuleError};
 use crate::temporal::{self, TemporalError};
 use crate::workflow::{self, WorkflowRegistry, WorkflowRuntime};
 use std::future::Future;
@@ -55,8 +55,13 @@ pub async fn load(config: &Config) -> Result<Vec<LoadedWorker>, HostError> {
             reason: format!("{e:#}"),
         }
     };
-    let workflow_runtime = WorkflowRuntime::new().map_err(engine_error("workflow"))?;
-    let activity_runtime = ActivityRuntime::new().map_err(engine_error("activity"))?;
+    let cache = CompileCache::from_env();
+    let workflow_runtime = WorkflowRuntime::new()
+        .map_err(engine_error("workflow"))?
+        .with_cache(cache.clone());
+    let activity_runtime = ActivityRuntime::new()
+        .map_err(engine_error("activity"))?
+        .with_cache(cache);
     let mut loaded = Vec::new();
     for worker in &config.workers {
         let duplicate = |source| HostError::DuplicateType {

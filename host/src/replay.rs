@@ -6,7 +6,7 @@
 //! is reproduced when it replays to its end with no divergence and no failed
 //! workflow task.
 
-use crate::module::{DuplicateType, ModuleError};
+use crate::module::{CompileCache, DuplicateType, ModuleError};
 use crate::temporal::proto::workflow_activation::WorkflowActivationJob;
 use crate::temporal::proto::workflow_activation::remove_from_cache::EvictionReason;
 use crate::temporal::proto::workflow_activation::workflow_activation_job::Variant as Job;
@@ -74,7 +74,9 @@ pub async fn replay_files(
     modules: &[PathBuf],
     histories: &[PathBuf],
 ) -> Result<Vec<Report>, ReplayError> {
-    let runtime = WorkflowRuntime::new().map_err(|e| ReplayError::Engine(format!("{e:#}")))?;
+    let runtime = WorkflowRuntime::new()
+        .map_err(|e| ReplayError::Engine(format!("{e:#}")))?
+        .with_cache(CompileCache::from_env());
     let mut registry = WorkflowRegistry::default();
     for path in modules {
         registry.add(runtime.load(path).await?)?;

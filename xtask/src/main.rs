@@ -10,6 +10,11 @@
 //!
 //! Each guest is a standalone cargo workspace with its own `Cargo.lock`; all
 //! share `target/guest-build` so their common dependencies compile once.
+//!
+//! Then it runs `guest-examples/<lang>/build.sh target/wasm` for each other
+//! language that has one (see [`foreign`]), which builds with the language's
+//! own toolchain and calls back into `cargo xtask bindgen-c` and
+//! `cargo xtask componentize`.
 
 #![allow(clippy::print_stdout)] // a CLI: stdout is its output.
 
@@ -18,6 +23,8 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 use wit_component::{ComponentEncoder, DecodedWasm};
+
+mod foreign;
 
 /// Which world a guest implements, which decides how it is built.
 #[derive(Clone, Copy, Debug)]
@@ -79,13 +86,33 @@ const GUESTS: &[GuestSpec] = &[
 const WORKFLOW_IMPORT_PREFIX: &str = "weft:plugin/";
 
 /// How to call this program.
-const USAGE: &str = "usage: cargo xtask guests    build every guest component into target/wasm/";
+const USAGE: &str = "\
+usage:
+  cargo xtask guests
+      build every guest component into target/wasm/
+  cargo xtask bindgen-c --world workflow|activity --out DIR
+      write wit-bindgen's C bindings of a weft world into DIR
+  cargo xtask componentize --kind workflow|activity IN.wasm OUT.wasm
+      turn a core module into a weft component (embeds the world's metadata
+      if missing; adapts WASI preview 1 for activities; checks that a
+      workflow imports only weft:plugin/*)";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
         ["guests"] => build_guests(),
+        ["bindgen-c", "--world", world, "--out", out_dir] => foreign::bindgen_c(
+            &repo_root()?,
+            foreign::World::parse(world)?,
+            Path::new(out_dir),
+        ),
+        ["componentize", "--kind", kind, input, output] => foreign::componentize(
+            &repo_root()?,
+            foreign::World::parse(kind)?,
+            Path::new(input),
+            Path::new(output),
+        ),
         ["help" | "-h" | "--help"] => {
             println!("{USAGE}");
             Ok(())
@@ -118,7 +145,7 @@ fn build_guests() -> Result<()> {
             guest.kind,
         );
     }
-    Ok(())
+    foreign::build_foreign_guests(&root, &out_dir)
 }
 
 /// Builds one guest, writes its component to `output` and returns the names

@@ -11,7 +11,7 @@ pub use worker::poll_activity_tasks;
 
 use crate::bindings::activity::{Activity, ActivityPre};
 use crate::config::Grants;
-use crate::module::{self, Kind, ModuleError};
+use crate::module::{self, CompileCache, Kind, ModuleError};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +26,7 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 #[derive(Clone)]
 pub struct ActivityRuntime {
     engine: Engine,
+    cache: Option<CompileCache>,
     linker: Arc<Linker<ActivityHost>>,
 }
 
@@ -50,13 +51,20 @@ impl ActivityRuntime {
         });
         Ok(ActivityRuntime {
             engine,
+            cache: None,
             linker: Arc::new(linker),
         })
     }
 
+    /// Keep compiled components in `cache` (none: compile on every load).
+    pub fn with_cache(mut self, cache: Option<CompileCache>) -> Self {
+        self.cache = cache;
+        self
+    }
+
     /// Compile a component, check its world and grants, list its types.
     pub async fn load(&self, path: &Path, grants: &Grants) -> Result<ActivityModule, ModuleError> {
-        let component = module::compile(&self.engine, Kind::Activity, path)?;
+        let component = module::compile(&self.engine, Kind::Activity, path, self.cache.as_ref())?;
         let pre = self
             .linker
             .instantiate_pre(&component)

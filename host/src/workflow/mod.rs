@@ -15,7 +15,7 @@ pub use state::{HandleKind, RunHost, RunState};
 pub use worker::{Activations, completion, poll_workflow_tasks};
 
 use crate::bindings::workflow::{Workflow, WorkflowPre};
-use crate::module::{self, Kind, ModuleError};
+use crate::module::{self, CompileCache, Kind, ModuleError};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use wasmtime::component::{HasSelf, Linker};
@@ -30,6 +30,7 @@ pub const MAX_MEMORY_BYTES: usize = 256 << 20;
 #[derive(Clone)]
 pub struct WorkflowRuntime {
     engine: Engine,
+    cache: Option<CompileCache>,
     linker: Arc<Linker<RunHost>>,
 }
 
@@ -47,13 +48,38 @@ impl WorkflowRuntime {
         Workflow::add_to_linker::<_, HasSelf<RunHost>>(&mut linker, |h| h)?;
         Ok(WorkflowRuntime {
             engine,
+            cache: None,
             linker: Arc::new(linker),
         })
     }
 
+    /// Keep compiled components in `cache` (none: compile on every load).
+    pub fn with_cache(mut self, cache: Option<CompileCache>) -> Self {
+        self.cache = cache;
+        self
+    }
+
     /// Compile a component and check that it is a weft workflow.
     pub async fn load(&self, path: &Path) -> Result<WorkflowModule, ModuleError> {
-        let component = module::compile(&self.engine, Kind::Workflow, path)?;
+        let component = module::compile(&self.engine, Kind::Workflow, path, self.cache.as_ref())?;
+        let forbidden: Vec<String> = component
+            .component_type()
+            .imports(&self.engine)
+            .map(|(name, _)| name.to_owned())
+            .filter(|name| !name.starts_with("weft:plugin/"))
+            .collect();
+        if !forbidden.is_empty() {
+            return Err(ModuleError::World {
+                kind: Kind::Workflow,
+                path: path.to_owned(),
+                reason: format!(
+                    "it imports {}; workflows may import only weft:plugin/workflow-host \
+                     (no WASI: no clock, randomness, files or network), so that every run \
+                     is deterministic. Use the host's `now`, `random` and `log` instead",
+                    forbidden.join(", ")
+                ),
+            });
+        }
         let pre = self
             .linker
             .instantiate_pre(&component)
@@ -177,12 +203,14 @@ mod tests {
     fn a_workflow_importing_wasi_is_refused_for_determinism() {
         let wat = r#"(component
             (import "wasi:random/random@0.2.0" (instance
-                (export "get-random-u64" (func (result u64))))))"#;
+                (export "get-random-u64" (func (result u64)))))
+            (import "wasi:clocks/wall-clock@0.2.0" (instance))
+            (import "weft:plugin/workflow-host@0.1.0" (instance)))"#;
         let e = refusal(&write("wasi.wat", wat.as_bytes()));
         assert!(e.contains("is not a weft workflow"), "{e}");
         assert!(
-            e.contains("wasi:random/random@0.2.0"),
-            "names the import: {e}"
+            e.contains("it imports wasi:random/random@0.2.0, wasi:clocks/wall-clock@0.2.0;"),
+            "lists every forbidden import, and only those: {e}"
         );
         assert!(e.contains("deterministic"), "says why: {e}");
     }

@@ -2,6 +2,9 @@
 //! the errors that refuse one, and the registry of which module serves
 //! which type in a worker.
 
+mod cache;
+
+pub use cache::CompileCache;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -61,15 +64,24 @@ pub enum ModuleError {
     },
 }
 
-/// Read and compile a component file.
-pub fn compile(engine: &Engine, kind: Kind, path: &Path) -> Result<Component, ModuleError> {
+/// Read and compile a component file, through `cache` when there is one.
+pub fn compile(
+    engine: &Engine,
+    kind: Kind,
+    path: &Path,
+    cache: Option<&CompileCache>,
+) -> Result<Component, ModuleError> {
     let compile_error = |reason: String| ModuleError::Compile {
         kind,
         path: path.to_owned(),
         reason,
     };
     let bytes = std::fs::read(path).map_err(|e| compile_error(e.to_string()))?;
-    Component::new(engine, &bytes).map_err(|e| compile_error(format!("{e:#}")))
+    match cache {
+        Some(cache) => cache.component(engine, &bytes),
+        None => Component::new(engine, &bytes),
+    }
+    .map_err(|e| compile_error(format!("{e:#}")))
 }
 
 /// Check what a module's `*-types` export returned.

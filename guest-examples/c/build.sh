@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Builds the C OrderWorkflow and order activities from source:
+#   OUT_DIR/order_workflow_c.wasm     (world weft:plugin/workflow)
+#   OUT_DIR/order_activities_c.wasm   (world weft:plugin/activity)
+#
+# usage: guest-examples/c/build.sh OUT_DIR
+#
+# Needs clang, wasm-ld, wasi-libc and compiler-rt for wasm32 (./setup.sh),
+# and cargo for the repo's xtask (bindings and componentizing).
+set -euo pipefail
+
+if [ $# -ne 1 ]; then
+  echo "usage: $0 OUT_DIR" >&2
+  exit 2
+fi
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+mkdir -p "$1"
+out=$(cd "$1" && pwd)
+work="$root/target/guest-build/c"
+mkdir -p "$work"
+
+CC=${CC:-clang}
+
+# `cargo xtask guests` passes its own binary; run by hand, go through cargo.
+xtask() {
+  if [ -n "${WEFT_XTASK:-}" ]; then
+    "$WEFT_XTASK" "$@"
+  else
+    (cd "$root" && cargo xtask "$@")
+  fi
+}
+
+# Both modules build for wasm32-wasi against wasi-libc, as reactors (no
+# `main`; the host calls the exports). The workflow uses wasi-libc only for
+# malloc and string functions, which import nothing: `componentize` checks
+# that the component imports only weft:plugin/*. The activity uses stdio and
+# getenv, so its module imports wasi_snapshot_preview1, which `componentize`
+# adapts to WASI p2.
+CFLAGS=(--target=wasm32-wasi -Os -std=c11)
+WARNINGS=(-Wall -Wextra -Werror -Wno-unused-parameter)
+# Link as a reactor; keep no debug info or names (smaller components).
+LDFLAGS=(-mexec-model=reactor -Wl,--strip-debug)
+
+build() { # build WORLD SOURCE OUTPUT
+  local world=$1 source=$2 output=$3
+  # Bindings are generated at build time from wit/, never checked in.
+  xtask bindgen-c --world "$world" --out "$work/$world"
+  # The generated .c is compiled apart, without our warnings (not our code).
+  "$CC" "${CFLAGS[@]}" -c "$work/$world/$world.c" -o "$work/$world/$world.o"
+  # `*_component_type.o` carries the world's type in a custom section, which
+  # `componentize` reads to build the component.
+  "$CC" "${CFLAGS[@]}" "${WARNINGS[@]}" -I "$work/$world" -I "$here" \
+    "$here/$source" "$work/$world/$world.o" "$work/$world/${world}_component_type.o" \
+    "${LDFLAGS[@]}" -o "$work/${output%.wasm}.core.wasm"
+  xtask componentize --kind "$world" "$work/${output%.wasm}.core.wasm" "$out/$output"
+}
+
+build workflow order_workflow.c order_workflow_c.wasm
+build activity order_activities.c order_activities_c.wasm
