@@ -44,6 +44,12 @@ pub const NAMESPACES: &[&str] = &[
     "e2e-retry",
     "e2e-continue",
     "e2e-replay",
+    "e2e-poly-rust",
+    "e2e-poly-c",
+    "e2e-poly-zig",
+    "e2e-poly-python",
+    "e2e-poly-js",
+    "e2e-interop",
     "e2e-patch",
     "e2e-upsert",
     "e2e-nondeterminism",
@@ -172,6 +178,7 @@ impl Weft {
             .arg(&config_path)
             .env("TEMPORAL_ADDRESS", &server().address)
             .env("TEMPORAL_NAMESPACE", namespace)
+            .env("WEFT_CACHE_DIR", compile_cache())
             .env("RUST_LOG", "info,temporalio_sdk_core=warn")
             .stdout(out.try_clone().expect("log"))
             .stderr(out)
@@ -202,6 +209,12 @@ impl Drop for Weft {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The compiled-component cache the test processes share (the big Python
+/// and JavaScript components compile once per suite run, not per test).
+pub fn compile_cache() -> PathBuf {
+    repo().join("target/e2e/cache")
 }
 
 /// A scratch directory for one test, under target/.

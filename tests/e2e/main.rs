@@ -5,6 +5,7 @@
 
 mod harness;
 mod order;
+mod polyglot;
 mod replay;
 mod safety;
 mod workflow_api;

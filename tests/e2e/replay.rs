@@ -2,7 +2,9 @@
 //! histories (tests/histories/) replay offline; fresh ones are exported from
 //! the dev server with the `temporal` CLI and replayed the same way.
 
-use crate::harness::{Client, Outcome, repo, scratch, temporal_cli, try_temporal_cli, wasm};
+use crate::harness::{
+    Client, Outcome, compile_cache, repo, scratch, temporal_cli, try_temporal_cli, wasm,
+};
 use crate::workflow_api::{QUEUE, serve};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -14,7 +16,8 @@ fn weft_replay(histories: &[PathBuf]) -> (bool, String, String) {
     cmd.arg("replay")
         .args(["--module".as_ref(), wasm("test_workflows").as_os_str()])
         .args(["--module".as_ref(), wasm("order_workflow").as_os_str()])
-        .env("RUST_LOG", "warn");
+        .env("RUST_LOG", "warn")
+        .env("WEFT_CACHE_DIR", compile_cache());
     for h in histories {
         cmd.arg("--history").arg(h);
     }

@@ -27,7 +27,8 @@ pub fn serve(test: &str) -> (PathBuf, Weft) {
     (dir, weft)
 }
 
-fn query(ns: &str, id: &str, name: &str) -> Option<Value> {
+/// The answer to query `name` of workflow `id`, if it has one yet.
+pub fn query(ns: &str, id: &str, name: &str) -> Option<Value> {
     let out = std::process::Command::new(crate::harness::temporal_bin())
         .args([
             "workflow",

@@ -61,12 +61,12 @@ struct GuestSpec {
 /// Every guest `cargo xtask guests` builds.
 const GUESTS: &[GuestSpec] = &[
     GuestSpec {
-        dir: "guest-examples/order-workflow",
+        dir: "guest-examples/rust/order-workflow",
         kind: Kind::Workflow,
         output: "order_workflow.wasm",
     },
     GuestSpec {
-        dir: "guest-examples/order-activities",
+        dir: "guest-examples/rust/order-activities",
         kind: Kind::Activity,
         output: "order_activities.wasm",
     },
