@@ -23,6 +23,13 @@ if ! command -v temporal >/dev/null || ! temporal --version | grep -q "$TEMPORAL
 fi
 temporal --version
 
+# One setup.sh per guest language: clang + wasi-libc (apt), Zig (PyPI),
+# componentize-py (PyPI), componentize-js (npm, from package-lock.json).
+for lang in c zig python js; do
+  step "Guest toolchain: $lang"
+  "guest-examples/$lang/setup.sh"
+done
+
 step "Guests (cargo xtask guests)"
 cargo xtask guests
 

@@ -45,14 +45,14 @@ impl CompileCache {
         &self.dir
     }
 
-    /// The compiled form of `wasm` for `engine`: from the cache when it is
-    /// there, else compiled and stored. A cache that cannot be read or
-    /// written only costs a compile.
-    pub fn component(&self, engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Component> {
+    /// The compiled form of `wasm` for `engine`, and whether it came from
+    /// the cache; compiled and stored when it was not there. A cache that
+    /// cannot be read or written only costs a compile.
+    pub fn component(&self, engine: &Engine, wasm: &[u8]) -> wasmtime::Result<(Component, bool)> {
         let entry = self.dir.join(format!("{}.cwasm", key(engine, wasm)));
         if entry.exists() {
             match load(engine, &entry) {
-                Ok(component) => return Ok(component),
+                Ok(component) => return Ok((component, true)),
                 Err(e) => {
                     tracing::warn!(entry = %entry.display(), "dropping unusable cache entry: {e:#}");
                     let _ = std::fs::remove_file(&entry);
@@ -63,7 +63,7 @@ impl CompileCache {
         if let Err(e) = self.store(&entry, &component) {
             tracing::warn!(dir = %self.dir.display(), "cannot cache a compiled component: {e:#}");
         }
-        Ok(component)
+        Ok((component, false))
     }
 
     /// Write atomically: a crash leaves no partial entry behind.
@@ -116,7 +116,8 @@ mod tests {
         let engine = Engine::default();
         // wasmtime (feature `wat`) compiles the text form too.
         let wasm = b"(component (core module))";
-        cache.component(&engine, wasm).expect("compiles");
+        let (_, cached) = cache.component(&engine, wasm).expect("compiles");
+        assert!(!cached);
         let entries = || std::fs::read_dir(&dir).expect("cache dir").count();
         assert_eq!(entries(), 1);
         cache

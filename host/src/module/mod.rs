@@ -77,11 +77,21 @@ pub fn compile(
         reason,
     };
     let bytes = std::fs::read(path).map_err(|e| compile_error(e.to_string()))?;
-    match cache {
+    let started = std::time::Instant::now();
+    let (component, cached) = match cache {
         Some(cache) => cache.component(engine, &bytes),
-        None => Component::new(engine, &bytes),
+        None => Component::new(engine, &bytes).map(|c| (c, false)),
     }
-    .map_err(|e| compile_error(format!("{e:#}")))
+    .map_err(|e| compile_error(format!("{e:#}")))?;
+    tracing::info!(
+        module = %path.display(),
+        %kind,
+        size_kib = bytes.len() / 1024,
+        ms = started.elapsed().as_millis() as u64,
+        from_cache = cached,
+        "module compiled"
+    );
+    Ok(component)
 }
 
 /// Check what a module's `*-types` export returned.

@@ -11,11 +11,13 @@
 //! `wasm32-wasip2`). A workflow:
 //!
 //! ```ignore
-//! use weft_sdk::workflow::{self, Activity, Args, Failure};
+//! use std::time::Duration;
+//! use weft_sdk::workflow::{self, Activity};
+//! use weft_sdk::{Args, Failure};
 //!
 //! fn greet(args: Args) -> Result<String, Failure> {
 //!     let name: String = args.get(0)?;
-//!     workflow::sleep_ms(1_000);
+//!     workflow::sleep(Duration::from_secs(1));
 //!     Activity::new("Greet").task_queue("GREET_Q").run(&[&name])
 //! }
 //!

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Measures the guest components and writes BENCHMARKS.md: size, the host's
+# compile time (no cache) and its load time from the compiled-component
+# cache, per language. Run after ./scripts/setup.sh. Uses the host build
+# named by PROFILE (debug by default, as the tests run it; PROFILE=release
+# builds and measures the release binary).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PROFILE=${PROFILE:-debug}
+if [ "$PROFILE" = release ]; then cargo build --release -p weft; fi
+weft="target/$PROFILE/weft"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# Milliseconds the host spent compiling (or loading) the one module of a config.
+load_ms() {
+  WEFT_CACHE_DIR="$work/cache" "$weft" --log-format json check --config "$work/c.toml" 2>&1 |
+    grep -o '"ms":[0-9]*' | head -1 | cut -d: -f2
+}
+
+measure() { # kind file
+  if [ "$1" = workflow ]; then
+    printf '[[worker]]\ntask_queue = "Q"\nworkflows = ["%s"]\n' "$PWD/$2" >"$work/c.toml"
+  else
+    printf '[[worker]]\ntask_queue = "Q"\n[[worker.activities]]\nmodule = "%s"\n' "$PWD/$2" >"$work/c.toml"
+  fi
+  rm -rf "$work/cache"
+  local cold warm
+  cold=$(load_ms)
+  warm=$(load_ms)
+  printf '| %s | %s | %s KiB | %s ms | %s ms |\n' "$3" "$1" "$(($(stat -c %s "$2") / 1024))" "$cold" "$warm"
+}
+
+{
+  echo "# Benchmarks"
+  echo
+  echo "Written by \`scripts/bench.sh\` on $(date -u +%Y-%m-%d), $(nproc) cores,"
+  echo "host build: $PROFILE (cranelift's crates optimised, see Cargo.toml)."
+  echo
+  echo "## Guest components: size, compile, cached load"
+  echo
+  echo "Compile: \`Component::new\` in the host, no cache. Cached: loading the"
+  echo "compiled form from the compiled-component cache (\`WEFT_CACHE_DIR\`)."
+  echo
+  echo "| language | world | size | compile | cached load |"
+  echo "|---|---|---|---|---|"
+  for lang in rust c zig python js; do
+    suffix=$([ "$lang" = rust ] && echo "" || echo "_$lang")
+    measure workflow "target/wasm/order_workflow$suffix.wasm" "$lang"
+    measure activity "target/wasm/order_activities$suffix.wasm" "$lang"
+  done
+} >BENCHMARKS.md
+cat BENCHMARKS.md
