@@ -3,6 +3,8 @@
 //! allow (see [`sandbox`]). Deny by default: no directory, no environment
 //! variable, no socket address unless the config lists it.
 
+mod http;
+mod output;
 pub mod sandbox;
 mod worker;
 
@@ -15,6 +17,7 @@ use crate::module::{self, CompileCache, Kind, ModuleError};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Semaphore;
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine, Store};
 
@@ -39,6 +42,7 @@ impl ActivityRuntime {
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         Activity::add_to_linker::<_, HasSelf<ActivityHost>>(&mut linker, |h| h)?;
         let weak = engine.weak();
         tokio::spawn(async move {
@@ -83,7 +87,8 @@ impl ActivityRuntime {
             path: path.to_owned(),
             pre,
             engine: self.engine.clone(),
-            grants: grants.clone(),
+            grants: Arc::new(grants.clone()),
+            slots: grants.max_instances.map(|n| Arc::new(Semaphore::new(n))),
             types: Vec::new(),
         };
         module.types = module::offered_types(Kind::Activity, path, module.activity_types().await)?;
@@ -97,7 +102,9 @@ pub struct ActivityModule {
     path: PathBuf,
     pre: ActivityPre<ActivityHost>,
     engine: Engine,
-    grants: Grants,
+    grants: Arc<Grants>,
+    /// Bounds instances running at once (`max_instances`).
+    slots: Option<Arc<Semaphore>>,
     types: Vec<String>,
 }
 

@@ -1,17 +1,19 @@
 //! What one activity instance can reach: a WASI context built from the
 //! module's grants, and the `activity-host` imports.
 
+use super::http::HttpPolicy;
+use super::output::{Identity, LogOutput, Stream};
 use crate::bindings::activity::weft::plugin::activity_host::{self, ActivityInfo};
 use crate::bindings::types::{LogLevel, Payload};
-use crate::config::Grants;
+use crate::config::{Grants, SocketGrant};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use wasmtime::component::ResourceTable;
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
-
-/// Linear memory an activity instance may grow to.
-pub const MAX_MEMORY_BYTES: usize = 512 << 20;
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 /// Records a heartbeat with Temporal.
 pub type HeartbeatFn = Arc<dyn Fn(Vec<Payload>) + Send + Sync>;
@@ -26,6 +28,8 @@ pub struct TaskContext {
     pub heartbeat: HeartbeatFn,
     /// Set once Temporal asks the activity to stop.
     pub cancelled: Arc<AtomicBool>,
+    /// Details of the last heartbeat of a previous attempt.
+    pub last_heartbeat: Vec<Payload>,
 }
 
 impl TaskContext {
@@ -43,6 +47,7 @@ impl TaskContext {
             },
             heartbeat: Arc::new(|_| {}),
             cancelled: Arc::default(),
+            last_heartbeat: Vec::new(),
         }
     }
 }
@@ -69,6 +74,8 @@ pub fn prepare(grants: &Grants) -> Result<(), String> {
 /// The store data of an activity instance.
 pub struct ActivityHost {
     wasi: WasiCtx,
+    http: WasiHttpCtx,
+    http_policy: HttpPolicy,
     table: ResourceTable,
     task: TaskContext,
     /// Memory and instance limits.
@@ -77,7 +84,8 @@ pub struct ActivityHost {
 
 impl ActivityHost {
     /// Build the sandbox for one task from the module's grants.
-    pub fn new(grants: &Grants, task: TaskContext) -> Result<ActivityHost, String> {
+    pub fn new(grants: &Arc<Grants>, task: TaskContext) -> Result<ActivityHost, String> {
+        let who = Identity(Arc::new(task.info.clone()));
         let mut wasi = WasiCtxBuilder::new();
         for dir in &grants.dirs {
             let perms = if dir.writable {
@@ -91,18 +99,62 @@ impl ActivityHost {
         for (name, value) in &grants.env {
             wasi.env(name, value);
         }
-        // Sockets: wasmtime-wasi denies every address unless a check allows
-        // it, and name lookup is off; no grant for either exists yet.
+        wasi.stdout(LogOutput::new(who.clone(), Stream::Stdout));
+        wasi.stderr(LogOutput::new(who.clone(), Stream::Stderr));
+        // Sockets: only the granted addresses; no name lookup (grants are
+        // IP addresses, so a name cannot smuggle in another host).
         wasi.allow_ip_name_lookup(false);
+        wasi.allow_tcp(grants.sockets.iter().any(|s| s.tcp));
+        wasi.allow_udp(grants.sockets.iter().any(|s| !s.tcp));
+        let (sockets, socket_who) = (grants.sockets.clone(), who.clone());
+        wasi.socket_addr_check(move |addr, use_| {
+            let allowed = socket_allowed(&sockets, addr, use_);
+            if !allowed {
+                socket_who.warn(&format!(
+                    "denied socket {use_:?} {addr}: not in the module's `sockets` grants"
+                ));
+            }
+            Box::pin(async move { allowed })
+        });
         Ok(ActivityHost {
             wasi: wasi.build(),
+            http: WasiHttpCtx::new(),
+            http_policy: HttpPolicy::new(grants.clone(), who),
             table: ResourceTable::new(),
             task,
             limits: StoreLimitsBuilder::new()
-                .memory_size(MAX_MEMORY_BYTES)
+                .memory_size(grants.memory_bytes)
                 .instances(64)
+                // Past the limit, trap with a message that names it rather
+                // than let the guest's allocator fail obscurely.
+                .trap_on_grow_failure(true)
                 .build(),
         })
+    }
+}
+
+/// Implicit binds (before a connect or a send) use the wildcard address:
+/// allow those when the protocol has any grant; everything else must match
+/// a grant. Listening and accepting are never granted.
+fn socket_allowed(grants: &[SocketGrant], addr: SocketAddr, use_: SocketAddrUse) -> bool {
+    match use_ {
+        SocketAddrUse::TcpBind => addr.ip().is_unspecified() && grants.iter().any(|g| g.tcp),
+        SocketAddrUse::UdpBind => addr.ip().is_unspecified() && grants.iter().any(|g| !g.tcp),
+        SocketAddrUse::TcpConnect => grants.iter().any(|g| g.allows(true, addr)),
+        SocketAddrUse::UdpSend | SocketAddrUse::UdpReceive => {
+            grants.iter().any(|g| g.allows(false, addr))
+        }
+        _ => false,
+    }
+}
+
+impl WasiHttpView for ActivityHost {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            hooks: &mut self.http_policy,
+            table: &mut self.table,
+            ctx: &mut self.http,
+        }
     }
 }
 
@@ -125,6 +177,10 @@ impl activity_host::Host for ActivityHost {
     fn heartbeat(&mut self, details: Vec<Payload>) -> wasmtime::Result<bool> {
         (self.task.heartbeat)(details);
         Ok(self.task.cancelled.load(Ordering::SeqCst))
+    }
+
+    fn last_heartbeat_details(&mut self) -> wasmtime::Result<Vec<Payload>> {
+        Ok(self.task.last_heartbeat.clone())
     }
 
     fn log(&mut self, level: LogLevel, message: String) -> wasmtime::Result<()> {

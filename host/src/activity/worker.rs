@@ -119,6 +119,12 @@ async fn run(
             })
         }),
         cancelled: Arc::default(),
+        last_heartbeat: start
+            .heartbeat_details
+            .iter()
+            .cloned()
+            .map(payload::to_wit)
+            .collect(),
     };
     let abort = CancellationToken::new();
     running
@@ -173,6 +179,11 @@ async fn execute(
     activity_type: &str,
     args: Vec<crate::bindings::types::Payload>,
 ) -> wasmtime::Result<Result<crate::bindings::types::Payload, Failure>> {
+    // Waits (within the attempt's timeout) while `max_instances` run.
+    let _slot = match &module.slots {
+        Some(slots) => Some(slots.clone().acquire_owned().await?),
+        None => None,
+    };
     let host = ActivityHost::new(&module.grants, ctx).map_err(wasmtime::Error::msg)?;
     let (mut store, bindings) = module.instantiate(host).await?;
     bindings

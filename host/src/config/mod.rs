@@ -5,8 +5,14 @@
 //! the config file's directory. A bad config fails at start with the key and
 //! the problem.
 
+mod grants;
+
+pub use grants::{
+    Allow, DirGrant, Grants, HttpGrant, RawActivityModule, RawAllow, SecretHeader, SocketGrant,
+    parse_origin,
+};
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// Default Temporal frontend address, as the Temporal CLI uses.
@@ -55,6 +61,8 @@ pub struct RawConfig {
     /// The workers this host runs, one per task queue.
     #[serde(default)]
     pub worker: Vec<RawWorker>,
+    /// The operator's bound on every activity module's grants.
+    pub allow: Option<RawAllow>,
 }
 
 /// `[temporal]` as written.
@@ -106,37 +114,6 @@ pub enum Nondeterminism {
     FailWorkflow,
 }
 
-/// `[[worker.activities]]` as written.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawActivityModule {
-    /// The component file.
-    pub module: PathBuf,
-    /// Directories the activity may open. None unless listed.
-    #[serde(default)]
-    pub dirs: Vec<RawDirGrant>,
-    /// Environment variables the activity sees, by name and value. None
-    /// unless listed.
-    #[serde(default)]
-    pub env: BTreeMap<String, String>,
-}
-
-/// One `[[worker.activities.dirs]]` grant as written.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawDirGrant {
-    /// Directory on the host (relative to the config file's directory).
-    pub host: PathBuf,
-    /// Where the guest sees it, e.g. `/orders`.
-    pub guest: String,
-    /// Read-only unless `true`.
-    #[serde(default)]
-    pub writable: bool,
-    /// Create the host directory if it does not exist.
-    #[serde(default)]
-    pub create: bool,
-}
-
 /// A validated config.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -144,6 +121,8 @@ pub struct Config {
     pub temporal: TemporalConfig,
     /// Workers, in file order.
     pub workers: Vec<WorkerConfig>,
+    /// The operator's allow-list, if the file has one.
+    pub allow: Option<Allow>,
 }
 
 /// Validated connection settings.
@@ -219,28 +198,6 @@ pub struct ActivityModuleConfig {
     pub grants: Grants,
 }
 
-/// What an activity instance may reach. Everything not listed is denied.
-#[derive(Debug, Clone, Default)]
-pub struct Grants {
-    /// Preopened directories.
-    pub dirs: Vec<DirGrant>,
-    /// Environment variables.
-    pub env: BTreeMap<String, String>,
-}
-
-/// A preopened directory.
-#[derive(Debug, Clone)]
-pub struct DirGrant {
-    /// Host directory (absolute).
-    pub host: PathBuf,
-    /// Guest path.
-    pub guest: String,
-    /// Writes allowed.
-    pub writable: bool,
-    /// Create the host directory at start if missing.
-    pub create: bool,
-}
-
 /// Overrides from the command line or environment (`TEMPORAL_ADDRESS`,
 /// `TEMPORAL_NAMESPACE`); they win over the file.
 #[derive(Debug, Clone, Default)]
@@ -297,6 +254,11 @@ impl Config {
             return Err(invalid("temporal.namespace".into(), "must not be empty"));
         }
 
+        let allow = raw
+            .allow
+            .map(|a| Allow::resolve(a, &base))
+            .transpose()
+            .map_err(|(k, problem)| invalid(k, &problem))?;
         if raw.worker.is_empty() {
             return Err(invalid(
                 "worker".into(),
@@ -350,34 +312,12 @@ impl Config {
             let workflows = w.workflows.iter().map(|p| base.join(p)).collect();
             let mut activities = Vec::new();
             for (j, a) in w.activities.into_iter().enumerate() {
-                let akey = |k: &str| format!("worker[{i}].activities[{j}].{k}");
-                let mut dirs = Vec::new();
-                let mut guests = HashSet::new();
-                for (k, d) in a.dirs.into_iter().enumerate() {
-                    let dkey = format!("worker[{i}].activities[{j}].dirs[{k}].guest");
-                    if !d.guest.starts_with('/') {
-                        return Err(invalid(dkey, "must be an absolute guest path like `/data`"));
-                    }
-                    if !guests.insert(d.guest.clone()) {
-                        return Err(invalid(dkey, "the same guest path is granted twice"));
-                    }
-                    dirs.push(DirGrant {
-                        host: base.join(&d.host),
-                        guest: d.guest,
-                        writable: d.writable,
-                        create: d.create,
-                    });
-                }
-                if let Some(name) = a.env.keys().find(|n| n.is_empty() || n.contains('=')) {
-                    return Err(invalid(
-                        akey("env"),
-                        &format!("`{name}` is not a valid variable name"),
-                    ));
-                }
-                activities.push(ActivityModuleConfig {
-                    module: base.join(&a.module),
-                    grants: Grants { dirs, env: a.env },
-                });
+                let module = base.join(&a.module);
+                let grants =
+                    grants::resolve(a, &base, allow.as_ref()).map_err(|(k, problem)| {
+                        invalid(format!("worker[{i}].activities[{j}].{k}"), &problem)
+                    })?;
+                activities.push(ActivityModuleConfig { module, grants });
             }
             workers.push(WorkerConfig {
                 task_queue: w.task_queue,
@@ -396,6 +336,7 @@ impl Config {
                 identity: raw.temporal.identity,
             },
             workers,
+            allow,
         })
     }
 }
@@ -523,5 +464,89 @@ mod tests {
             );
             assert!(e.starts_with("invalid config weft.toml"), "{e}");
         }
+    }
+
+    #[test]
+    fn grants_parse_and_the_allow_list_bounds_them() {
+        // Secrets are read at start (from a file here: setting a variable
+        // of this process would race with other tests).
+        let secret_file = std::env::temp_dir().join(format!("weft-secret-{}", std::process::id()));
+        std::fs::write(&secret_file, "s3cret\n").expect("secret file");
+        let module = format!(
+            r#"
+            [[worker]]
+            task_queue = "Q"
+            [[worker.activities]]
+            module = "a.wasm"
+            dirs = [{{ host = "var/data", guest = "/data" }}]
+            env = {{ CURRENCY = "EUR" }}
+            http = ["http://127.0.0.1:8080", {{ url = "https://api.example.com", methods = ["get"] }}]
+            sockets = ["tcp://127.0.0.1:5432", "udp://10.0.0.53:*"]
+            secrets = [{{ name = "TOKEN", from_file = {secret_file:?}, header = {{ url = "https://api.example.com", name = "Authorization", value = "Bearer {{secret}}" }} }}]
+            memory_mib = 64
+            max_instances = 2
+            "#
+        );
+        let c = parse(&module).expect("valid grants");
+        let g = &c.workers[0].activities[0].grants;
+        assert!(g.http[0].allows("http", "127.0.0.1", 8080, "POST"));
+        assert!(!g.http[0].allows("http", "127.0.0.1", 8081, "GET"));
+        assert!(g.http[1].allows("https", "API.example.com", 443, "GET"));
+        assert!(!g.http[1].allows("https", "api.example.com", 443, "DELETE"));
+        let addr = |s: &str| s.parse::<std::net::SocketAddr>().expect("addr");
+        assert!(g.sockets[0].allows(true, addr("127.0.0.1:5432")));
+        assert!(!g.sockets[0].allows(false, addr("127.0.0.1:5432")));
+        assert!(g.sockets[1].allows(false, addr("10.0.0.53:53")));
+        assert_eq!(g.secret_headers[0].name, "authorization");
+        assert_eq!(g.secret_headers[0].value, "Bearer s3cret");
+        assert!(
+            !g.env.contains_key("TOKEN"),
+            "a secret is not an env var unless `env = true`"
+        );
+        assert_eq!(g.memory_bytes, 64 << 20);
+        assert_eq!(g.max_instances, Some(2));
+
+        let allow = r#"
+            [allow]
+            dirs = ["var"]
+            http = ["http://127.0.0.1:*", "https://api.example.com"]
+            sockets = ["tcp://127.0.0.1:*", "udp://10.0.0.53:*"]
+            env = ["CURRENCY"]
+            secrets = ["TOKEN"]
+            memory_mib = 128
+        "#;
+        parse(&format!("{allow}{module}")).expect("within the allow-list");
+        let cases = [
+            (
+                "\"var/data\"",
+                "\"var/../etc\"",
+                "worker[0].activities[0].dirs[0]`: directory /etc/weft/etc is not in the operator allow-list (`allow.dirs`)",
+            ),
+            (
+                "\"http://127.0.0.1:8080\"",
+                "\"http://10.0.0.1:80\"",
+                "worker[0].activities[0].http[0]`: origin http://10.0.0.1:80 is not in the operator allow-list",
+            ),
+            (
+                "\"tcp://127.0.0.1:5432\"",
+                "\"tcp://10.1.1.1:22\"",
+                "worker[0].activities[0].sockets[0]`: address `tcp://10.1.1.1:22` is not in the operator allow-list",
+            ),
+            (
+                "CURRENCY = \"EUR\"",
+                "PATH = \"/bin\"",
+                "worker[0].activities[0].env.PATH`: variable `PATH` is not in the operator allow-list",
+            ),
+            (
+                "memory_mib = 64",
+                "memory_mib = 1024",
+                "memory_mib`: 1024 MiB is above the operator's `allow.memory_mib` (128 MiB)",
+            ),
+        ];
+        for (from, to, expected) in cases {
+            let e = error(&format!("{allow}{}", module.replacen(from, to, 1)));
+            assert!(e.contains(expected), "expected `{expected}` in:\n{e}");
+        }
+        let _ = std::fs::remove_file(secret_file);
     }
 }

@@ -1,0 +1,540 @@
+//! Activity grants as written and as validated, and the operator's
+//! `[allow]` list that bounds them. See docs/capabilities.md.
+
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Component, Path, PathBuf};
+
+/// Linear memory an activity instance may grow to unless its grants say.
+pub const DEFAULT_MEMORY_MIB: usize = 512;
+
+/// `[[worker.activities]]` as written: the module and its grants.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawActivityModule {
+    /// The component file.
+    pub module: PathBuf,
+    /// Directories the activity may open. None unless listed.
+    #[serde(default)]
+    pub dirs: Vec<RawDirGrant>,
+    /// Environment variables the activity sees, by name and value.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Outbound HTTP origins.
+    #[serde(default)]
+    pub http: Vec<RawHttpGrant>,
+    /// Outbound socket addresses, `tcp://IP:PORT` or `udp://IP:PORT`.
+    #[serde(default)]
+    pub sockets: Vec<String>,
+    /// Secrets the host injects.
+    #[serde(default)]
+    pub secrets: Vec<RawSecret>,
+    /// Linear memory per instance, in MiB.
+    pub memory_mib: Option<usize>,
+    /// Instances of this module running at once.
+    pub max_instances: Option<usize>,
+}
+
+/// One `dirs` grant as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDirGrant {
+    /// Directory on the host (relative to the config file's directory).
+    pub host: PathBuf,
+    /// Where the guest sees it, e.g. `/orders`.
+    pub guest: String,
+    /// Read-only unless `true`.
+    #[serde(default)]
+    pub writable: bool,
+    /// Create the host directory if it does not exist.
+    #[serde(default)]
+    pub create: bool,
+}
+
+/// One `http` grant as written: an origin, or an origin with methods.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawHttpGrant {
+    /// `scheme://host[:port]`.
+    Url(String),
+    /// With a method list.
+    Table {
+        /// `scheme://host[:port]`.
+        url: String,
+        /// Allowed methods (all if absent).
+        methods: Option<Vec<String>>,
+    },
+}
+
+/// One `secrets` entry as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSecret {
+    /// Its name (the env variable name when `env = true`).
+    pub name: String,
+    /// Read from this variable of the host's environment...
+    pub from_env: Option<String>,
+    /// ...or from this file (trailing newline dropped).
+    pub from_file: Option<PathBuf>,
+    /// Inject as a header on requests to one granted origin.
+    pub header: Option<RawSecretHeader>,
+    /// Let the guest read it as an environment variable.
+    #[serde(default)]
+    pub env: bool,
+}
+
+/// Where a secret goes on outbound requests.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSecretHeader {
+    /// The origin, as in an `http` grant.
+    pub url: String,
+    /// Header name.
+    pub name: String,
+    /// Header value, `{secret}` replaced by the secret (default `{secret}`).
+    pub value: Option<String>,
+}
+
+/// `[allow]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAllow {
+    /// Host directories under which granted dirs must lie.
+    #[serde(default)]
+    pub dirs: Vec<PathBuf>,
+    /// Origins (port `*` for any) grants must fall within.
+    #[serde(default)]
+    pub http: Vec<RawHttpGrant>,
+    /// Socket addresses (port `*` for any).
+    #[serde(default)]
+    pub sockets: Vec<String>,
+    /// Grantable environment variable names.
+    #[serde(default)]
+    pub env: Vec<String>,
+    /// Grantable secret names.
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    /// Largest `memory_mib` a module may have.
+    pub memory_mib: Option<usize>,
+}
+
+/// What an activity instance may reach. Everything not listed is denied.
+#[derive(Debug, Clone)]
+pub struct Grants {
+    /// Preopened directories.
+    pub dirs: Vec<DirGrant>,
+    /// Environment variables (granted values, and secrets with `env`).
+    pub env: BTreeMap<String, String>,
+    /// Outbound HTTP origins.
+    pub http: Vec<HttpGrant>,
+    /// Outbound socket addresses.
+    pub sockets: Vec<SocketGrant>,
+    /// Headers the host adds to requests, per origin (secret values).
+    pub secret_headers: Vec<SecretHeader>,
+    /// Linear memory per instance.
+    pub memory_bytes: usize,
+    /// Instances of the module running at once.
+    pub max_instances: Option<usize>,
+}
+
+impl Default for Grants {
+    fn default() -> Grants {
+        Grants {
+            dirs: Vec::new(),
+            env: BTreeMap::new(),
+            http: Vec::new(),
+            sockets: Vec::new(),
+            secret_headers: Vec::new(),
+            memory_bytes: DEFAULT_MEMORY_MIB << 20,
+            max_instances: None,
+        }
+    }
+}
+
+/// A preopened directory.
+#[derive(Debug, Clone)]
+pub struct DirGrant {
+    /// Host directory (absolute, normalised).
+    pub host: PathBuf,
+    /// Guest path.
+    pub guest: String,
+    /// Writes allowed.
+    pub writable: bool,
+    /// Create the host directory at start if missing.
+    pub create: bool,
+}
+
+/// An HTTP origin, optionally limited to some methods.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpGrant {
+    /// `http` or `https`.
+    pub scheme: String,
+    /// Host name or IP, lower case.
+    pub host: String,
+    /// Port; `None` for any.
+    pub port: Option<u16>,
+    /// Upper-case methods; `None` for any.
+    pub methods: Option<BTreeSet<String>>,
+}
+
+impl HttpGrant {
+    /// Does a request to `scheme://host:port` with `method` fall within it?
+    pub fn allows(&self, scheme: &str, host: &str, port: u16, method: &str) -> bool {
+        self.scheme.eq_ignore_ascii_case(scheme)
+            && self.host.eq_ignore_ascii_case(host)
+            && self.port.is_none_or(|p| p == port)
+            && self
+                .methods
+                .as_ref()
+                .is_none_or(|m| m.contains(&method.to_ascii_uppercase()))
+    }
+
+    /// Is every request this grant allows also allowed by `bound`?
+    fn within(&self, bound: &HttpGrant) -> bool {
+        self.scheme == bound.scheme
+            && self.host == bound.host
+            && (bound.port.is_none() || bound.port == self.port)
+            && match (&self.methods, &bound.methods) {
+                (_, None) => true,
+                (Some(mine), Some(theirs)) => mine.is_subset(theirs),
+                (None, Some(_)) => false,
+            }
+    }
+}
+
+impl std::fmt::Display for HttpGrant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.port {
+            Some(p) => write!(f, "{}://{}:{p}", self.scheme, self.host)?,
+            None => write!(f, "{}://{}:*", self.scheme, self.host)?,
+        }
+        if let Some(m) = &self.methods {
+            let m: Vec<&str> = m.iter().map(String::as_str).collect();
+            write!(f, " ({})", m.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// A socket address the guest may connect or send to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SocketGrant {
+    /// TCP (else UDP).
+    pub tcp: bool,
+    /// Remote IP.
+    pub ip: IpAddr,
+    /// Remote port; `None` for any.
+    pub port: Option<u16>,
+}
+
+impl SocketGrant {
+    /// Does it allow talking to `addr` over TCP (`tcp`) or UDP?
+    pub fn allows(&self, tcp: bool, addr: SocketAddr) -> bool {
+        self.tcp == tcp && self.ip == addr.ip() && self.port.is_none_or(|p| p == addr.port())
+    }
+
+    fn within(&self, bound: &SocketGrant) -> bool {
+        self.tcp == bound.tcp
+            && self.ip == bound.ip
+            && (bound.port.is_none() || bound.port == self.port)
+    }
+}
+
+/// A header carrying a secret to one origin.
+#[derive(Debug, Clone)]
+pub struct SecretHeader {
+    /// Which requests get it.
+    pub origin: HttpGrant,
+    /// Header name.
+    pub name: String,
+    /// Header value, secret included.
+    pub value: String,
+}
+
+/// The validated `[allow]` list; `None` fields bound nothing.
+#[derive(Debug, Clone, Default)]
+pub struct Allow {
+    dirs: Vec<PathBuf>,
+    http: Vec<HttpGrant>,
+    sockets: Vec<SocketGrant>,
+    env: BTreeSet<String>,
+    secrets: BTreeSet<String>,
+    memory_mib: Option<usize>,
+}
+
+/// A grant problem: the key (relative to the module) and what is wrong.
+pub type Problem = (String, String);
+
+/// Parse `scheme://host[:port]` (port `*` for any).
+pub fn parse_origin(url: &str) -> Result<HttpGrant, String> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| format!("`{url}` is not an origin like `https://api.example.com`"))?;
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "http" => 80,
+        "https" => 443,
+        _ => return Err(format!("`{url}`: only http and https are supported")),
+    };
+    let rest = rest.trim_end_matches('/');
+    if rest.contains('/') || rest.contains('@') || rest.is_empty() {
+        return Err(format!(
+            "`{url}` must be scheme://host[:port] with no path or user"
+        ));
+    }
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((h, "*")) => (h, None),
+        Some((h, p)) if !h.ends_with(']') || rest.starts_with('[') => (
+            h,
+            Some(
+                p.parse::<u16>()
+                    .map_err(|_| format!("`{url}`: bad port `{p}`"))?,
+            ),
+        ),
+        _ => (rest, Some(default_port)),
+    };
+    Ok(HttpGrant {
+        scheme,
+        host: host.trim_matches(['[', ']']).to_ascii_lowercase(),
+        port,
+        methods: None,
+    })
+}
+
+fn parse_http(raw: &RawHttpGrant) -> Result<HttpGrant, String> {
+    match raw {
+        RawHttpGrant::Url(url) => parse_origin(url),
+        RawHttpGrant::Table { url, methods } => Ok(HttpGrant {
+            methods: methods
+                .as_ref()
+                .map(|m| m.iter().map(|m| m.to_ascii_uppercase()).collect()),
+            ..parse_origin(url)?
+        }),
+    }
+}
+
+/// Parse `tcp://IP:PORT` / `udp://IP:PORT` (port `*` for any).
+pub fn parse_socket(text: &str) -> Result<SocketGrant, String> {
+    let bad = || format!("`{text}` is not like `tcp://127.0.0.1:5432` (an IP, not a name)");
+    let (proto, addr) = text.split_once("://").ok_or_else(bad)?;
+    let tcp = match proto {
+        "tcp" => true,
+        "udp" => false,
+        _ => return Err(bad()),
+    };
+    let (ip, port) = addr.rsplit_once(':').ok_or_else(bad)?;
+    let ip: IpAddr = ip.trim_matches(['[', ']']).parse().map_err(|_| bad())?;
+    let port = match port {
+        "*" => None,
+        p => Some(p.parse().map_err(|_| bad())?),
+    };
+    Ok(SocketGrant { tcp, ip, port })
+}
+
+/// `base/path` with `.` and `..` resolved lexically, so a grant cannot
+/// leave an allowed directory by spelling.
+pub fn normalise(base: &Path, path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in base.join(path).components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+impl Allow {
+    /// Validate `[allow]`; relative dirs resolve against `base`.
+    pub fn resolve(raw: RawAllow, base: &Path) -> Result<Allow, Problem> {
+        let key = |k: &str, i: usize| format!("allow.{k}[{i}]");
+        let mut http = Vec::new();
+        for (i, h) in raw.http.iter().enumerate() {
+            http.push(parse_http(h).map_err(|e| (key("http", i), e))?);
+        }
+        let mut sockets = Vec::new();
+        for (i, s) in raw.sockets.iter().enumerate() {
+            sockets.push(parse_socket(s).map_err(|e| (key("sockets", i), e))?);
+        }
+        Ok(Allow {
+            dirs: raw.dirs.iter().map(|d| normalise(base, d)).collect(),
+            http,
+            sockets,
+            env: raw.env.into_iter().collect(),
+            secrets: raw.secrets.into_iter().collect(),
+            memory_mib: raw.memory_mib,
+        })
+    }
+}
+
+/// Validate one module's grants; with `allow`, refuse any grant beyond it.
+/// Secrets are read here, so a missing one fails the start.
+pub fn resolve(
+    raw: RawActivityModule,
+    base: &Path,
+    allow: Option<&Allow>,
+) -> Result<Grants, Problem> {
+    let beyond = |key: String, what: String, list: &str| {
+        (
+            key,
+            format!("{what} is not in the operator allow-list (`allow.{list}`)"),
+        )
+    };
+    let mut grants = Grants::default();
+
+    let mut guests = HashSet::new();
+    for (k, d) in raw.dirs.into_iter().enumerate() {
+        let key = format!("dirs[{k}]");
+        if !d.guest.starts_with('/') {
+            return Err((
+                format!("{key}.guest"),
+                "must be an absolute guest path like `/data`".into(),
+            ));
+        }
+        if !guests.insert(d.guest.clone()) {
+            return Err((
+                format!("{key}.guest"),
+                "the same guest path is granted twice".into(),
+            ));
+        }
+        let host = normalise(base, &d.host);
+        if let Some(allow) = allow
+            && !allow.dirs.iter().any(|a| host.starts_with(a))
+        {
+            return Err(beyond(key, format!("directory {}", host.display()), "dirs"));
+        }
+        grants.dirs.push(DirGrant {
+            host,
+            guest: d.guest,
+            writable: d.writable,
+            create: d.create,
+        });
+    }
+
+    for name in raw.env.keys() {
+        if name.is_empty() || name.contains('=') {
+            return Err((
+                "env".into(),
+                format!("`{name}` is not a valid variable name"),
+            ));
+        }
+        if let Some(allow) = allow
+            && !allow.env.contains(name)
+        {
+            return Err(beyond(
+                format!("env.{name}"),
+                format!("variable `{name}`"),
+                "env",
+            ));
+        }
+    }
+    grants.env = raw.env;
+
+    for (i, h) in raw.http.iter().enumerate() {
+        let key = format!("http[{i}]");
+        let grant = parse_http(h).map_err(|e| (key.clone(), e))?;
+        if let Some(allow) = allow
+            && !allow.http.iter().any(|a| grant.within(a))
+        {
+            return Err(beyond(key, format!("origin {grant}"), "http"));
+        }
+        grants.http.push(grant);
+    }
+
+    for (i, s) in raw.sockets.iter().enumerate() {
+        let key = format!("sockets[{i}]");
+        let grant = parse_socket(s).map_err(|e| (key.clone(), e))?;
+        if let Some(allow) = allow
+            && !allow.sockets.iter().any(|a| grant.within(a))
+        {
+            return Err(beyond(key, format!("address `{s}`"), "sockets"));
+        }
+        grants.sockets.push(grant);
+    }
+
+    for (i, s) in raw.secrets.into_iter().enumerate() {
+        let key = format!("secrets[{i}]");
+        if let Some(allow) = allow
+            && !allow.secrets.contains(&s.name)
+        {
+            return Err(beyond(key, format!("secret `{}`", s.name), "secrets"));
+        }
+        let value = match (&s.from_env, &s.from_file) {
+            (Some(var), None) => std::env::var(var).map_err(|_| {
+                (
+                    key.clone(),
+                    format!(
+                        "secret `{}`: `{var}` is not set in the host's environment",
+                        s.name
+                    ),
+                )
+            })?,
+            (None, Some(file)) => std::fs::read_to_string(normalise(base, file))
+                .map(|v| v.trim_end_matches(['\n', '\r']).to_owned())
+                .map_err(|e| {
+                    (
+                        key.clone(),
+                        format!("secret `{}`: cannot read {}: {e}", s.name, file.display()),
+                    )
+                })?,
+            _ => {
+                return Err((
+                    key,
+                    format!(
+                        "secret `{}`: give exactly one of `from_env` and `from_file`",
+                        s.name
+                    ),
+                ));
+            }
+        };
+        if let Some(h) = s.header {
+            let origin = parse_origin(&h.url).map_err(|e| (format!("{key}.header.url"), e))?;
+            let origin_only = |g: &HttpGrant| HttpGrant {
+                methods: None,
+                ..g.clone()
+            };
+            if !grants.http.iter().any(|g| origin.within(&origin_only(g))) {
+                return Err((
+                    format!("{key}.header.url"),
+                    format!("{origin} is not granted in `http`"),
+                ));
+            }
+            let template = h.value.unwrap_or_else(|| "{secret}".to_owned());
+            grants.secret_headers.push(SecretHeader {
+                origin,
+                name: h.name.to_ascii_lowercase(),
+                value: template.replace("{secret}", &value),
+            });
+        }
+        if s.env {
+            grants.env.insert(s.name, value);
+        }
+    }
+
+    let memory_mib = raw.memory_mib.unwrap_or(
+        allow
+            .and_then(|a| a.memory_mib)
+            .unwrap_or(DEFAULT_MEMORY_MIB),
+    );
+    if memory_mib == 0 {
+        return Err(("memory_mib".into(), "must be at least 1".into()));
+    }
+    if let Some(max) = allow.and_then(|a| a.memory_mib)
+        && memory_mib > max
+    {
+        return Err((
+            "memory_mib".into(),
+            format!("{memory_mib} MiB is above the operator's `allow.memory_mib` ({max} MiB)"),
+        ));
+    }
+    grants.memory_bytes = memory_mib << 20;
+    if raw.max_instances == Some(0) {
+        return Err(("max_instances".into(), "must be at least 1".into()));
+    }
+    grants.max_instances = raw.max_instances;
+    Ok(grants)
+}
