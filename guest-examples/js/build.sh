@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Builds the JavaScript OrderWorkflow example into two components:
+#   OUT_DIR/order_workflow_js.wasm    (world weft:plugin/workflow, no WASI)
+#   OUT_DIR/order_activities_js.wasm  (weft activity world + WASI files/env)
+# Usage: build.sh OUT_DIR   (toolchain: ./setup.sh, i.e. npm ci)
+set -euo pipefail
+
+if [ $# -ne 1 ]; then
+  echo "usage: $0 OUT_DIR" >&2
+  exit 2
+fi
+HERE="$(cd "$(dirname "$0")" && pwd)"
+mkdir -p "$1"
+OUT="$(cd "$1" && pwd)"
+cd "$HERE"
+
+# The componentize-js CLI itself (`jco componentize` 1.35.0 fails here).
+COMPONENTIZE="$HERE/node_modules/.bin/componentize-js"
+[ -x "$COMPONENTIZE" ] || {
+  echo "componentize-js not found: run $HERE/setup.sh" >&2
+  exit 1
+}
+
+# Workflow: every optional engine feature off, so that StarlingMonkey
+# imports no WASI at all and the component imports only
+# weft:plugin/workflow-host (no console, Date.now(), Math.random entropy or
+# timers: the SDK gives log(), nowMs(), randomU64() and startTimer()).
+"$COMPONENTIZE" order_workflow.js --wit ../../wit --world-name workflow \
+  -d stdio -d random -d clocks -d http -d fetch-event \
+  -o "$OUT/order_workflow_js.wasm"
+
+# Activities: the world in wit/activity-fs.wit adds WASI filesystem and
+# environment imports to weft's activity world. Assemble it with its deps in
+# a scratch dir (so that two builds can run at once): the weft package, and
+# the WASI 0.2.12 WIT that ships in the (locked) jco package.
+WASI_WIT="$HERE/node_modules/@bytecodealliance/jco/lib/wit/builtin/0.2.12"
+WIT="$(mktemp -d "${TMPDIR:-/tmp}/weft-js-wit.XXXXXX")"
+trap 'rm -rf "$WIT"' EXIT
+mkdir -p "$WIT/deps"
+cp wit/activity-fs.wit "$WIT/"
+cp -r ../../wit "$WIT/deps/weft-plugin"
+for pkg in cli clocks filesystem io random sockets; do
+  cp -r "$WASI_WIT/wasi-$pkg" "$WIT/deps/"
+done
+# http and fetch-event are off: weft links WASI p2 but not wasi:http.
+"$COMPONENTIZE" order_activities.js --wit "$WIT" --world-name activity-fs \
+  -d http -d fetch-event \
+  -o "$OUT/order_activities_js.wasm"
+
+ls -l "$OUT/order_workflow_js.wasm" "$OUT/order_activities_js.wasm"

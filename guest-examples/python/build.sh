@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Builds the Python OrderWorkflow example into two components:
+#   OUT_DIR/order_workflow_python.wasm    (world weft:plugin/workflow, no WASI)
+#   OUT_DIR/order_activities_python.wasm  (world weft:plugin/activity + WASI p2)
+# Usage: build.sh OUT_DIR   (toolchain: ./setup.sh)
+set -euo pipefail
+
+if [ $# -ne 1 ]; then
+  echo "usage: $0 OUT_DIR" >&2
+  exit 2
+fi
+HERE="$(cd "$(dirname "$0")" && pwd)"
+WIT="$HERE/../../wit"
+mkdir -p "$1"
+OUT="$(cd "$1" && pwd)"
+
+command -v componentize-py >/dev/null || {
+  echo "componentize-py not found: run $HERE/setup.sh" >&2
+  exit 1
+}
+
+# Build from a copy of the sources in a scratch dir: componentize-py imports
+# the app inside its Wasm CPython at build time, and that interpreter writes
+# __pycache__ next to the modules it imports. (A fresh dir per run also lets
+# two builds run at once.)
+SRC="$(mktemp -d "${TMPDIR:-/tmp}/weft-python-src.XXXXXX")"
+trap 'rm -rf "$SRC"' EXIT
+cp -r "$HERE/order_workflow.py" "$HERE/order_activities.py" "$HERE/weft_sdk" "$SRC/"
+cd "$SRC"
+
+# Workflow: --stub-wasi replaces every WASI import with a trapping stub, so
+# the component imports nothing but weft:plugin/workflow-host. Python's
+# start-up (which does use WASI: clocks, random, the stdlib files) runs at
+# build time, when componentize-py pre-initialises the interpreter.
+componentize-py -d "$WIT" -w workflow componentize --stub-wasi \
+  -p "$SRC" order_workflow -o "$OUT/order_workflow_python.wasm"
+
+# Activities: real WASI (files in the preopened /orders, ORDER_CURRENCY).
+componentize-py -d "$WIT" -w activity componentize \
+  -p "$SRC" order_activities -o "$OUT/order_activities_python.wasm"
+
+# Bindings for editors and type checkers (not needed by componentize, which
+# generates its own): build/bindings/{workflow,activity}/wit_world.
+for world in workflow activity; do
+  rm -rf "$HERE/build/bindings/$world"
+  componentize-py -d "$WIT" -w "$world" bindings "$HERE/build/bindings/$world" >/dev/null
+done
+
+ls -l "$OUT/order_workflow_python.wasm" "$OUT/order_activities_python.wasm"

@@ -1,0 +1,80 @@
+"""Activity side of weft_sdk: register activity functions and call the host.
+
+Activities may do IO, through the WASI interfaces weft grants them in its
+config (preopened directories, environment variables, ...): plain `open()`,
+`os.environ`, `time.time()` work, within those grants.
+
+    from weft_sdk import activity as act
+    from weft_sdk.activity import ActivityGuest  # the export componentize-py calls
+
+    @act.activity("Hello")
+    def hello(name):
+        return f"hello {name}"
+"""
+
+from typing import Any, Callable, Dict, List, Optional
+
+from componentize_py_types import Err
+from wit_world.imports import activity_host as host
+from wit_world.imports.types import LogLevel
+
+from . import ApplicationError, Payload, bind_args, decode, describe_exception, encode
+
+__all__ = ["activity", "ActivityGuest", "ApplicationError", "LogLevel", "heartbeat", "log", "info"]
+
+_ACTIVITIES: Dict[str, Callable[..., Any]] = {}
+
+
+def activity(name: Optional[str] = None):
+    """Decorator: registers a function as the activity type `name`.
+
+    The function gets the activity's arguments decoded from JSON and returns
+    a JSON-serialisable value. Raising `ApplicationError` fails the attempt.
+    """
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        _ACTIVITIES[name or fn.__name__] = fn
+        return fn
+
+    return register
+
+
+def heartbeat(*details: Any) -> bool:
+    """Records progress; True once cancellation has been requested."""
+    return host.heartbeat([encode(d) for d in details])
+
+
+def log(message: str, level: LogLevel = LogLevel.INFO) -> None:
+    """Logs through the host, tagged with the activity's identity."""
+    host.log(level, message)
+
+
+def info() -> host.ActivityInfo:
+    return host.info()
+
+
+class ActivityGuest:
+    """The `activity-guest` export (componentize-py looks it up by name)."""
+
+    def activity_types(self) -> List[str]:
+        return list(_ACTIVITIES)
+
+    def execute(self, activity_type: str, args: List[Payload]) -> Payload:
+        fn = _ACTIVITIES.get(activity_type)
+        try:
+            if fn is None:
+                raise ApplicationError(
+                    f"this component does not offer activity type {activity_type!r}",
+                    "UnknownActivityType",
+                )
+            values = [decode(a) for a in args]
+            bind_args(fn, values)
+            return encode(fn(*values))
+        except ApplicationError as err:
+            raise Err(err.to_failure())
+        except Exception as exc:
+            # Unexpected: fail this attempt as retryable, like an uncaught
+            # exception in a Temporal SDK activity.
+            raise Err(
+                ApplicationError(describe_exception(exc), type(exc).__name__, non_retryable=False).to_failure()
+            )
