@@ -156,7 +156,7 @@ pub(crate) fn componentize(root: &Path, world: World, input: &Path, output: &Pat
 }
 
 /// Fails unless every import is a `weft:plugin/*` interface.
-fn check_workflow_imports(imports: &[String]) -> Result<()> {
+pub(crate) fn check_workflow_imports(imports: &[String]) -> Result<()> {
     let foreign: Vec<&String> = imports
         .iter()
         .filter(|name| !name.starts_with(WORKFLOW_IMPORT_PREFIX))
@@ -164,8 +164,8 @@ fn check_workflow_imports(imports: &[String]) -> Result<()> {
     if !foreign.is_empty() {
         bail!(
             "a workflow component may import only {WORKFLOW_IMPORT_PREFIX}* (determinism), \
-             but it imports {foreign:?}; the core module must not call WASI (no stdio, \
-             clocks, random or files: use the workflow-host imports instead)"
+             but it imports {foreign:?}: no WASI (stdio, clocks, random, files); \
+             use the workflow-host imports instead"
         );
     }
     Ok(())

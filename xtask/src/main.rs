@@ -184,17 +184,8 @@ fn build_guest(root: &Path, guest: &GuestSpec, output: &Path) -> Result<Vec<Stri
     };
     let imports = component_imports(&component)?;
     if let Kind::Workflow = guest.kind {
-        let foreign: Vec<&String> = imports
-            .iter()
-            .filter(|name| !name.starts_with(WORKFLOW_IMPORT_PREFIX))
-            .collect();
-        if !foreign.is_empty() {
-            bail!(
-                "a workflow component may import only {WORKFLOW_IMPORT_PREFIX}* (determinism), \
-                 but it imports {foreign:?}; build it for wasm32-unknown-unknown and keep \
-                 WASI-using crates out of it"
-            );
-        }
+        foreign::check_workflow_imports(&imports)
+            .context("build it for wasm32-unknown-unknown and keep WASI-using crates out of it")?;
     }
     std::fs::write(output, &component)
         .with_context(|| format!("cannot write {}", output.display()))?;
