@@ -14,6 +14,7 @@
 //! - [`payload`]: Temporal payloads and failures <-> the WIT types.
 //! - [`module`]: loading components, and which module serves which type.
 //! - [`replay`]: `weft replay`, recorded histories against a module.
+//! - [`inspect`]: `weft inspect`, what a component is and may reach.
 //! - [`dev_server`]: starts the Temporal CLI dev server for `weft dev`.
 
 // Clock reads are banned on the workflow path only (clippy.toml).
@@ -24,6 +25,7 @@ pub mod bindings;
 pub mod config;
 pub mod dev_server;
 pub mod host;
+pub mod inspect;
 pub mod module;
 pub mod payload;
 pub mod replay;

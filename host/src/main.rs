@@ -47,6 +47,22 @@ enum Command {
     /// and checks that the module issues the recorded commands. Exits 0 if
     /// every history is reproduced, 1 with the diverging command otherwise.
     Replay(ReplayArgs),
+    /// Tell what a component is and what it may reach.
+    ///
+    /// Prints its world (workflow or activity), the types it offers, its
+    /// imports and the grants they can use; with --config, the grants that
+    /// config gives the module and whether its [allow] list accepts them
+    /// (exit 1 if the config refuses them).
+    Inspect(InspectArgs),
+}
+
+#[derive(Args)]
+struct InspectArgs {
+    /// The component file.
+    file: PathBuf,
+    /// A config to read this module's grants from.
+    #[arg(long, short)]
+    config: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -136,7 +152,7 @@ async fn main() -> anyhow::Result<ExitCode> {
     // Replay prints its verdicts; core's own notes about the replayed
     // tasks would only repeat them.
     let default_level = match cli.command {
-        Command::Replay(_) => "error",
+        Command::Replay(_) | Command::Inspect(_) => "error",
         _ => "info",
     };
     init_logging(cli.log_format, default_level);
@@ -167,6 +183,16 @@ async fn main() -> anyhow::Result<ExitCode> {
             }
         }
         Command::Replay(args) => return replay(&args).await,
+        Command::Inspect(args) => {
+            let report = weft::inspect::inspect(&args.file, args.config.as_deref()).await?;
+            std::io::Write::write_all(
+                &mut std::io::stdout().lock(),
+                report.to_string().as_bytes(),
+            )?;
+            if report.refused() {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -44,6 +44,7 @@ pub const NAMESPACES: &[&str] = &[
     "e2e-retry",
     "e2e-continue",
     "e2e-replay",
+    "e2e-resume",
     "e2e-poly-rust",
     "e2e-poly-c",
     "e2e-poly-zig",
@@ -56,6 +57,12 @@ pub const NAMESPACES: &[&str] = &[
     "e2e-children",
     "e2e-updates",
     "e2e-local",
+    "e2e-caps-denied",
+    "e2e-caps-http",
+    "e2e-caps-secret",
+    "e2e-caps-socket",
+    "e2e-caps-output",
+    "e2e-sdk-interop",
 ];
 
 /// The shared dev server.
@@ -136,8 +143,16 @@ pub fn server() -> &'static Server {
             .expect("start the Temporal dev server (is `temporal` installed?)");
         let lifeline = child.stdin.take().expect("watchdog stdin");
         let address = format!("127.0.0.1:{port}");
-        wait_for("the Temporal dev server to answer", || {
-            TcpStream::connect(&address).ok()
+        // The port opens before the frontend is ready: ask it its health.
+        wait_for("the Temporal dev server to be healthy", || {
+            TcpStream::connect(&address).ok()?;
+            let health = Command::new(temporal_bin())
+                .args(["operator", "cluster", "health", "--address", &address])
+                .output()
+                .ok()?;
+            String::from_utf8_lossy(&health.stdout)
+                .contains("SERVING")
+                .then_some(())
         });
         Server {
             address,
@@ -161,6 +176,18 @@ impl Weft {
     /// `max_cached_workflows = N`: `0` makes every workflow task replay the
     /// whole history, and the suite must pass that way too.
     pub fn serve(dir: &Path, name: &str, namespace: &str, config: &str) -> Weft {
+        Weft::serve_with_env(dir, name, namespace, config, &[])
+    }
+
+    /// [`Weft::serve`] with extra variables in the process's environment
+    /// (secrets read `from_env`, `WEFT_LOG_FORMAT`, ...).
+    pub fn serve_with_env(
+        dir: &Path,
+        name: &str,
+        namespace: &str,
+        config: &str,
+        env: &[(&str, &str)],
+    ) -> Weft {
         let config = match std::env::var("WEFT_E2E_MAX_CACHED") {
             Ok(n) if !config.contains("max_cached_workflows") => config.replace(
                 "[[worker]]\n",
@@ -180,6 +207,7 @@ impl Weft {
             .env("TEMPORAL_NAMESPACE", namespace)
             .env("WEFT_CACHE_DIR", compile_cache())
             .env("RUST_LOG", "info,temporalio_sdk_core=warn")
+            .envs(env.iter().copied())
             .stdout(out.try_clone().expect("log"))
             .stderr(out)
             .spawn()

@@ -3,9 +3,11 @@
 
 #![allow(clippy::disallowed_methods)] // tests wait on deadlines
 
+mod capabilities;
 mod harness;
 mod order;
 mod polyglot;
 mod replay;
 mod safety;
+mod sdk_interop;
 mod workflow_api;

@@ -415,3 +415,20 @@ async fn local_activities_run_in_the_worker_and_are_recorded_as_markers() {
         .count();
     assert_eq!(timers, 2, "one backoff timer before each retry");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retry_resumes_from_the_last_heartbeat_details() {
+    let (_dir, _weft) = serve("resume");
+    let client = Client::new("e2e-resume").await;
+    let resume = json!({
+        "activity_type": "Resume", "task_queue": QUEUE, "args": [],
+        "retry": {"maximum_attempts": 2},
+    });
+    client
+        .start("resume", "RunActivity", QUEUE, &[resume])
+        .await;
+    assert_eq!(
+        client.outcome("resume").await,
+        Outcome::Completed(json!({"attempt": 2, "resumed_from": {"done": 3}}))
+    );
+}

@@ -13,27 +13,32 @@ use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 pub struct Identity(pub std::sync::Arc<ActivityInfo>);
 
 impl Identity {
-    /// Log `message` at warn level, tagged with the task.
+    /// Log a host note about the task (a denied request, ...) at warn level.
     pub fn warn(&self, message: &str) {
         let i = &self.0;
         tracing::warn!(
-            target: "weft::guest",
             activity_type = %i.activity_type, activity_id = %i.activity_id,
             workflow_id = %i.workflow_id, attempt = i.attempt,
             "{message}"
         );
     }
 
+    /// Log a line the guest wrote (target `weft::guest`).
     fn line(&self, stream: Stream, line: &str) {
         let i = &self.0;
+        macro_rules! emit {
+            ($level:ident, $name:literal) => {
+                tracing::$level!(
+                    target: "weft::guest",
+                    activity_type = %i.activity_type, activity_id = %i.activity_id,
+                    workflow_id = %i.workflow_id, attempt = i.attempt, stream = $name,
+                    "{line}"
+                )
+            };
+        }
         match stream {
-            Stream::Stdout => tracing::info!(
-                target: "weft::guest",
-                activity_type = %i.activity_type, activity_id = %i.activity_id,
-                workflow_id = %i.workflow_id, attempt = i.attempt, stream = "stdout",
-                "{line}"
-            ),
-            Stream::Stderr => self.warn(line),
+            Stream::Stdout => emit!(info, "stdout"),
+            Stream::Stderr => emit!(warn, "stderr"),
         }
     }
 }

@@ -102,10 +102,12 @@ impl ActivityHost {
         wasi.stdout(LogOutput::new(who.clone(), Stream::Stdout));
         wasi.stderr(LogOutput::new(who.clone(), Stream::Stderr));
         // Sockets: only the granted addresses; no name lookup (grants are
-        // IP addresses, so a name cannot smuggle in another host).
+        // IP addresses, so a name cannot smuggle in another host). Both
+        // protocols stay on so that every refusal goes through the address
+        // check, which logs it.
         wasi.allow_ip_name_lookup(false);
-        wasi.allow_tcp(grants.sockets.iter().any(|s| s.tcp));
-        wasi.allow_udp(grants.sockets.iter().any(|s| !s.tcp));
+        wasi.allow_tcp(true);
+        wasi.allow_udp(true);
         let (sockets, socket_who) = (grants.sockets.clone(), who.clone());
         wasi.socket_addr_check(move |addr, use_| {
             let allowed = socket_allowed(&sockets, addr, use_);
@@ -133,19 +135,24 @@ impl ActivityHost {
     }
 }
 
-/// Implicit binds (before a connect or a send) use the wildcard address:
-/// allow those when the protocol has any grant; everything else must match
-/// a grant. Listening and accepting are never granted.
+/// Implicit binds (before a connect or a send) use the wildcard address and
+/// port 0: allow those, so that the connect or send itself is checked (and
+/// a refusal names the address). Everything else must match a grant;
+/// listening and accepting are never granted.
 fn socket_allowed(grants: &[SocketGrant], addr: SocketAddr, use_: SocketAddrUse) -> bool {
     match use_ {
-        SocketAddrUse::TcpBind => addr.ip().is_unspecified() && grants.iter().any(|g| g.tcp),
-        SocketAddrUse::UdpBind => addr.ip().is_unspecified() && grants.iter().any(|g| !g.tcp),
+        SocketAddrUse::TcpBind | SocketAddrUse::UdpBind => ephemeral(addr),
         SocketAddrUse::TcpConnect => grants.iter().any(|g| g.allows(true, addr)),
         SocketAddrUse::UdpSend | SocketAddrUse::UdpReceive => {
             grants.iter().any(|g| g.allows(false, addr))
         }
         _ => false,
     }
+}
+
+/// The wildcard address and port the OS binds before a connect or send.
+fn ephemeral(addr: SocketAddr) -> bool {
+    addr.ip().is_unspecified() && addr.port() == 0
 }
 
 impl WasiHttpView for ActivityHost {

@@ -162,7 +162,7 @@ async fn run(
             Ok(Ok(Ok(result))) => completed(payload::from_wit(result)),
             Ok(Ok(Err(_))) if cancelled.load(Ordering::SeqCst) => cancelled_result(),
             Ok(Ok(Err(failure))) => failed(failure),
-            Ok(Err(trap)) => stopped(format!("activity guest trapped: {trap:?}"), "ActivityTrapped"),
+            Ok(Err(trap)) => stopped(format!("activity guest trapped: {trap:#}"), "ActivityTrapped"),
             Err(_) => stopped(
                 format!("activity ran past its {timeout:?} timeout and was stopped"),
                 "ActivityTimeout",

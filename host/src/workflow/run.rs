@@ -264,7 +264,7 @@ impl Run {
                     .map(|m| format!(" (guest said: {m})"))
                     .unwrap_or_default();
                 return Err(TaskFailure(format!(
-                    "workflow guest trapped{said}: {trap:?}"
+                    "workflow guest trapped{said}: {trap:#}"
                 )));
             }
         };

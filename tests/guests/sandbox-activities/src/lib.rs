@@ -1,4 +1,4 @@
-// Test-only activity guest for weft's sandbox tests: file access under grants, and a timeout.
+// Test-only activity guest for weft's sandbox tests: file, env, HTTP and socket access under grants, memory, output and a timeout.
 
 //! Activity types:
 //! - `ReadFile`: input a path (JSON string); returns the file's text, or a
@@ -8,6 +8,20 @@
 //!   type, saying which attempt it was.
 //! - `Wait`: input a number of milliseconds; heartbeats until they have
 //!   passed or cancellation is requested (then fails with `CancelledError`).
+//! - `WriteFile`: input `{"path", "text"}`; writes the file and returns
+//!   `{"written": bytes}`, or fails with `IoError` saying why.
+//! - `ReadEnv`: input `{"name"}`; returns the variable's value, or fails
+//!   with `EnvNotGranted` when the sandbox has no such variable.
+//! - `HttpGet`: input `{"url", "headers"?: {name: value}}`; a GET through
+//!   `wasi:http/outgoing-handler`; returns `{"status", "body"}`, or fails with
+//!   `HttpError` naming WASI's error code (e.g. `HttpRequestDenied`).
+//! - `Connect`: input `{"addr": "ip:port", "line"?}`; TCP connect, writes the
+//!   line, reads a line back and returns `{"echo"}`, or fails with
+//!   `SocketError` carrying the io error.
+//! - `Grow`: input `{"mib"}`; allocates and touches that many MiB, returns
+//!   `{"grown_mib"}`; past the memory limit the instance traps.
+//! - `Print`: input `{"stdout"?, "stderr"?}`; prints them with `println!` and
+//!   `eprintln!` and returns `{"printed": true}`.
 
 wit_bindgen::generate!({
     world: "activity",
@@ -24,9 +38,21 @@ struct SandboxActivities;
 
 impl Guest for SandboxActivities {
     fn activity_types() -> Vec<String> {
-        ["ReadFile", "Spin", "Fail", "Wait"]
-            .map(String::from)
-            .to_vec()
+        [
+            "ReadFile",
+            "Spin",
+            "Fail",
+            "Wait",
+            "WriteFile",
+            "ReadEnv",
+            "HttpGet",
+            "Connect",
+            "Grow",
+            "Print",
+            "Resume",
+        ]
+        .map(String::from)
+        .to_vec()
     }
 
     fn execute(activity_type: String, args: Vec<Payload>) -> Result<Payload, Failure> {
@@ -36,6 +62,13 @@ impl Guest for SandboxActivities {
             "Spin" => spin(),
             "Fail" => fail(&args),
             "Wait" => wait(&args),
+            "WriteFile" => write_file(&object_arg(&args)?),
+            "ReadEnv" => read_env(&object_arg(&args)?),
+            "HttpGet" => http_get(&object_arg(&args)?),
+            "Connect" => connect(&object_arg(&args)?),
+            "Grow" => grow(&object_arg(&args)?),
+            "Print" => print(&object_arg(&args)?),
+            "Resume" => resume(),
             other => Err(failure(
                 "UnknownActivityType",
                 format!("this component does not offer activity type {other:?}"),
@@ -111,6 +144,216 @@ fn wait(args: &[Payload]) -> Result<Payload, Failure> {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     Ok(encode_json(&serde_json::json!({ "waited_ms": ms })))
+}
+
+/// The first attempt records progress in a heartbeat and fails; a retry
+/// returns the progress it resumes from (the last heartbeat's details).
+fn resume() -> Result<Payload, Failure> {
+    let attempt = host::info().attempt;
+    let last = host::last_heartbeat_details();
+    if attempt == 1 {
+        host::heartbeat(&[encode_json(&serde_json::json!({ "done": 3 }))]);
+        return Err(Failure {
+            non_retryable: false,
+            ..failure("Interrupted", "stopped after 3 items".into())
+        });
+    }
+    let resumed_from = match last.first() {
+        Some(details) => decode_json(details)?,
+        None => Value::Null,
+    };
+    Ok(encode_json(&serde_json::json!({ "attempt": attempt, "resumed_from": resumed_from })))
+}
+
+/// Writes a file through WASI: succeeds only in a writable granted preopen.
+fn write_file(input: &Value) -> Result<Payload, Failure> {
+    let path = string_field(input, "path")?;
+    let text = input["text"].as_str().unwrap_or_default();
+    match std::fs::write(path, text) {
+        Ok(()) => Ok(encode_json(&serde_json::json!({ "written": text.len() }))),
+        Err(err) => Err(failure("IoError", format!("cannot write {path}: {err}"))),
+    }
+}
+
+/// Reads an environment variable: only granted ones exist in the sandbox.
+fn read_env(input: &Value) -> Result<Payload, Failure> {
+    let name = string_field(input, "name")?;
+    match std::env::var(name) {
+        Ok(value) => Ok(encode_json(&Value::String(value))),
+        Err(err) => Err(failure(
+            "EnvNotGranted",
+            format!("environment variable {name} is not granted: {err}"),
+        )),
+    }
+}
+
+/// A GET through `wasi:http/outgoing-handler`.
+fn http_get(input: &Value) -> Result<Payload, Failure> {
+    let url = string_field(input, "url")?;
+    let headers: Vec<(String, String)> = input["headers"]
+        .as_object()
+        .map(|h| {
+            h.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    host::log(LogLevel::Info, &format!("GET {url}"));
+    let (status, body) =
+        http::get(url, &headers).map_err(|e| failure("HttpError", format!("GET {url}: {e}")))?;
+    Ok(encode_json(
+        &serde_json::json!({ "status": status, "body": body }),
+    ))
+}
+
+/// TCP connect, one line out and one line back.
+fn connect(input: &Value) -> Result<Payload, Failure> {
+    use std::io::{BufRead, BufReader, Write};
+    let addr = string_field(input, "addr")?;
+    let line = input["line"].as_str().unwrap_or("hello");
+    let io =
+        |what: &str, err: std::io::Error| failure("SocketError", format!("{what} {addr}: {err}"));
+    let mut stream = std::net::TcpStream::connect(addr).map_err(|e| io("cannot connect to", e))?;
+    stream
+        .write_all(format!("{line}\n").as_bytes())
+        .map_err(|e| io("cannot write to", e))?;
+    let mut echo = String::new();
+    BufReader::new(&stream)
+        .read_line(&mut echo)
+        .map_err(|e| io("cannot read from", e))?;
+    Ok(encode_json(
+        &serde_json::json!({ "echo": echo.trim_end_matches('\n') }),
+    ))
+}
+
+/// Allocates and touches `mib` MiB; past the memory limit the allocation
+/// fails and the instance traps (allocation failure aborts).
+fn grow(input: &Value) -> Result<Payload, Failure> {
+    let mib = input["mib"].as_u64().unwrap_or(0) as usize;
+    host::log(LogLevel::Info, &format!("growing by {mib} MiB"));
+    let mut chunks: Vec<Vec<u8>> = Vec::with_capacity(mib);
+    for _ in 0..mib {
+        let mut chunk = Vec::<u8>::with_capacity(1 << 20);
+        // Touch every page, so the memory is really there.
+        chunk.resize(1 << 20, 1);
+        chunks.push(std::hint::black_box(chunk));
+    }
+    let touched: usize = chunks.iter().map(|c| c.iter().step_by(4096).count()).sum();
+    Ok(encode_json(
+        &serde_json::json!({ "grown_mib": chunks.len(), "pages": touched }),
+    ))
+}
+
+/// Prints to stdout and stderr (the host logs each line).
+#[allow(clippy::print_stdout, clippy::print_stderr)]
+fn print(input: &Value) -> Result<Payload, Failure> {
+    if let Some(out) = input["stdout"].as_str() {
+        println!("{out}");
+    }
+    if let Some(err) = input["stderr"].as_str() {
+        eprintln!("{err}");
+    }
+    Ok(encode_json(&serde_json::json!({ "printed": true })))
+}
+
+/// Minimal HTTP client over `wasi:http@0.2` (the `wasi` crate's bindings).
+mod http {
+    use wasi::http::outgoing_handler;
+    use wasi::http::types::{Fields, Method, OutgoingBody, OutgoingRequest, Scheme};
+    use wasi::io::streams::StreamError;
+
+    /// GET `url` (`http://` or `https://`) with extra headers; the status
+    /// and the body as text, or WASI's error code as text.
+    pub fn get(url: &str, headers: &[(String, String)]) -> Result<(u16, String), String> {
+        let (scheme, rest) = if let Some(rest) = url.strip_prefix("http://") {
+            (Scheme::Http, rest)
+        } else if let Some(rest) = url.strip_prefix("https://") {
+            (Scheme::Https, rest)
+        } else {
+            return Err(format!(
+                "unsupported URL {url:?}: expected http:// or https://"
+            ));
+        };
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, "/"),
+        };
+        let fields = Fields::new();
+        for (name, value) in headers {
+            fields
+                .append(name, value.as_bytes())
+                .map_err(|e| format!("bad header {name:?}: {e:?}"))?;
+        }
+        let request = OutgoingRequest::new(fields);
+        let bad = |what: &str| format!("cannot set the request's {what}");
+        request
+            .set_method(&Method::Get)
+            .map_err(|()| bad("method"))?;
+        request
+            .set_scheme(Some(&scheme))
+            .map_err(|()| bad("scheme"))?;
+        request
+            .set_authority(Some(authority))
+            .map_err(|()| bad("authority"))?;
+        request
+            .set_path_with_query(Some(path))
+            .map_err(|()| bad("path"))?;
+        let body = request.body().map_err(|()| bad("body"))?;
+        let pending = outgoing_handler::handle(request, None).map_err(|e| format!("{e:?}"))?;
+        OutgoingBody::finish(body, None).map_err(|e| format!("{e:?}"))?;
+        pending.subscribe().block();
+        let response = match pending.get() {
+            Some(Ok(Ok(response))) => response,
+            Some(Ok(Err(code))) => return Err(format!("{code:?}")),
+            Some(Err(())) => return Err("the response was already taken".into()),
+            None => return Err("no response after the pollable was ready".into()),
+        };
+        let status = response.status();
+        let incoming = response
+            .consume()
+            .map_err(|()| "cannot take the response body".to_string())?;
+        let stream = incoming
+            .stream()
+            .map_err(|()| "cannot open the response body".to_string())?;
+        let mut bytes = Vec::new();
+        loop {
+            match stream.blocking_read(64 * 1024) {
+                Ok(chunk) => bytes.extend_from_slice(&chunk),
+                Err(StreamError::Closed) => break,
+                Err(StreamError::LastOperationFailed(e)) => {
+                    return Err(format!("reading the body: {}", e.to_debug_string()));
+                }
+            }
+        }
+        Ok((status, String::from_utf8_lossy(&bytes).into_owned()))
+    }
+}
+
+/// The single argument as a JSON object.
+fn object_arg(args: &[Payload]) -> Result<Value, Failure> {
+    match args {
+        [payload] => match decode_json(payload)? {
+            value @ Value::Object(_) => Ok(value),
+            other => Err(failure(
+                "InvalidInput",
+                format!("expected a JSON object, got {other}"),
+            )),
+        },
+        _ => Err(failure(
+            "InvalidInput",
+            format!("expected one argument (a JSON object), got {}", args.len()),
+        )),
+    }
+}
+
+/// A string field of an object input.
+fn string_field<'a>(input: &'a Value, name: &str) -> Result<&'a str, Failure> {
+    input[name].as_str().ok_or_else(|| {
+        failure(
+            "InvalidInput",
+            format!("expected a string field {name:?}, got {input}"),
+        )
+    })
 }
 
 /// Encodes a value with Temporal's JSON converter (`json/plain`).

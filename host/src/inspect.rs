@@ -1,0 +1,568 @@
+//! `weft inspect`: what a component is and what it may reach.
+//!
+//! For one component file: its world (workflow or activity, from its
+//! exports), the types it offers, its imports, and which grants of
+//! docs/capabilities.md those imports can use. With a config: the grants
+//! the config gives this module (the entries that load it), which of them
+//! its imports cannot use, and whether the config (with its operator
+//! `[allow]` list) accepts them.
+
+use crate::activity::ActivityRuntime;
+use crate::config::{Config, ConfigError, Grants, Overrides};
+use crate::module::{self, CompileCache, Kind, Module};
+use crate::workflow::WorkflowRuntime;
+use anyhow::{Context, bail};
+use std::fmt::{self, Write as _};
+use std::path::{Path, PathBuf};
+
+/// Export naming a workflow component.
+const WORKFLOW_EXPORT: &str = "weft:plugin/workflow-guest";
+/// Export naming an activity component.
+const ACTIVITY_EXPORT: &str = "weft:plugin/activity-guest";
+
+/// A grant kind of docs/capabilities.md and the WASI interfaces it feeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantKind {
+    /// `dirs`: wasi:filesystem.
+    Dirs,
+    /// `env` (and secrets with `env = true`): wasi:cli/environment.
+    Env,
+    /// `http` (and secret headers): wasi:http/outgoing-handler.
+    Http,
+    /// `sockets`: wasi:sockets.
+    Sockets,
+}
+
+impl GrantKind {
+    /// Every kind, in the order they are printed.
+    pub const ALL: [GrantKind; 4] = [
+        GrantKind::Dirs,
+        GrantKind::Env,
+        GrantKind::Http,
+        GrantKind::Sockets,
+    ];
+
+    /// The config key.
+    pub fn key(self) -> &'static str {
+        match self {
+            GrantKind::Dirs => "dirs",
+            GrantKind::Env => "env",
+            GrantKind::Http => "http",
+            GrantKind::Sockets => "sockets",
+        }
+    }
+
+    /// The grant kind an import can use, if any.
+    pub fn of_import(import: &str) -> Option<GrantKind> {
+        let interface = import.split('@').next().unwrap_or(import);
+        if interface.starts_with("wasi:filesystem/") {
+            Some(GrantKind::Dirs)
+        } else if interface == "wasi:cli/environment" {
+            Some(GrantKind::Env)
+        } else if interface == "wasi:http/outgoing-handler" {
+            Some(GrantKind::Http)
+        } else if interface.starts_with("wasi:sockets/") {
+            Some(GrantKind::Sockets)
+        } else {
+            None
+        }
+    }
+
+    /// The interface a module must import to use this kind of grant.
+    fn interface(self) -> &'static str {
+        match self {
+            GrantKind::Dirs => "wasi:filesystem",
+            GrantKind::Env => "wasi:cli/environment",
+            GrantKind::Http => "wasi:http/outgoing-handler",
+            GrantKind::Sockets => "wasi:sockets",
+        }
+    }
+}
+
+/// Which world a component implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum World {
+    /// Exports `weft:plugin/workflow-guest`.
+    Workflow,
+    /// Exports `weft:plugin/activity-guest`.
+    Activity,
+}
+
+/// What `weft inspect` found.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The component file (absolute).
+    pub path: PathBuf,
+    /// Its world.
+    pub world: World,
+    /// The export that decided the world, with its version.
+    pub world_export: String,
+    /// The types it offers.
+    pub types: Vec<String>,
+    /// Its imports, sorted.
+    pub imports: Vec<String>,
+    /// With `--config`: what the config gives it.
+    pub config: Option<ConfigReport>,
+}
+
+impl Report {
+    /// The grant kinds its imports can use, each with those imports.
+    pub fn implied_grants(&self) -> Vec<(GrantKind, Vec<&str>)> {
+        implied_grants(&self.imports)
+    }
+
+    /// True when the config refuses (or cannot give) this module its grants.
+    pub fn refused(&self) -> bool {
+        self.config
+            .as_ref()
+            .is_some_and(|c| matches!(c.verdict, Verdict::Refused { .. }))
+    }
+}
+
+/// The grant kinds `imports` can use, each with the imports that use it.
+pub fn implied_grants(imports: &[String]) -> Vec<(GrantKind, Vec<&str>)> {
+    GrantKind::ALL
+        .into_iter()
+        .filter_map(|kind| {
+            let using: Vec<&str> = imports
+                .iter()
+                .map(String::as_str)
+                .filter(|i| GrantKind::of_import(i) == Some(kind))
+                .collect();
+            (!using.is_empty()).then_some((kind, using))
+        })
+        .collect()
+}
+
+/// What a config gives the inspected module.
+#[derive(Debug, Clone)]
+pub struct ConfigReport {
+    /// The config file.
+    pub path: PathBuf,
+    /// Activity entries that load the module.
+    pub activities: Vec<ActivityEntry>,
+    /// Workers that run it as a workflow: `worker[i] (task queue Q)`.
+    pub workflow_workers: Vec<String>,
+    /// Whether the config accepts the grants.
+    pub verdict: Verdict,
+}
+
+/// One `[[worker.activities]]` entry that loads the module.
+#[derive(Debug, Clone)]
+pub struct ActivityEntry {
+    /// `worker[i].activities[j]`.
+    pub key: String,
+    /// The worker's task queue.
+    pub task_queue: String,
+    /// One line per grant, as written (secret and env values left out).
+    pub grants: Vec<String>,
+    /// Grant kinds given that the module's imports cannot use.
+    pub unused: Vec<GrantKind>,
+}
+
+/// Whether the config accepts what it grants the module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Loads, and has an `[allow]` list every grant is within.
+    WithinAllow,
+    /// Loads, and has no `[allow]` list: its grants are the only bound.
+    NoAllow,
+    /// Refused at start: the key and the problem.
+    Refused {
+        /// Dotted key of the grant, e.g. `worker[0].activities[0].http[0]`.
+        key: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The config is refused for a reason outside this module's grants.
+    ConfigInvalid(String),
+}
+
+/// Inspect a component file, and with `config` what that config gives it.
+pub async fn inspect(path: &Path, config: Option<&Path>) -> anyhow::Result<Report> {
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    let cache = CompileCache::from_env();
+    // A plain engine is enough to read the component's type; the world's
+    // own runtime then loads it as `weft serve` would and lists its types.
+    let engine = wasmtime::Engine::default();
+    let component = module::compile(&engine, Kind::Activity, &path, cache.as_ref())
+        .with_context(|| format!("cannot inspect {}", path.display()))?;
+    let ty = component.component_type();
+    let exports: Vec<String> = ty.exports(&engine).map(|(n, _)| n.to_owned()).collect();
+    let mut imports: Vec<String> = ty.imports(&engine).map(|(n, _)| n.to_owned()).collect();
+    imports.sort();
+    let find = |prefix: &str| {
+        exports
+            .iter()
+            .find(|e| e.split('@').next() == Some(prefix))
+            .cloned()
+    };
+    let (world, world_export) = match (find(WORKFLOW_EXPORT), find(ACTIVITY_EXPORT)) {
+        (Some(e), None) => (World::Workflow, e),
+        (None, Some(e)) => (World::Activity, e),
+        (Some(_), Some(_)) => bail!(
+            "{} exports both {WORKFLOW_EXPORT} and {ACTIVITY_EXPORT}; a weft module is one or the other",
+            path.display()
+        ),
+        (None, None) => bail!(
+            "{} is not a weft module: it exports neither {WORKFLOW_EXPORT} nor {ACTIVITY_EXPORT} \
+             (its exports: {})",
+            path.display(),
+            if exports.is_empty() {
+                "none".to_owned()
+            } else {
+                exports.join(", ")
+            }
+        ),
+    };
+    let engine_error =
+        |e: wasmtime::Error| anyhow::anyhow!("cannot start the {world} runtime: {e:#}");
+    let types = match world {
+        World::Workflow => WorkflowRuntime::new()
+            .map_err(engine_error)?
+            .with_cache(cache)
+            .load(&path)
+            .await?
+            .types()
+            .to_vec(),
+        World::Activity => ActivityRuntime::new()
+            .map_err(engine_error)?
+            .with_cache(cache)
+            .load(&path, &Grants::default())
+            .await?
+            .types()
+            .to_vec(),
+    };
+    let config = match config {
+        Some(c) => Some(config_report(c, &path, &imports)?),
+        None => None,
+    };
+    Ok(Report {
+        path,
+        world,
+        world_export,
+        types,
+        imports,
+        config,
+    })
+}
+
+/// Same file? Compares canonical paths when both exist.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// What the config at `config_path` gives the module at `module_path`.
+fn config_report(
+    config_path: &Path,
+    module_path: &Path,
+    imports: &[String],
+) -> anyhow::Result<ConfigReport> {
+    let text = std::fs::read_to_string(config_path)
+        .with_context(|| format!("cannot read config {}", config_path.display()))?;
+    let raw: toml::Table = toml::from_str(&text)
+        .with_context(|| format!("invalid config {}", config_path.display()))?;
+    let base = config_path.parent().unwrap_or(Path::new("."));
+    let base = std::path::absolute(base).unwrap_or_else(|_| base.to_owned());
+    let used: Vec<GrantKind> = implied_grants(imports)
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+
+    let mut activities = Vec::new();
+    let mut workflow_workers = Vec::new();
+    let workers = raw.get("worker").and_then(toml::Value::as_array);
+    for (i, worker) in workers.into_iter().flatten().enumerate() {
+        let task_queue = worker
+            .get("task_queue")
+            .and_then(toml::Value::as_str)
+            .unwrap_or("?")
+            .to_owned();
+        let loads = |v: &toml::Value| {
+            v.as_str()
+                .is_some_and(|m| same_file(&base.join(m), module_path))
+        };
+        let workflows = worker.get("workflows").and_then(toml::Value::as_array);
+        if workflows.into_iter().flatten().any(loads) {
+            workflow_workers.push(format!("worker[{i}] (task queue {task_queue})"));
+        }
+        let entries = worker.get("activities").and_then(toml::Value::as_array);
+        for (j, entry) in entries.into_iter().flatten().enumerate() {
+            if !entry.get("module").is_some_and(loads) {
+                continue;
+            }
+            let Some(table) = entry.as_table() else {
+                continue;
+            };
+            let (grants, kinds) = grant_lines(table, &base);
+            let unused = GrantKind::ALL
+                .into_iter()
+                .filter(|k| kinds.contains(k) && !used.contains(k))
+                .collect();
+            activities.push(ActivityEntry {
+                key: format!("worker[{i}].activities[{j}]"),
+                task_queue: task_queue.clone(),
+                grants,
+                unused,
+            });
+        }
+    }
+
+    let verdict = match Config::load(config_path, &Overrides::default()) {
+        Ok(config) if config.allow.is_some() => Verdict::WithinAllow,
+        Ok(_) => Verdict::NoAllow,
+        Err(ConfigError::Invalid { key, problem, .. })
+            if activities
+                .iter()
+                .any(|a| key == a.key || key.starts_with(&format!("{}.", a.key))) =>
+        {
+            Verdict::Refused { key, problem }
+        }
+        Err(e) => Verdict::ConfigInvalid(e.to_string()),
+    };
+    Ok(ConfigReport {
+        path: config_path.to_owned(),
+        activities,
+        workflow_workers,
+        verdict,
+    })
+}
+
+/// One line per grant of an activity entry as written, and the grant kinds
+/// it gives. Env values and secrets are never printed.
+fn grant_lines(entry: &toml::Table, base: &Path) -> (Vec<String>, Vec<GrantKind>) {
+    let mut lines = Vec::new();
+    let mut kinds = Vec::new();
+    let mut give = |kind: GrantKind| {
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    };
+    let text = |v: &toml::Value| match v {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    for (key, value) in entry {
+        let list = value.as_array().map(Vec::as_slice).unwrap_or_default();
+        match key.as_str() {
+            "module" => {}
+            "dirs" => {
+                give(GrantKind::Dirs);
+                for (k, d) in list.iter().enumerate() {
+                    let host = d.get("host").map(text).unwrap_or_default();
+                    let guest = d.get("guest").map(text).unwrap_or_default();
+                    let flag = |f: &str| d.get(f).and_then(toml::Value::as_bool) == Some(true);
+                    let mut mode = if flag("writable") {
+                        "writable".to_owned()
+                    } else {
+                        "read-only".to_owned()
+                    };
+                    if flag("create") {
+                        mode.push_str(", create");
+                    }
+                    lines.push(format!(
+                        "dirs[{k}]: {} -> {guest} ({mode})",
+                        base.join(host).display()
+                    ));
+                }
+            }
+            "env" => {
+                give(GrantKind::Env);
+                let names: Vec<&str> = value
+                    .as_table()
+                    .map(|t| t.keys().map(String::as_str).collect())
+                    .unwrap_or_default();
+                lines.push(format!("env: {}", names.join(", ")));
+            }
+            "http" => {
+                give(GrantKind::Http);
+                for (k, h) in list.iter().enumerate() {
+                    let line = match h {
+                        toml::Value::Table(t) => {
+                            let url = t.get("url").map(text).unwrap_or_default();
+                            match t.get("methods") {
+                                Some(m) => format!("{url} (methods {m})"),
+                                None => url,
+                            }
+                        }
+                        other => text(other),
+                    };
+                    lines.push(format!("http[{k}]: {line}"));
+                }
+            }
+            "sockets" => {
+                give(GrantKind::Sockets);
+                for (k, s) in list.iter().enumerate() {
+                    lines.push(format!("sockets[{k}]: {}", text(s)));
+                }
+            }
+            "secrets" => {
+                for (k, s) in list.iter().enumerate() {
+                    let name = s.get("name").map(text).unwrap_or_default();
+                    let mut line = format!("secrets[{k}]: {name}");
+                    if let Some(var) = s.get("from_env") {
+                        let _ = write!(line, " from env {}", text(var));
+                    }
+                    if let Some(file) = s.get("from_file") {
+                        let _ = write!(line, " from file {}", text(file));
+                    }
+                    if let Some(header) = s.get("header") {
+                        give(GrantKind::Http);
+                        let name = header.get("name").map(text).unwrap_or_default();
+                        let url = header.get("url").map(text).unwrap_or_default();
+                        let _ = write!(line, ", header `{name}` on requests to {url}");
+                    }
+                    if s.get("env").and_then(toml::Value::as_bool) == Some(true) {
+                        give(GrantKind::Env);
+                        line.push_str(", as env variable");
+                    }
+                    lines.push(line);
+                }
+            }
+            other => lines.push(format!("{other}: {}", text(value))),
+        }
+    }
+    (lines, kinds)
+}
+
+impl fmt::Display for World {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            World::Workflow => "workflow",
+            World::Activity => "activity",
+        })
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "module: {}", self.path.display())?;
+        writeln!(f, "world: {} (exports {})", self.world, self.world_export)?;
+        writeln!(f, "types: {}", self.types.join(", "))?;
+        writeln!(f, "imports:")?;
+        for import in &self.imports {
+            writeln!(f, "  {import}")?;
+        }
+        writeln!(f, "grants its imports can use:")?;
+        let implied = self.implied_grants();
+        if implied.is_empty() {
+            match self.world {
+                World::Workflow => {
+                    writeln!(f, "  none (a workflow imports no WASI; it gets no grants)")?
+                }
+                World::Activity => writeln!(f, "  none beyond memory and time limits")?,
+            }
+        }
+        for (kind, imports) in implied {
+            writeln!(f, "  {:<8} {}", kind.key(), imports.join(", "))?;
+        }
+        if let Some(config) = &self.config {
+            write!(f, "{config}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for ConfigReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "grants in {}:", self.path.display())?;
+        for w in &self.workflow_workers {
+            writeln!(f, "  {w} runs it as a workflow (workflows get no grants)")?;
+        }
+        if self.activities.is_empty() && self.workflow_workers.is_empty() {
+            writeln!(f, "  none: no worker of this config loads this module")?;
+        }
+        for a in &self.activities {
+            writeln!(f, "  {} (task queue {})", a.key, a.task_queue)?;
+            if a.grants.is_empty() {
+                writeln!(f, "    nothing granted")?;
+            }
+            for g in &a.grants {
+                writeln!(f, "    {g}")?;
+            }
+            for kind in &a.unused {
+                writeln!(
+                    f,
+                    "    note: `{}` is granted but the module does not import {}",
+                    kind.key(),
+                    kind.interface()
+                )?;
+            }
+        }
+        match &self.verdict {
+            Verdict::WithinAllow => writeln!(
+                f,
+                "  allow-list: every grant is within the config's [allow] list"
+            ),
+            Verdict::NoAllow => writeln!(
+                f,
+                "  allow-list: none in this config; the grants above are the only bound"
+            ),
+            Verdict::Refused { key, problem } => {
+                writeln!(f, "  REFUSED at start: `{key}`: {problem}")
+            }
+            Verdict::ConfigInvalid(e) => writeln!(f, "  the config is refused: {e}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn imports_map_to_the_grants_they_can_use() {
+        let of = GrantKind::of_import;
+        assert_eq!(of("wasi:filesystem/preopens@0.2.4"), Some(GrantKind::Dirs));
+        assert_eq!(of("wasi:filesystem/types@0.2.0"), Some(GrantKind::Dirs));
+        assert_eq!(of("wasi:cli/environment@0.2.4"), Some(GrantKind::Env));
+        assert_eq!(
+            of("wasi:http/outgoing-handler@0.2.4"),
+            Some(GrantKind::Http)
+        );
+        assert_eq!(of("wasi:http/types@0.2.4"), None);
+        assert_eq!(of("wasi:sockets/tcp@0.2.4"), Some(GrantKind::Sockets));
+        assert_eq!(of("wasi:cli/stdout@0.2.4"), None);
+        assert_eq!(of("weft:plugin/activity-host@0.1.0"), None);
+    }
+
+    #[test]
+    fn grant_lines_leave_out_values_and_secrets() {
+        let entry: toml::Table = toml::from_str(
+            r#"
+            module = "a.wasm"
+            dirs = [{ host = "var", guest = "/var", writable = true }, { host = "s", guest = "/s" }]
+            env = { CURRENCY = "EUR" }
+            http = ["http://127.0.0.1:8080", { url = "https://api.example.com", methods = ["GET"] }]
+            secrets = [{ name = "TOKEN", from_env = "TOKEN", header = { url = "https://api.example.com", name = "authorization" } }]
+            memory_mib = 64
+            "#,
+        )
+        .expect("toml");
+        let (lines, kinds) = grant_lines(&entry, Path::new("/etc/weft"));
+        let text = lines.join("\n");
+        assert!(
+            text.contains("dirs[0]: /etc/weft/var -> /var (writable)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("dirs[1]: /etc/weft/s -> /s (read-only)"),
+            "{text}"
+        );
+        assert!(text.contains("env: CURRENCY"), "{text}");
+        assert!(!text.contains("EUR"), "{text}");
+        assert!(
+            text.contains("http[1]: https://api.example.com (methods"),
+            "{text}"
+        );
+        assert!(
+            text.contains("secrets[0]: TOKEN from env TOKEN, header `authorization`"),
+            "{text}"
+        );
+        assert!(text.contains("memory_mib: 64"), "{text}");
+        assert_eq!(kinds, [GrantKind::Dirs, GrantKind::Env, GrantKind::Http]);
+    }
+}

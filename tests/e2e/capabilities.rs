@@ -1,0 +1,749 @@
+//! Activity capabilities (docs/capabilities.md): every case in
+//! tests/denied/ fails inside the guest and leaves the host serving; granted
+//! HTTP, secrets, sockets and output work; the operator's `[allow]` list
+//! bounds grants at start; `weft inspect` tells what a module needs.
+
+use crate::harness::{Client, Outcome, Weft, repo, scratch, wait_for, wasm};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Body every response of the test HTTP server carries.
+const HTTP_BODY: &str = "hello from the test server";
+
+/// A tiny HTTP/1.1 server on loopback: answers every request with 200 and
+/// [`HTTP_BODY`], and records each request's head (request line and headers).
+struct HttpServer {
+    port: u16,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl HttpServer {
+    fn start() -> HttpServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the test HTTP server");
+        let port = listener.local_addr().expect("its address").port();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let seen = requests.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                seen.lock()
+                    .expect("requests")
+                    .push(String::from_utf8_lossy(&head).into_owned());
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n\
+                     connection: close\r\n\r\n{HTTP_BODY}",
+                    HTTP_BODY.len()
+                );
+                let _ = stream.write_all(response.as_bytes());
+                let _ = stream.flush();
+            }
+        });
+        HttpServer { port, requests }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    fn origin(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Heads of the requests received so far.
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().expect("requests").clone()
+    }
+
+    /// The head of the request for `path`, if one arrived.
+    fn request_for(&self, path: &str) -> Option<String> {
+        let line = format!("GET {path} HTTP/1.1\r\n");
+        self.requests().into_iter().find(|r| r.starts_with(&line))
+    }
+}
+
+/// A TCP echo server on loopback: reads a line, writes it back, records it.
+struct EchoServer {
+    port: u16,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl EchoServer {
+    fn start() -> EchoServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the echo server");
+        let port = listener.local_addr().expect("its address").port();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let seen = lines.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut line = String::new();
+                if BufReader::new(&stream).read_line(&mut line).is_err() {
+                    continue;
+                }
+                seen.lock().expect("lines").push(line.trim_end().to_owned());
+                let _ = (&stream).write_all(line.as_bytes());
+            }
+        });
+        EchoServer { port, lines }
+    }
+
+    fn lines(&self) -> Vec<String> {
+        self.lines.lock().expect("lines").clone()
+    }
+}
+
+/// A config entry: `[[worker]]` on `task_queue` with the sandbox module and
+/// `grants` (TOML key lines), optionally also running the test workflows.
+fn worker(task_queue: &str, workflows: bool, grants: &str) -> String {
+    let workflows = if workflows {
+        format!("workflows = [{:?}]\n", wasm("test_workflows"))
+    } else {
+        String::new()
+    };
+    format!(
+        "[[worker]]\ntask_queue = {task_queue:?}\n{workflows}\
+         [[worker.activities]]\nmodule = {:?}\n{grants}\n",
+        wasm("sandbox_activities")
+    )
+}
+
+/// `RunActivity` input for the sandbox module.
+fn run(task_queue: &str, activity_type: &str, args: Value) -> Value {
+    json!({
+        "activity_type": activity_type,
+        "task_queue": task_queue,
+        "args": [args],
+        "start_to_close_ms": 10_000,
+        "retry": { "maximum_attempts": 1 },
+    })
+}
+
+/// Run `input` to its end and return how the workflow ended.
+async fn outcome_of(client: &Client, id: &str, queue: &str, input: &Value) -> Outcome {
+    client
+        .start(id, "RunActivity", queue, std::slice::from_ref(input))
+        .await;
+    client.outcome(id).await
+}
+
+/// The failure of a workflow that must fail.
+fn failed(id: &str, outcome: Outcome) -> (String, String) {
+    match outcome {
+        Outcome::Failed {
+            message,
+            error_type,
+        } => (message, error_type),
+        other => panic!("{id} must fail, got {other:?}"),
+    }
+}
+
+/// `expected.txt` of a denied case.
+#[derive(Debug, Default)]
+struct Expected {
+    error_type: Option<String>,
+    /// Each entry: substrings one line of the host log must all contain.
+    log: Vec<Vec<String>>,
+    message: String,
+}
+
+fn parse_expected(text: &str) -> Expected {
+    let mut expected = Expected::default();
+    let mut message = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if let Some(t) = line.strip_prefix("type:") {
+            expected.error_type = Some(t.trim().to_owned());
+        } else if let Some(l) = line.strip_prefix("log:") {
+            expected
+                .log
+                .push(l.split(" && ").map(|p| p.trim().to_owned()).collect());
+        } else {
+            message.push(line);
+        }
+    }
+    expected.message = message.join("\n");
+    expected
+}
+
+/// Text log without its ANSI colour codes.
+fn plain(log: &str) -> String {
+    let mut out = String::with_capacity(log.len());
+    let mut chars = log.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // ESC [ params letter
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Copy a directory tree.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("dir entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy file");
+        }
+    }
+}
+
+/// A case's `grants.toml` as key lines for `[[worker.activities]]`, with
+/// relative `dirs[].host` made absolute under `case_dir`.
+fn grant_lines(grants: &str, case_dir: &Path) -> String {
+    let mut table: toml::Table = toml::from_str(grants)
+        .unwrap_or_else(|e| panic!("{}: bad grants.toml: {e}", case_dir.display()));
+    if let Some(toml::Value::Array(dirs)) = table.get_mut("dirs") {
+        for dir in dirs {
+            if let Some(toml::Value::String(host)) = dir.get_mut("host")
+                && Path::new(host.as_str()).is_relative()
+            {
+                *host = case_dir.join(&*host).display().to_string();
+            }
+        }
+    }
+    table
+        .iter()
+        .map(|(key, value)| format!("{key} = {value}\n"))
+        .collect()
+}
+
+/// One denied case, ready to run.
+struct Case {
+    name: String,
+    dir: PathBuf,
+    queue: String,
+    grants: String,
+    action: Value,
+    expected: Expected,
+}
+
+/// Every folder of tests/denied, copied under `scratch` with the ports
+/// filled in.
+fn denied_cases(scratch: &Path, http: &HttpServer, echo: &EchoServer) -> Vec<Case> {
+    let root = repo().join("tests/denied");
+    let mut names: Vec<String> = std::fs::read_dir(&root)
+        .expect("tests/denied")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let fill = |text: String| {
+        text.replace("{HTTP_PORT}", &http.port.to_string())
+            .replace("{ECHO_PORT}", &echo.port.to_string())
+    };
+    names
+        .into_iter()
+        .map(|name| {
+            let dir = scratch.join("cases").join(&name);
+            copy_dir(&root.join(&name), &dir);
+            let read = |file: &str| {
+                fill(
+                    std::fs::read_to_string(dir.join(file))
+                        .unwrap_or_else(|e| panic!("tests/denied/{name}/{file}: {e}")),
+                )
+            };
+            let queue = format!("DENIED_{}", name.replace('-', "_").to_uppercase());
+            let mut action: Value = serde_json::from_str(&read("action.json"))
+                .unwrap_or_else(|e| panic!("tests/denied/{name}/action.json: {e}"));
+            action["task_queue"] = json!(queue);
+            Case {
+                grants: grant_lines(&read("grants.toml"), &dir),
+                expected: parse_expected(&read("expected.txt")),
+                name,
+                dir,
+                queue,
+                action,
+            }
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn denied_cases_fail_and_the_host_goes_on() {
+    let dir = scratch("capabilities-denied");
+    let http = HttpServer::start();
+    let echo = EchoServer::start();
+    let cases = denied_cases(&dir, &http, &echo);
+    let names: Vec<&str> = cases.iter().map(|c| c.name.as_str()).collect();
+    for required in [
+        "file-outside-preopen",
+        "write-read-only-dir",
+        "http-host-not-allowed",
+        "socket-when-off",
+        "env-not-granted",
+        "memory-over-limit",
+        "runaway-loop",
+    ] {
+        assert!(
+            names.contains(&required),
+            "tests/denied/{required} is missing"
+        );
+    }
+    // One host: the test workflows on CAPS_Q, and each case's grants on a
+    // worker of its own task queue.
+    let mut config = worker("CAPS_Q", true, "");
+    for case in &cases {
+        config.push_str(&worker(&case.queue, false, &case.grants));
+    }
+    let mut weft = Weft::serve(&dir, "weft", "e2e-caps-denied", &config);
+    let client = Client::new("e2e-caps-denied").await;
+
+    // Every case runs even when an earlier one is wrong; all that is wrong
+    // is reported at the end.
+    let mut problems = Vec::new();
+    for case in &cases {
+        let mut problem = |what: String| problems.push(format!("{}: {what}", case.name));
+        let id = format!("denied-{}", case.name);
+        let (message, error_type) =
+            failed(&id, outcome_of(&client, &id, "CAPS_Q", &case.action).await);
+        eprintln!("denied case {}: {error_type}: {message}", case.name);
+        if let Some(expected_type) = &case.expected.error_type
+            && &error_type != expected_type
+        {
+            problem(format!(
+                "error type {error_type:?}, expected {expected_type:?} ({message})"
+            ));
+        }
+        if !message.contains(&case.expected.message) {
+            problem(format!(
+                "the failure must say {:?}, got {message:?}",
+                case.expected.message
+            ));
+        }
+        for parts in &case.expected.log {
+            // Written when the guest is denied, before its failure reaches
+            // Temporal: a short wait covers the log's flush.
+            let found = poll(Duration::from_secs(10), || {
+                plain(&weft.log_text())
+                    .lines()
+                    .any(|l| parts.iter().all(|p| l.contains(p.as_str())))
+            });
+            if !found {
+                problem(format!("no line of the host log has all of {parts:?}"));
+            }
+        }
+        // What the denial must not have let through.
+        let leaked = match case.name.as_str() {
+            "file-outside-preopen" => message.contains("not granted"),
+            "write-read-only-dir" => case.dir.join("static/new.txt").exists(),
+            "http-host-not-allowed" => http.request_for("/denied").is_some(),
+            "socket-when-off" => echo.lines().iter().any(|l| l == "must not arrive"),
+            _ => false,
+        };
+        if leaked {
+            problem("the denied access went through".into());
+        }
+
+        // The host goes on, and the same module with the same grants serves
+        // a normal activity.
+        assert!(weft.is_running(), "{}: the host must go on", case.name);
+        let after = format!("after-{}", case.name);
+        let normal = json!({"activity_type": "Wait", "task_queue": case.queue, "args": [0]});
+        assert_eq!(
+            outcome_of(&client, &after, "CAPS_Q", &normal).await,
+            Outcome::Completed(json!({"waited_ms": 0})),
+            "{}: a normal activity after the denied one",
+            case.name
+        );
+    }
+    assert!(
+        problems.is_empty(),
+        "denied cases not as expected:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// Poll `check` every 100 ms for up to `limit`; true once it holds.
+fn poll(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if check() {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn http_reaches_a_granted_origin_only() {
+    let dir = scratch("capabilities-http");
+    let http = HttpServer::start();
+    let config = format!(
+        "{}{}",
+        worker("HTTP_Q", true, &format!("http = [{:?}]\n", http.origin())),
+        worker("NO_HTTP_Q", false, "")
+    );
+    let _weft = Weft::serve(&dir, "weft", "e2e-caps-http", &config);
+    let client = Client::new("e2e-caps-http").await;
+
+    let get = |queue: &str, path: &str| {
+        run(
+            queue,
+            "HttpGet",
+            json!({"url": format!("{}{path}", http.origin())}),
+        )
+    };
+    assert_eq!(
+        outcome_of(
+            &client,
+            "http-granted",
+            "HTTP_Q",
+            &get("HTTP_Q", "/granted")
+        )
+        .await,
+        Outcome::Completed(json!({"status": 200, "body": HTTP_BODY}))
+    );
+    assert!(
+        http.request_for("/granted").is_some(),
+        "the server saw the request: {:?}",
+        http.requests()
+    );
+
+    let (message, error_type) = failed(
+        "http-not-granted",
+        outcome_of(
+            &client,
+            "http-not-granted",
+            "HTTP_Q",
+            &get("NO_HTTP_Q", "/not-granted"),
+        )
+        .await,
+    );
+    assert_eq!(error_type, "HttpError", "{message}");
+    assert!(message.contains("HttpRequestDenied"), "{message}");
+    assert_eq!(http.request_for("/not-granted"), None, "denied, not sent");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn secret_header_reaches_the_server_but_not_the_guest() {
+    const TOKEN: &str = "s3cret-token-from-the-host-env";
+    let dir = scratch("capabilities-secret");
+    let http = HttpServer::start();
+    let origin = http.origin();
+    let grants = format!(
+        "http = [{origin:?}]\n\
+         secrets = [{{ name = \"API_TOKEN\", from_env = \"WEFT_TEST_TOKEN\", \
+         header = {{ url = {origin:?}, name = \"authorization\", value = \"Bearer {{secret}}\" }} }}]\n"
+    );
+    let config = worker("SECRET_Q", true, &grants);
+    let weft = Weft::serve_with_env(
+        &dir,
+        "weft",
+        "e2e-caps-secret",
+        &config,
+        &[("WEFT_TEST_TOKEN", TOKEN)],
+    );
+    let client = Client::new("e2e-caps-secret").await;
+
+    let get = run(
+        "SECRET_Q",
+        "HttpGet",
+        json!({"url": format!("{origin}/with-secret")}),
+    );
+    assert_eq!(
+        outcome_of(&client, "secret-header", "SECRET_Q", &get).await,
+        Outcome::Completed(json!({"status": 200, "body": HTTP_BODY}))
+    );
+    let head = http
+        .request_for("/with-secret")
+        .unwrap_or_else(|| panic!("the request reached the server: {:?}", http.requests()));
+    assert!(
+        head.lines()
+            .any(|l| l.eq_ignore_ascii_case(&format!("authorization: Bearer {TOKEN}"))),
+        "the host injected the secret header: {head:?}"
+    );
+
+    // The guest cannot read it, under its name or the host variable's.
+    for name in ["API_TOKEN", "WEFT_TEST_TOKEN"] {
+        let id = format!("secret-env-{name}");
+        let read = run("SECRET_Q", "ReadEnv", json!({"name": name}));
+        let (message, error_type) = failed(&id, outcome_of(&client, &id, "SECRET_Q", &read).await);
+        assert_eq!(error_type, "EnvNotGranted", "{message}");
+        assert!(!message.contains(TOKEN), "leaked: {message}");
+    }
+    assert!(
+        !weft.log_text().contains(TOKEN),
+        "the host must not log the secret"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tcp_connect_reaches_a_granted_address_only() {
+    let dir = scratch("capabilities-socket");
+    let echo = EchoServer::start();
+    let other = EchoServer::start();
+    let grants = format!("sockets = [\"tcp://127.0.0.1:{}\"]\n", echo.port);
+    let config = worker("SOCKET_Q", true, &grants);
+    let weft = Weft::serve(&dir, "weft", "e2e-caps-socket", &config);
+    let client = Client::new("e2e-caps-socket").await;
+
+    let connect = |port: u16, line: &str| {
+        run(
+            "SOCKET_Q",
+            "Connect",
+            json!({"addr": format!("127.0.0.1:{port}"), "line": line}),
+        )
+    };
+    assert_eq!(
+        outcome_of(
+            &client,
+            "tcp-granted",
+            "SOCKET_Q",
+            &connect(echo.port, "ping")
+        )
+        .await,
+        Outcome::Completed(json!({"echo": "ping"}))
+    );
+    assert_eq!(echo.lines(), ["ping"]);
+
+    let (message, error_type) = failed(
+        "tcp-other-port",
+        outcome_of(
+            &client,
+            "tcp-other-port",
+            "SOCKET_Q",
+            &connect(other.port, "must not arrive"),
+        )
+        .await,
+    );
+    assert_eq!(error_type, "SocketError", "{message}");
+    assert!(
+        message.contains(&format!("cannot connect to 127.0.0.1:{}", other.port)),
+        "{message}"
+    );
+    assert!(other.lines().is_empty(), "the other port was reached");
+    let denied = format!("127.0.0.1:{}", other.port);
+    wait_for(
+        "a warning naming the denied address and the activity",
+        || {
+            plain(&weft.log_text())
+                .lines()
+                .any(|l| {
+                    l.contains("WARN")
+                        && l.contains("denied")
+                        && l.contains(&denied)
+                        && l.contains("workflow_id=tcp-other-port")
+                        && l.contains("attempt=1")
+                })
+                .then_some(())
+        },
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn activity_stdout_and_stderr_go_to_the_log() {
+    let dir = scratch("capabilities-output");
+    let config = worker("OUTPUT_Q", true, "");
+    // JSON logs: one object per event, fields by name.
+    let weft = Weft::serve_with_env(
+        &dir,
+        "weft",
+        "e2e-caps-output",
+        &config,
+        &[("WEFT_LOG_FORMAT", "json")],
+    );
+    let client = Client::new("e2e-caps-output").await;
+    let print = run(
+        "OUTPUT_Q",
+        "Print",
+        json!({"stdout": "out line 7f3a", "stderr": "err line 7f3a"}),
+    );
+    assert_eq!(
+        outcome_of(&client, "print-output", "OUTPUT_Q", &print).await,
+        Outcome::Completed(json!({"printed": true}))
+    );
+    for (text, level) in [("out line 7f3a", "INFO"), ("err line 7f3a", "WARN")] {
+        let event = wait_for(&format!("{text:?} in the host log"), || {
+            weft.log_text()
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .find(|e| {
+                    e["fields"]["message"]
+                        .as_str()
+                        .is_some_and(|m| m.contains(text))
+                })
+        });
+        let fields = &event["fields"];
+        assert_eq!(event["target"], "weft::guest", "{event}");
+        assert_eq!(event["level"], level, "{event}");
+        assert_eq!(fields["workflow_id"], "print-output", "{event}");
+        assert_eq!(fields["activity_type"], "Print", "{event}");
+        assert!(
+            fields["attempt"] == json!(1) || fields["attempt"] == json!("1"),
+            "{event}"
+        );
+        assert!(!fields["activity_id"].is_null(), "{event}");
+    }
+}
+
+/// Run `weft` with arguments, no Temporal needed; (success, stdout, stderr).
+fn weft_cli(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .args(args)
+        .env("WEFT_CACHE_DIR", crate::harness::compile_cache())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run weft");
+    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+    (out.status.success(), text(out.stdout), text(out.stderr))
+}
+
+#[test]
+fn operator_allow_list_bounds_the_grants_at_start() {
+    let dir = scratch("capabilities-allow");
+    let check = |name: &str, http: &str| {
+        let config = format!(
+            "{}\n[allow]\nhttp = [\"http://127.0.0.1:*\"]\n",
+            worker("ALLOW_Q", false, &format!("http = [{http:?}]\n"))
+        );
+        let path = dir.join(format!("{name}.toml"));
+        std::fs::write(&path, config).expect("write config");
+        weft_cli(&["check", "--config", &path.display().to_string()])
+    };
+
+    let (ok, _, stderr) = check("inside", "http://127.0.0.1:8080");
+    assert!(ok, "a grant inside [allow] passes: {stderr}");
+
+    // Never contacted: `weft check` only loads the config and modules.
+    let (ok, _, stderr) = check("outside", "http://10.0.0.1:80");
+    assert!(!ok, "a grant outside [allow] must be refused");
+    assert!(
+        stderr.contains("worker[0].activities[0].http[0]"),
+        "the refusal names the grant: {stderr}"
+    );
+    assert!(
+        stderr.contains("http://10.0.0.1:80"),
+        "and what was granted: {stderr}"
+    );
+}
+
+#[test]
+fn inspect_tells_world_types_imports_and_grants() {
+    let activities = wasm("order_activities").display().to_string();
+    let (ok, out, err) = weft_cli(&["inspect", &activities]);
+    assert!(ok, "weft inspect {activities}: {err}");
+    for needle in [
+        "world: activity",
+        "CreateOrder",
+        "ChargePayment",
+        "weft:plugin/activity-host",
+        "wasi:filesystem/preopens",
+        "wasi:cli/environment",
+    ] {
+        assert!(out.contains(needle), "{needle:?} in:\n{out}");
+    }
+    let implied = section(&out, "grants its imports can use:");
+    assert!(implied.contains("dirs"), "{out}");
+    assert!(implied.contains("env"), "{out}");
+    assert!(!implied.contains("http"), "{out}");
+
+    let workflow = wasm("order_workflow").display().to_string();
+    let (ok, out, err) = weft_cli(&["inspect", &workflow]);
+    assert!(ok, "weft inspect {workflow}: {err}");
+    for needle in [
+        "world: workflow",
+        "OrderWorkflow",
+        "weft:plugin/workflow-host",
+    ] {
+        assert!(out.contains(needle), "{needle:?} in:\n{out}");
+    }
+    assert!(!out.contains("wasi:"), "a workflow imports no WASI:\n{out}");
+    assert!(
+        section(&out, "grants its imports can use:").contains("none"),
+        "{out}"
+    );
+
+    // With a config: the grants it gives this module.
+    let dir = scratch("capabilities-inspect");
+    let config = dir.join("weft.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[worker]]\ntask_queue = \"INSPECT_Q\"\n[[worker.activities]]\nmodule = {activities:?}\n\
+             dirs = [{{ host = \"var/orders\", guest = \"/orders\", writable = true, create = true }}]\n\
+             env = {{ ORDER_CURRENCY = \"EUR\" }}\n"
+        ),
+    )
+    .expect("write config");
+    let (ok, out, err) = weft_cli(&[
+        "inspect",
+        &activities,
+        "--config",
+        &config.display().to_string(),
+    ]);
+    assert!(ok, "weft inspect --config: {err}");
+    let given = section(&out, "grants in ");
+    for needle in [
+        "worker[0].activities[0]",
+        "/orders",
+        "writable",
+        "ORDER_CURRENCY",
+    ] {
+        assert!(given.contains(needle), "{needle:?} in:\n{out}");
+    }
+    assert!(!given.contains("EUR"), "values are not printed:\n{out}");
+
+    // A grant beyond the operator's [allow] list: named, and exit 1.
+    let sandbox = wasm("sandbox_activities").display().to_string();
+    std::fs::write(
+        &config,
+        format!(
+            "[[worker]]\ntask_queue = \"INSPECT_Q\"\n[[worker.activities]]\nmodule = {sandbox:?}\n\
+             http = [\"http://10.0.0.1:80\"]\n[allow]\nhttp = [\"http://127.0.0.1:*\"]\n"
+        ),
+    )
+    .expect("write config");
+    let (ok, out, _) = weft_cli(&[
+        "inspect",
+        &sandbox,
+        "--config",
+        &config.display().to_string(),
+    ]);
+    assert!(!ok, "a refused grant fails weft inspect:\n{out}");
+    let given = section(&out, "grants in ");
+    assert!(given.contains("http[0]: http://10.0.0.1:80"), "{out}");
+    assert!(
+        given.contains("REFUSED") && given.contains("worker[0].activities[0].http[0]"),
+        "{out}"
+    );
+}
+
+/// The lines of `out` from the one starting with `heading` to the next
+/// unindented line.
+fn section(out: &str, heading: &str) -> String {
+    let mut lines = out.lines().skip_while(|l| !l.starts_with(heading));
+    let Some(first) = lines.next() else {
+        panic!("no {heading:?} section in:\n{out}")
+    };
+    let rest = lines.take_while(|l| l.starts_with(' ') || l.is_empty());
+    std::iter::once(first)
+        .chain(rest)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
