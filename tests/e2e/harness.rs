@@ -26,6 +26,8 @@ use temporalio_common::protos::temporal::api::workflowservice::v1::{
 
 /// How long a test waits for a condition before failing.
 pub const DEADLINE: Duration = Duration::from_secs(90);
+/// How long a host may take to load its modules and start polling.
+const STARTUP_DEADLINE: Duration = Duration::from_secs(600);
 
 /// The namespaces the shared dev server creates: one per test, so tests that
 /// use the same task queue names (the OrderWorkflow's) never see each other's
@@ -212,7 +214,30 @@ impl Weft {
             .stderr(out)
             .spawn()
             .expect("start weft");
-        Weft { child, log }
+        let mut weft = Weft { child, log };
+        weft.wait_serving();
+        weft
+    }
+
+    /// Wait until the host has loaded its modules and polls. Python and
+    /// JavaScript components take tens of seconds to compile on a busy
+    /// machine when the compiled-component cache is cold, so startup has
+    /// its own, longer deadline; the tests' deadlines start after it.
+    fn wait_serving(&mut self) {
+        let deadline = Instant::now() + STARTUP_DEADLINE;
+        while !self.log_text().contains("weft is serving") {
+            assert!(
+                self.is_running(),
+                "weft exited before serving:\n{}",
+                self.log_text()
+            );
+            assert!(
+                Instant::now() < deadline,
+                "weft did not start serving within {STARTUP_DEADLINE:?}:\n{}",
+                self.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// Kill the process with SIGKILL: no shutdown, no goodbye to Temporal.
