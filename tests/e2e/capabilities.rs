@@ -603,6 +603,49 @@ async fn activity_stdout_and_stderr_go_to_the_log() {
 }
 
 /// Run `weft` with arguments, no Temporal needed; (success, stdout, stderr).
+/// With `max_instances = 1`, two tasks of the module never overlap: each
+/// one's first line (stdout) and last line (stderr) are adjacent in the log.
+/// (Without the limit the three tasks below interleave.)
+#[tokio::test(flavor = "multi_thread")]
+async fn max_instances_bounds_concurrent_instances() {
+    let dir = scratch("capabilities-instances");
+    let config = worker("ONE_AT_A_TIME_Q", true, "max_instances = 1\n");
+    let weft = Weft::serve(&dir, "weft", "e2e-caps-instances", &config);
+    let client = Client::new("e2e-caps-instances").await;
+    let ids = ["one-a", "one-b", "one-c"];
+    for id in ids {
+        let print = json!({"stdout": format!("enter {id}"), "wait_ms": 300, "stderr": format!("leave {id}")});
+        client
+            .start(
+                id,
+                "RunActivity",
+                "ONE_AT_A_TIME_Q",
+                &[run("ONE_AT_A_TIME_Q", "Print", print)],
+            )
+            .await;
+    }
+    for id in ids {
+        assert!(
+            matches!(client.outcome(id).await, Outcome::Completed(_)),
+            "{id} completes"
+        );
+    }
+    let log = plain(&weft.log_text());
+    let events: Vec<&str> = log
+        .lines()
+        .filter_map(|l| l.split_once(": ").map(|(_, m)| m))
+        .filter(|m| m.starts_with("enter one-") || m.starts_with("leave one-"))
+        .map(|m| m.split_whitespace().take(2).last().unwrap_or_default())
+        .collect();
+    assert_eq!(events.len(), 6, "{log}");
+    for pair in events.chunks(2) {
+        assert_eq!(
+            pair[0], pair[1],
+            "another instance ran in between: {events:?}"
+        );
+    }
+}
+
 fn weft_cli(args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_weft"))
         .args(args)

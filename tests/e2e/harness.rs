@@ -47,6 +47,7 @@ pub const NAMESPACES: &[&str] = &[
     "e2e-continue",
     "e2e-replay",
     "e2e-resume",
+    "e2e-caps-instances",
     "e2e-poly-rust",
     "e2e-poly-c",
     "e2e-poly-zig",

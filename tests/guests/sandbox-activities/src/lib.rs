@@ -250,6 +250,10 @@ fn print(input: &Value) -> Result<Payload, Failure> {
     if let Some(out) = input["stdout"].as_str() {
         println!("{out}");
     }
+    // Stay busy between the two lines (for the `max_instances` test).
+    if let Some(ms) = input["wait_ms"].as_u64() {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
     if let Some(err) = input["stderr"].as_str() {
         eprintln!("{err}");
     }
