@@ -13,6 +13,7 @@
 //! - [`activity`]: the activity runtime (a fresh instance per task, WASI grants).
 //! - [`payload`]: Temporal payloads and failures <-> the WIT types.
 //! - [`module`]: loading components, and which module serves which type.
+//! - [`store`]: the module store (components by digest, named versions).
 //! - [`replay`]: `weft replay`, recorded histories against a module.
 //! - [`inspect`]: `weft inspect`, what a component is and may reach.
 //! - [`dev_server`]: starts the Temporal CLI dev server for `weft dev`.
@@ -29,6 +30,7 @@ pub mod inspect;
 pub mod module;
 pub mod payload;
 pub mod replay;
+pub mod store;
 pub mod temporal;
 #[deny(clippy::disallowed_methods)]
 pub mod workflow;

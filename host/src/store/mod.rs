@@ -1,0 +1,327 @@
+//! The module store: component files kept by content (sha256) and named
+//! versions of them (`order` -> digests, one of them current).
+//!
+//! Layout under the store's root:
+//! - `blobs/sha256/<hex>.wasm`: the components, named by their digest;
+//! - `names/<name>.toml`: a name's versions in upload order and which one
+//!   is current.
+//!
+//! Every write goes to a temporary file in the same directory, is synced,
+//! then renamed over its target: a crash mid-upload leaves the store as it
+//! was (at worst an orphan temporary file, ignored and cleaned on open).
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// A component's identity: `sha256:<64 hex digits>`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Digest(String);
+
+impl Digest {
+    /// The digest of `bytes`.
+    pub fn of(bytes: &[u8]) -> Digest {
+        let hex: String = Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Digest(format!("sha256:{hex}"))
+    }
+
+    /// The 64 hex digits.
+    pub fn hex(&self) -> &str {
+        &self.0["sha256:".len()..]
+    }
+
+    /// The first 12 hex digits, for tables and logs.
+    pub fn short(&self) -> &str {
+        &self.hex()[..12]
+    }
+}
+
+impl TryFrom<String> for Digest {
+    type Error = StoreError;
+    fn try_from(s: String) -> Result<Digest, StoreError> {
+        let hex = s.strip_prefix("sha256:").unwrap_or_default();
+        if hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        {
+            Ok(Digest(s))
+        } else {
+            Err(StoreError::BadDigest(s))
+        }
+    }
+}
+
+impl From<Digest> for String {
+    fn from(d: Digest) -> String {
+        d.0
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Why a store operation failed. Nothing was changed when it did.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Reading or writing the store failed.
+    #[error("module store {path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The IO error.
+        source: std::io::Error,
+    },
+    /// Not a digest.
+    #[error("`{0}` is not a digest (sha256:<64 lower-case hex digits>)")]
+    BadDigest(String),
+    /// Not a usable module name.
+    #[error("`{0}` is not a module name (letters, digits, `-`, `_`, `.`; at most 64)")]
+    BadName(String),
+    /// The name has no such version.
+    #[error("module `{name}` has no version {digest}")]
+    NoSuchVersion {
+        /// The name.
+        name: String,
+        /// The digest asked for.
+        digest: Digest,
+    },
+    /// The name is unknown.
+    #[error("no module named `{0}`")]
+    NoSuchName(String),
+    /// The current version cannot be removed.
+    #[error("{digest} is the current version of `{name}`: make another version current first")]
+    RemoveCurrent {
+        /// The name.
+        name: String,
+        /// Its current digest.
+        digest: Digest,
+    },
+    /// A name's record is unreadable.
+    #[error("module store record {path}: {reason}")]
+    Corrupt {
+        /// The record file.
+        path: PathBuf,
+        /// Parser message.
+        reason: String,
+    },
+}
+
+/// A name's versions, as stored in `names/<name>.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NameRecord {
+    /// Digests in upload order (oldest first).
+    pub versions: Vec<Digest>,
+    /// The version new runs use.
+    pub current: Option<Digest>,
+}
+
+/// A module store rooted at a directory.
+#[derive(Debug, Clone)]
+pub struct ModuleStore {
+    root: PathBuf,
+}
+
+impl ModuleStore {
+    /// Open (creating if needed) the store at `root`, dropping temporary
+    /// files a crash left behind.
+    pub fn open(root: impl Into<PathBuf>) -> Result<ModuleStore, StoreError> {
+        let store = ModuleStore { root: root.into() };
+        for dir in [store.blobs(), store.names_dir()] {
+            std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+            for entry in std::fs::read_dir(&dir).map_err(io(&dir))?.flatten() {
+                if entry.file_name().to_string_lossy().starts_with(".tmp-") {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
+        Ok(store)
+    }
+
+    /// The component file of `digest` (whether or not it exists).
+    pub fn path(&self, digest: &Digest) -> PathBuf {
+        self.blobs().join(format!("{}.wasm", digest.hex()))
+    }
+
+    /// Store `bytes` under their digest; storing the same bytes twice is a
+    /// no-op.
+    pub fn put(&self, bytes: &[u8]) -> Result<Digest, StoreError> {
+        let digest = Digest::of(bytes);
+        let path = self.path(&digest);
+        if !path.exists() {
+            write_atomically(&path, bytes)?;
+        }
+        Ok(digest)
+    }
+
+    /// Add `digest` (already `put`) as a version of `name`; the first
+    /// version of a name becomes current. Adding a version twice is a no-op.
+    pub fn add_version(&self, name: &str, digest: &Digest) -> Result<NameRecord, StoreError> {
+        check_name(name)?;
+        if !self.path(digest).exists() {
+            return Err(StoreError::NoSuchVersion {
+                name: name.to_owned(),
+                digest: digest.clone(),
+            });
+        }
+        let mut record = self.record(name).or_else(|e| match e {
+            StoreError::NoSuchName(_) => Ok(NameRecord::default()),
+            e => Err(e),
+        })?;
+        if !record.versions.contains(digest) {
+            record.versions.push(digest.clone());
+        }
+        record.current.get_or_insert_with(|| digest.clone());
+        self.write_record(name, &record)?;
+        Ok(record)
+    }
+
+    /// Make `digest` the version new runs of `name` use.
+    pub fn set_current(&self, name: &str, digest: &Digest) -> Result<NameRecord, StoreError> {
+        let mut record = self.record(name)?;
+        if !record.versions.contains(digest) {
+            return Err(StoreError::NoSuchVersion {
+                name: name.to_owned(),
+                digest: digest.clone(),
+            });
+        }
+        record.current = Some(digest.clone());
+        self.write_record(name, &record)?;
+        Ok(record)
+    }
+
+    /// Forget a version of `name` (never the current one). The component
+    /// file stays while another name lists it.
+    pub fn remove_version(&self, name: &str, digest: &Digest) -> Result<NameRecord, StoreError> {
+        let mut record = self.record(name)?;
+        if record.current.as_ref() == Some(digest) {
+            return Err(StoreError::RemoveCurrent {
+                name: name.to_owned(),
+                digest: digest.clone(),
+            });
+        }
+        let before = record.versions.len();
+        record.versions.retain(|d| d != digest);
+        if record.versions.len() == before {
+            return Err(StoreError::NoSuchVersion {
+                name: name.to_owned(),
+                digest: digest.clone(),
+            });
+        }
+        self.write_record(name, &record)?;
+        let still_used = self
+            .names()?
+            .iter()
+            .filter_map(|n| self.record(n).ok())
+            .any(|r| r.versions.contains(digest));
+        if !still_used {
+            let path = self.path(digest);
+            std::fs::remove_file(&path).map_err(io(&path))?;
+        }
+        Ok(record)
+    }
+
+    /// A name's versions.
+    pub fn record(&self, name: &str) -> Result<NameRecord, StoreError> {
+        check_name(name)?;
+        let path = self.record_path(name);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::NoSuchName(name.to_owned()));
+            }
+            Err(e) => return Err(io(&path)(e)),
+        };
+        toml::from_str(&text).map_err(|e| StoreError::Corrupt {
+            path,
+            reason: e.to_string(),
+        })
+    }
+
+    /// Every module name, sorted.
+    pub fn names(&self) -> Result<Vec<String>, StoreError> {
+        let dir = self.names_dir();
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .map_err(io(&dir))?
+            .flatten()
+            .filter_map(|e| {
+                let file = e.file_name().to_string_lossy().into_owned();
+                file.strip_suffix(".toml").map(str::to_owned)
+            })
+            .filter(|n| !n.starts_with(".tmp-"))
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    fn blobs(&self) -> PathBuf {
+        self.root.join("blobs/sha256")
+    }
+
+    fn names_dir(&self) -> PathBuf {
+        self.root.join("names")
+    }
+
+    fn record_path(&self, name: &str) -> PathBuf {
+        self.names_dir().join(format!("{name}.toml"))
+    }
+
+    fn write_record(&self, name: &str, record: &NameRecord) -> Result<(), StoreError> {
+        let path = self.record_path(name);
+        let text = toml::to_string(record).map_err(|e| StoreError::Corrupt {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        write_atomically(&path, text.as_bytes())
+    }
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+fn check_name(name: &str) -> Result<(), StoreError> {
+    let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    if name.is_empty() || name.len() > 64 || name.starts_with('.') || !name.chars().all(ok) {
+        return Err(StoreError::BadName(name.to_owned()));
+    }
+    Ok(())
+}
+
+/// Write to a temporary file beside `path`, sync it, rename it over `path`.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let file_name = path.file_name().map(|f| f.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(
+        ".tmp-{}-{}",
+        std::process::id(),
+        file_name.unwrap_or_default()
+    ));
+    let write = || -> std::io::Result<()> {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        // Make the rename itself durable.
+        std::fs::File::open(dir)?.sync_all()
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io(path)(e)
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,108 @@
+use super::*;
+
+fn temp_store(test: &str) -> (PathBuf, ModuleStore) {
+    let root = std::env::temp_dir().join(format!("weft-store-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let store = ModuleStore::open(&root).expect("open store");
+    (root, store)
+}
+
+#[test]
+fn components_are_kept_by_digest_and_names_list_versions() {
+    let (root, store) = temp_store("versions");
+    let v1 = store.put(b"component one").expect("put");
+    assert_eq!(
+        store.put(b"component one").expect("put again"),
+        v1,
+        "same bytes, same digest"
+    );
+    assert_eq!(
+        std::fs::read(store.path(&v1)).expect("blob"),
+        b"component one"
+    );
+    let v2 = store.put(b"component two").expect("put");
+
+    let r = store.add_version("order", &v1).expect("add v1");
+    assert_eq!(
+        r.current.as_ref(),
+        Some(&v1),
+        "the first version is current"
+    );
+    let r = store.add_version("order", &v2).expect("add v2");
+    assert_eq!(r.versions, vec![v1.clone(), v2.clone()]);
+    assert_eq!(
+        r.current.as_ref(),
+        Some(&v1),
+        "a new version is not current by itself"
+    );
+
+    store.set_current("order", &v2).expect("make v2 current");
+    assert_eq!(
+        store.record("order").expect("record").current,
+        Some(v2.clone())
+    );
+    assert_eq!(store.names().expect("names"), vec!["order".to_owned()]);
+
+    // Reopening finds the same state.
+    let again = ModuleStore::open(&root).expect("reopen");
+    assert_eq!(
+        again.record("order").expect("record").versions,
+        vec![v1, v2]
+    );
+    let _ = std::fs::remove_dir_all(root);
+}
+
+#[test]
+fn the_current_version_cannot_be_removed_and_unused_files_go() {
+    let (root, store) = temp_store("remove");
+    let v1 = store.put(b"one").expect("put");
+    let v2 = store.put(b"two").expect("put");
+    store.add_version("order", &v1).expect("add");
+    store.add_version("order", &v2).expect("add");
+    let e = store.remove_version("order", &v1).expect_err("current");
+    assert!(
+        e.to_string().contains("is the current version of `order`"),
+        "{e}"
+    );
+
+    store.add_version("billing", &v2).expect("shared file");
+    store.set_current("order", &v1).expect("current");
+    store
+        .remove_version("order", &v2)
+        .expect("remove v2 from order");
+    assert!(store.path(&v2).exists(), "still a version of `billing`");
+    store.add_version("order", &v2).expect("add back");
+    store.set_current("order", &v2).expect("current");
+    store.remove_version("order", &v1).expect("remove v1");
+    assert!(!store.path(&v1).exists(), "no name lists it any more");
+    let _ = std::fs::remove_dir_all(root);
+}
+
+#[test]
+fn bad_input_changes_nothing() {
+    let (root, store) = temp_store("bad");
+    let v1 = store.put(b"one").expect("put");
+    for name in ["", "../etc", ".hidden", "a/b", &"x".repeat(65)] {
+        let e = store.add_version(name, &v1).expect_err("bad name");
+        assert!(matches!(e, StoreError::BadName(_)), "{name}: {e}");
+    }
+    let unknown = Digest::of(b"never stored");
+    let e = store
+        .add_version("order", &unknown)
+        .expect_err("unknown digest");
+    assert!(matches!(e, StoreError::NoSuchVersion { .. }), "{e}");
+    assert!(
+        store.names().expect("names").is_empty(),
+        "no record was written"
+    );
+    assert!(Digest::try_from("sha256:abc".to_owned()).is_err());
+    assert!(Digest::try_from(format!("sha256:{}", "A".repeat(64))).is_err());
+
+    // A temporary file left by a crash mid-write is ignored, then cleaned.
+    let orphan = root.join("blobs/sha256/.tmp-1-half.wasm");
+    std::fs::write(&orphan, b"half").expect("orphan");
+    assert!(store.names().expect("names").is_empty());
+    ModuleStore::open(&root).expect("reopen");
+    assert!(!orphan.exists());
+    let _ = std::fs::remove_dir_all(root);
+}
