@@ -9,9 +9,8 @@
 
 use crate::activity::ActivityRuntime;
 use crate::config::{Config, ConfigError, Grants, Overrides};
-use crate::module::{self, CompileCache, Kind, Module};
+use crate::module::{self, CompileCache, Kind, Module, ModuleError};
 use crate::workflow::WorkflowRuntime;
-use anyhow::{Context, bail};
 use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 
@@ -178,15 +177,46 @@ pub enum Verdict {
     ConfigInvalid(String),
 }
 
+/// Why a file could not be inspected.
+#[derive(Debug, thiserror::Error)]
+pub enum InspectError {
+    /// Not a loadable component, or refused by its world.
+    #[error(transparent)]
+    Module(#[from] ModuleError),
+    /// A component, but of no weft world (or of both).
+    #[error("{path} is not a weft module: {reason}")]
+    NotWeft {
+        /// The file.
+        path: PathBuf,
+        /// What its exports are.
+        reason: String,
+    },
+    /// A Wasm engine could not be created.
+    #[error("cannot start the {world} runtime: {reason}")]
+    Engine {
+        /// Which runtime.
+        world: World,
+        /// Wasmtime's message.
+        reason: String,
+    },
+    /// The config file cannot be read or parsed.
+    #[error("config {path}: {reason}")]
+    Config {
+        /// The config file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
 /// Inspect a component file, and with `config` what that config gives it.
-pub async fn inspect(path: &Path, config: Option<&Path>) -> anyhow::Result<Report> {
+pub async fn inspect(path: &Path, config: Option<&Path>) -> Result<Report, InspectError> {
     let path = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
     let cache = CompileCache::from_env();
     // A plain engine is enough to read the component's type; the world's
     // own runtime then loads it as `weft serve` would and lists its types.
     let engine = wasmtime::Engine::default();
-    let component = module::compile(&engine, Kind::Activity, &path, cache.as_ref())
-        .with_context(|| format!("cannot inspect {}", path.display()))?;
+    let component = module::compile(&engine, Kind::Activity, &path, cache.as_ref())?;
     let ty = component.component_type();
     let exports: Vec<String> = ty.exports(&engine).map(|(n, _)| n.to_owned()).collect();
     let mut imports: Vec<String> = ty.imports(&engine).map(|(n, _)| n.to_owned()).collect();
@@ -200,23 +230,32 @@ pub async fn inspect(path: &Path, config: Option<&Path>) -> anyhow::Result<Repor
     let (world, world_export) = match (find(WORKFLOW_EXPORT), find(ACTIVITY_EXPORT)) {
         (Some(e), None) => (World::Workflow, e),
         (None, Some(e)) => (World::Activity, e),
-        (Some(_), Some(_)) => bail!(
-            "{} exports both {WORKFLOW_EXPORT} and {ACTIVITY_EXPORT}; a weft module is one or the other",
-            path.display()
-        ),
-        (None, None) => bail!(
-            "{} is not a weft module: it exports neither {WORKFLOW_EXPORT} nor {ACTIVITY_EXPORT} \
-             (its exports: {})",
-            path.display(),
-            if exports.is_empty() {
+        (Some(_), Some(_)) => {
+            return Err(InspectError::NotWeft {
+                path,
+                reason: format!(
+                    "it exports both {WORKFLOW_EXPORT} and {ACTIVITY_EXPORT}; a weft module is one or the other"
+                ),
+            });
+        }
+        (None, None) => {
+            let exports = if exports.is_empty() {
                 "none".to_owned()
             } else {
                 exports.join(", ")
-            }
-        ),
+            };
+            return Err(InspectError::NotWeft {
+                path,
+                reason: format!(
+                    "it exports neither {WORKFLOW_EXPORT} nor {ACTIVITY_EXPORT} (its exports: {exports})"
+                ),
+            });
+        }
     };
-    let engine_error =
-        |e: wasmtime::Error| anyhow::anyhow!("cannot start the {world} runtime: {e:#}");
+    let engine_error = |e: wasmtime::Error| InspectError::Engine {
+        world,
+        reason: format!("{e:#}"),
+    };
     let types = match world {
         World::Workflow => WorkflowRuntime::new()
             .map_err(engine_error)?
@@ -260,11 +299,13 @@ fn config_report(
     config_path: &Path,
     module_path: &Path,
     imports: &[String],
-) -> anyhow::Result<ConfigReport> {
-    let text = std::fs::read_to_string(config_path)
-        .with_context(|| format!("cannot read config {}", config_path.display()))?;
-    let raw: toml::Table = toml::from_str(&text)
-        .with_context(|| format!("invalid config {}", config_path.display()))?;
+) -> Result<ConfigReport, InspectError> {
+    let config_error = |reason: String| InspectError::Config {
+        path: config_path.to_owned(),
+        reason,
+    };
+    let text = std::fs::read_to_string(config_path).map_err(|e| config_error(e.to_string()))?;
+    let raw: toml::Table = toml::from_str(&text).map_err(|e| config_error(e.to_string()))?;
     let base = config_path.parent().unwrap_or(Path::new("."));
     let base = std::path::absolute(base).unwrap_or_else(|_| base.to_owned());
     let used: Vec<GrantKind> = implied_grants(imports)
