@@ -37,8 +37,11 @@ for lang in c zig python js; do
   "guest-examples/$lang/setup.sh"
 done
 
-step "Guests (cargo xtask guests)"
-cargo xtask guests
+# The whole workspace in one build (host and xtask): the tests select the
+# same packages, so they reuse these artifacts instead of rebuilding the
+# dependency graph with other features.
+step "weft host and xtask (cargo build --workspace)"
+cargo build --workspace
 
-step "weft host"
-cargo build -p weft
+step "Guests (xtask guests)"
+"${CARGO_TARGET_DIR:-target}/debug/xtask" guests

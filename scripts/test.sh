@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
+# Every cargo command below selects the whole workspace, as setup's build
+# does: the same package selection means the same feature resolution, so
+# the dependency graph compiles once, not once per command.
 printf '\n== %s\n' "cargo fmt --check" >&2
 cargo fmt --all --check
 printf '\n== %s\n' "cargo clippy" >&2
@@ -11,4 +14,4 @@ cargo clippy --workspace --all-targets -- -D warnings
 printf '\n== %s\n' "cargo test" >&2
 cargo test --workspace
 printf '\n== %s\n' "end-to-end tests again, without the sticky cache (every task replays history)" >&2
-WEFT_E2E_MAX_CACHED=0 cargo test -p weft --test e2e
+WEFT_E2E_MAX_CACHED=0 cargo test --workspace --test e2e
