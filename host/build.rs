@@ -1,9 +1,12 @@
-//! Make the Temporal API's protobuf descriptors available to `weft replay`,
-//! which reads histories in the protobuf JSON form `temporal workflow show
-//! --output json` prints. `temporalio-protos` compiles them (with protox) and
-//! publishes the path through its `links` metadata.
+//! - Make the Temporal API's protobuf descriptors available to `weft replay`,
+//!   which reads histories in the protobuf JSON form `temporal workflow show
+//!   --output json` prints. `temporalio-protos` compiles them (with protox)
+//!   and publishes the path through its `links` metadata.
+//! - Generate the admin API (`proto/`) with tonic, parsing the protos with
+//!   protox, so no `protoc` is needed.
 
 fn main() {
+    admin_api();
     println!("cargo:rerun-if-env-changed=DEP_TEMPORALIO_PROTOS_DESCRIPTOR_PATH");
     let Ok(from) = std::env::var("DEP_TEMPORALIO_PROTOS_DESCRIPTOR_PATH") else {
         panic!("temporalio-protos did not publish its descriptor set");
@@ -14,5 +17,17 @@ fn main() {
     let to = std::path::Path::new(&out).join("temporal_descriptors.bin");
     if let Err(e) = std::fs::copy(&from, &to) {
         panic!("copy {from} to {}: {e}", to.display());
+    }
+}
+
+fn admin_api() {
+    let protos = ["weft/admin/v1/admin.proto", "grpc/health/v1/health.proto"];
+    println!("cargo:rerun-if-changed=proto");
+    let fds = match protox::compile(protos, ["proto"]) {
+        Ok(fds) => fds,
+        Err(e) => panic!("admin API protos: {e:?}"),
+    };
+    if let Err(e) = tonic_prost_build::configure().compile_fds(fds) {
+        panic!("admin API code generation: {e}");
     }
 }

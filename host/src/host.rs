@@ -1,12 +1,16 @@
 //! Builds the workers a config declares and runs them until shutdown.
 
-use crate::activity::{self, ActivityRegistry, ActivityRuntime};
-use crate::config::{Config, WorkerConfig};
-use crate::module::{CompileCache, DuplicateType, ModuleError};
+use crate::activity::{self, ActivityRuntime};
+use crate::admin::{AdminServer, ListenError};
+use crate::catalog::{Catalog, CatalogError};
+use crate::config::Config;
+use crate::gate::Gate;
+use crate::module::CompileCache;
 use crate::temporal::{self, TemporalError};
-use crate::workflow::{self, WorkflowRegistry, WorkflowRuntime};
+use crate::workflow::{self, WorkflowRuntime};
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::task::JoinSet;
 
 /// Why the host could not start.
@@ -20,35 +24,21 @@ pub enum HostError {
         /// Wasmtime's message.
         reason: String,
     },
-    /// A module is unusable.
+    /// A module is unusable, or the store cannot be read.
     #[error(transparent)]
-    Module(#[from] ModuleError),
-    /// Two modules of one worker offer the same type.
-    #[error("worker for task queue `{task_queue}`: {source}")]
-    DuplicateType {
-        /// The worker's task queue.
-        task_queue: String,
-        /// Which type, which modules.
-        source: DuplicateType,
-    },
+    Catalog(#[from] CatalogError),
+    /// The admin API cannot listen.
+    #[error(transparent)]
+    Admin(#[from] ListenError),
     /// Temporal could not be reached, or refused a worker.
     #[error(transparent)]
     Temporal(#[from] TemporalError),
 }
 
-/// A worker whose modules are compiled and checked.
-pub struct LoadedWorker {
-    /// Its config.
-    pub config: WorkerConfig,
-    /// Workflow types it serves.
-    pub workflows: Arc<WorkflowRegistry>,
-    /// Activity types it serves.
-    pub activities: Arc<ActivityRegistry>,
-}
-
-/// Compile and check every module of every worker. Nothing talks to
-/// Temporal yet: a bad module fails the start before any task is polled.
-pub async fn load(config: &Config) -> Result<Vec<LoadedWorker>, HostError> {
+/// Compile and check every module of every worker, open the module store.
+/// Nothing talks to Temporal yet: a bad module fails the start before any
+/// task is polled.
+pub async fn load(config: &Config) -> Result<Arc<Catalog>, HostError> {
     let engine_error = |runtime| {
         move |e: wasmtime::Error| HostError::Engine {
             runtime,
@@ -62,53 +52,37 @@ pub async fn load(config: &Config) -> Result<Vec<LoadedWorker>, HostError> {
     let activity_runtime = ActivityRuntime::new()
         .map_err(engine_error("activity"))?
         .with_cache(cache);
-    let mut loaded = Vec::new();
-    for worker in &config.workers {
-        let duplicate = |source| HostError::DuplicateType {
-            task_queue: worker.task_queue.clone(),
-            source,
-        };
-        let mut workflows = WorkflowRegistry::default();
-        for path in &worker.workflows {
-            workflows
-                .add(workflow_runtime.load(path).await?)
-                .map_err(duplicate)?;
-        }
-        let mut activities = ActivityRegistry::default();
-        for module in &worker.activities {
-            activities
-                .add(
-                    activity_runtime
-                        .load(&module.module, &module.grants)
-                        .await?,
-                )
-                .map_err(duplicate)?;
-        }
-        loaded.push(LoadedWorker {
-            config: worker.clone(),
-            workflows: Arc::new(workflows),
-            activities: Arc::new(activities),
-        });
-    }
-    Ok(loaded)
+    Ok(Catalog::load(config, workflow_runtime, activity_runtime).await?)
 }
 
 /// Load the config's modules, connect to Temporal, poll every worker's task
 /// queue until `shutdown` resolves, then drain and stop.
 pub async fn serve(config: &Config, shutdown: impl Future<Output = ()>) -> Result<(), HostError> {
-    let workers = load(config).await?;
+    let catalog = load(config).await?;
+    let ready = Arc::new(AtomicBool::new(false));
+    // The admin API is up before Temporal is reached, so that health
+    // checks tell "alive, not ready" while the host connects.
+    let _admin = match &config.admin {
+        Some(admin) => Some(AdminServer::start(admin, catalog.clone(), ready.clone()).await?),
+        None => None,
+    };
     let connection = temporal::connect(&config.temporal).await?;
+    catalog.set_gate(Gate {
+        connection: connection.clone(),
+        namespace: config.temporal.namespace.clone(),
+        histories: config.admin.as_ref().map_or(0, |a| a.gate_histories),
+    });
     let runtime = temporal::runtime()?;
     let mut pollers = JoinSet::new();
     let mut cores = Vec::new();
-    for w in workers {
+    for (index, w) in catalog.workers().iter().enumerate() {
         let core =
             temporal::start_worker(&runtime, &connection, &config.temporal.namespace, &w.config)?;
         let kind = w.config.kind();
         if kind.polls_workflows() {
             pollers.spawn(workflow::poll_workflow_tasks(
                 core.clone(),
-                w.workflows.clone(),
+                catalog.workflow_source(index),
             ));
         }
         if kind.polls_activities() {
@@ -120,19 +94,37 @@ pub async fn serve(config: &Config, shutdown: impl Future<Output = ()>) -> Resul
         tracing::info!(
             task_queue = %w.config.task_queue,
             kind = ?kind,
-            workflow_types = %w.workflows.type_list(),
-            activity_types = %w.activities.type_list(),
+            workflow_types = %w.workflows.get().type_list(),
+            activity_types = %w.activities.get().type_list(),
             "worker started"
         );
         cores.push(core);
     }
+    // Hosts sharing a store see each other's deploys.
+    let watcher = config.store.as_ref().and_then(|s| s.poll).map(|every| {
+        let catalog = catalog.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                if let Err(e) = catalog.refresh().await {
+                    tracing::warn!("module store: {e}");
+                }
+            }
+        })
+    });
+    ready.store(true, Ordering::Release);
     tracing::info!(
         address = %config.temporal.address,
         namespace = %config.temporal.namespace,
         "weft is serving"
     );
     shutdown.await;
+    ready.store(false, Ordering::Release);
     tracing::info!("shutting down: finishing tasks in flight");
+    if let Some(watcher) = watcher {
+        watcher.abort();
+    }
     for core in &cores {
         core.initiate_shutdown();
     }

@@ -9,15 +9,12 @@
 
 use crate::activity::ActivityRuntime;
 use crate::config::{Config, ConfigError, Grants, Overrides};
-use crate::module::{self, CompileCache, Kind, Module, ModuleError};
+use crate::module::{
+    self, ACTIVITY_EXPORT, CompileCache, Kind, Module, ModuleError, WORKFLOW_EXPORT,
+};
 use crate::workflow::WorkflowRuntime;
 use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
-
-/// Export naming a workflow component.
-const WORKFLOW_EXPORT: &str = "weft:plugin/workflow-guest";
-/// Export naming an activity component.
-const ACTIVITY_EXPORT: &str = "weft:plugin/activity-guest";
 
 /// A grant kind of docs/capabilities.md and the WASI interfaces it feeds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,7 +213,8 @@ pub async fn inspect(path: &Path, config: Option<&Path>) -> Result<Report, Inspe
     // A plain engine is enough to read the component's type; the world's
     // own runtime then loads it as `weft serve` would and lists its types.
     let engine = wasmtime::Engine::default();
-    let component = module::compile(&engine, Kind::Activity, &path, cache.as_ref())?;
+    let bytes = module::read(Kind::Activity, &path)?;
+    let component = module::compile(&engine, Kind::Activity, &path, &bytes, cache.as_ref())?;
     let ty = component.component_type();
     let exports: Vec<String> = ty.exports(&engine).map(|(n, _)| n.to_owned()).collect();
     let mut imports: Vec<String> = ty.imports(&engine).map(|(n, _)| n.to_owned()).collect();

@@ -7,6 +7,10 @@
 //! Layout, outside in:
 //! - [`config`]: the TOML config (workers, modules, grants), validated at start.
 //! - [`host`]: builds the workers a config declares and runs them.
+//! - [`catalog`]: what the host serves, by task queue, type and digest;
+//!   deploys change it while it serves.
+//! - [`admin`]: the admin gRPC API (upload, list, current, remove, health).
+//! - [`gate`]: the replay gate a new workflow version passes first.
 //! - [`temporal`]: the one adapter over Temporal's Rust core (connection,
 //!   workers, protos).
 //! - [`workflow`]: the workflow runtime (one component instance per run).
@@ -22,9 +26,12 @@
 #![allow(clippy::disallowed_methods)]
 
 pub mod activity;
+pub mod admin;
 pub mod bindings;
+pub mod catalog;
 pub mod config;
 pub mod dev_server;
+pub mod gate;
 pub mod host;
 pub mod inspect;
 pub mod module;

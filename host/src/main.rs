@@ -1,5 +1,7 @@
 //! The `weft` command line.
 
+mod admin_commands;
+
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -54,6 +56,19 @@ enum Command {
     /// config gives the module and whether its [allow] list accepts them
     /// (exit 1 if the config refuses them).
     Inspect(InspectArgs),
+    /// Upload a component to a running host (its admin API).
+    ///
+    /// The host checks it (a weft component; a workflow with no forbidden
+    /// imports; an activity whose grants are within its [allow] list),
+    /// replays recent runs of its workflow types against it (the replay
+    /// gate), stores it and serves it at once. Prints its digest and types.
+    Deploy(admin_commands::DeployArgs),
+    /// List a running host's modules: names, versions, digests, which is
+    /// current, which are loaded, how many open runs each has pinned.
+    Modules(admin_commands::ModulesArgs),
+    /// Remove a module version (or a whole module) from a running host.
+    /// Refused while open runs are pinned to it, unless --force.
+    Undeploy(admin_commands::UndeployArgs),
 }
 
 #[derive(Args)]
@@ -152,7 +167,11 @@ async fn main() -> anyhow::Result<ExitCode> {
     // Replay prints its verdicts; core's own notes about the replayed
     // tasks would only repeat them.
     let default_level = match cli.command {
-        Command::Replay(_) | Command::Inspect(_) => "error",
+        Command::Replay(_)
+        | Command::Inspect(_)
+        | Command::Deploy(_)
+        | Command::Modules(_)
+        | Command::Undeploy(_) => "error",
         _ => "info",
     };
     init_logging(cli.log_format, default_level);
@@ -172,17 +191,21 @@ async fn main() -> anyhow::Result<ExitCode> {
         }
         Command::Check(args) => {
             let config = args.load()?;
-            for w in weft::host::load(&config).await? {
+            let catalog = weft::host::load(&config).await?;
+            for w in catalog.workers() {
                 tracing::info!(
                     task_queue = %w.config.task_queue,
                     kind = ?w.config.kind(),
-                    workflow_types = %w.workflows.type_list(),
-                    activity_types = %w.activities.type_list(),
+                    workflow_types = %w.workflows.get().type_list(),
+                    activity_types = %w.activities.get().type_list(),
                     "ok"
                 );
             }
         }
         Command::Replay(args) => return replay(&args).await,
+        Command::Deploy(args) => admin_commands::deploy(&args).await?,
+        Command::Modules(args) => admin_commands::modules(&args).await?,
+        Command::Undeploy(args) => admin_commands::undeploy(&args).await?,
         Command::Inspect(args) => {
             let report = weft::inspect::inspect(&args.file, args.config.as_deref()).await?;
             std::io::Write::write_all(

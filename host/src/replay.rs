@@ -79,7 +79,7 @@ pub async fn replay_files(
         .with_cache(CompileCache::from_env());
     let mut registry = WorkflowRegistry::default();
     for path in modules {
-        registry.add(runtime.load(path).await?)?;
+        registry.add(Arc::new(runtime.load(path).await?))?;
     }
     let mut recorded = Vec::new();
     for path in histories {
@@ -147,7 +147,7 @@ pub async fn replay(
                 Err(PollError::ShutDown) => break,
                 Err(e) => return Err(TemporalError::Runtime(format!("replay poll: {e:#}")).into()),
             };
-            let handled = activations.handle(&activation);
+            let handled = activations.handle(&activation).await;
             if let Some(verdict) = verdicts.get_mut(&activation.run_id) {
                 let issued = last_issued.get(&activation.run_id).map(String::as_str);
                 judge(

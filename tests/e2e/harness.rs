@@ -66,6 +66,11 @@ pub const NAMESPACES: &[&str] = &[
     "e2e-caps-socket",
     "e2e-caps-output",
     "e2e-sdk-interop",
+    "e2e-deploy-pin",
+    "e2e-deploy-gate",
+    "e2e-deploy-bad",
+    "e2e-deploy-token",
+    "e2e-deploy-fleet",
 ];
 
 /// The shared dev server.

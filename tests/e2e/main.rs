@@ -4,6 +4,7 @@
 #![allow(clippy::disallowed_methods)] // tests wait on deadlines
 
 mod capabilities;
+mod deploy;
 mod harness;
 mod order;
 mod polyglot;

@@ -56,6 +56,8 @@ struct GuestSpec {
     kind: Kind,
     /// File name of the component under `target/wasm/`.
     output: &'static str,
+    /// Cargo features to build it with (comma-separated; empty for none).
+    features: &'static str,
 }
 
 /// Every guest `cargo xtask guests` builds.
@@ -64,21 +66,44 @@ const GUESTS: &[GuestSpec] = &[
         dir: "guest-examples/rust/order-workflow",
         kind: Kind::Workflow,
         output: "order_workflow.wasm",
+        features: "",
     },
     GuestSpec {
         dir: "guest-examples/rust/order-activities",
         kind: Kind::Activity,
         output: "order_activities.wasm",
+        features: "",
     },
     GuestSpec {
         dir: "tests/guests/test-workflows",
         kind: Kind::Workflow,
         output: "test_workflows.wasm",
+        features: "",
+    },
+    // One workflow type in three versions, for the deploy tests.
+    GuestSpec {
+        dir: "tests/guests/versioned-workflow",
+        kind: Kind::Workflow,
+        output: "versioned_v1.wasm",
+        features: "",
+    },
+    GuestSpec {
+        dir: "tests/guests/versioned-workflow",
+        kind: Kind::Workflow,
+        output: "versioned_v2.wasm",
+        features: "v2",
+    },
+    GuestSpec {
+        dir: "tests/guests/versioned-workflow",
+        kind: Kind::Workflow,
+        output: "versioned_v3.wasm",
+        features: "v3",
     },
     GuestSpec {
         dir: "tests/guests/sandbox-activities",
         kind: Kind::Activity,
         output: "sandbox_activities.wasm",
+        features: "",
     },
 ];
 
@@ -159,7 +184,7 @@ fn build_guest(root: &Path, guest: &GuestSpec, output: &Path) -> Result<Vec<Stri
     let target = guest.kind.target();
     let target_dir = root.join("target/guest-build");
     let manifest = root.join(guest.dir).join("Cargo.toml");
-    cargo_build(&manifest, target, &target_dir)?;
+    cargo_build(&manifest, target, &target_dir, guest.features)?;
 
     let crate_name = guest.dir.rsplit('/').next().unwrap_or(guest.dir);
     let artifact = target_dir
@@ -194,10 +219,11 @@ fn build_guest(root: &Path, guest: &GuestSpec, output: &Path) -> Result<Vec<Stri
 
 /// Runs `cargo build --release` for one guest, shielded from the settings of
 /// the cargo that runs xtask (target dir, target, rustflags).
-fn cargo_build(manifest: &Path, target: &str, target_dir: &Path) -> Result<()> {
+fn cargo_build(manifest: &Path, target: &str, target_dir: &Path, features: &str) -> Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
         .args(["build", "--release", "--locked", "--target", target])
+        .args(["--features", features])
         .arg("--manifest-path")
         .arg(manifest)
         .arg("--target-dir")
@@ -212,7 +238,7 @@ fn cargo_build(manifest: &Path, target: &str, target_dir: &Path) -> Result<()> {
         .context("cannot run cargo")?;
     if !status.success() {
         bail!(
-            "`cargo build --release --target {target} --manifest-path {}` failed ({status})",
+            "`cargo build --release --target {target} --features '{features}' --manifest-path {}` failed ({status})",
             manifest.display()
         );
     }

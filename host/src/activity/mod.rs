@@ -14,6 +14,7 @@ pub use worker::poll_activity_tasks;
 use crate::bindings::activity::{Activity, ActivityPre};
 use crate::config::Grants;
 use crate::module::{self, CompileCache, Kind, ModuleError};
+use crate::store::Digest;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -68,7 +69,25 @@ impl ActivityRuntime {
 
     /// Compile a component, check its world and grants, list its types.
     pub async fn load(&self, path: &Path, grants: &Grants) -> Result<ActivityModule, ModuleError> {
-        let component = module::compile(&self.engine, Kind::Activity, path, self.cache.as_ref())?;
+        let bytes = module::read(Kind::Activity, path)?;
+        self.load_bytes(path, &bytes, grants).await
+    }
+
+    /// As [`load`](Self::load), from the component's bytes; `path` names
+    /// where they came from.
+    pub async fn load_bytes(
+        &self,
+        path: &Path,
+        bytes: &[u8],
+        grants: &Grants,
+    ) -> Result<ActivityModule, ModuleError> {
+        let component = module::compile(
+            &self.engine,
+            Kind::Activity,
+            path,
+            bytes,
+            self.cache.as_ref(),
+        )?;
         let pre = self
             .linker
             .instantiate_pre(&component)
@@ -85,6 +104,7 @@ impl ActivityRuntime {
         })?;
         let mut module = ActivityModule {
             path: path.to_owned(),
+            digest: Digest::of(bytes),
             pre,
             engine: self.engine.clone(),
             grants: Arc::new(grants.clone()),
@@ -100,6 +120,7 @@ impl ActivityRuntime {
 #[derive(Clone)]
 pub struct ActivityModule {
     path: PathBuf,
+    digest: Digest,
     pre: ActivityPre<ActivityHost>,
     engine: Engine,
     grants: Arc<Grants>,
@@ -119,6 +140,11 @@ impl module::Module for ActivityModule {
 }
 
 impl ActivityModule {
+    /// The component's digest.
+    pub fn digest(&self) -> &Digest {
+        &self.digest
+    }
+
     /// A fresh instance for one task, sandboxed by the module's grants.
     async fn instantiate(
         &self,

@@ -5,6 +5,7 @@ use super::sandbox::{ActivityHost, TaskContext};
 use super::{ActivityModule, ActivityRegistry};
 use crate::bindings::activity::weft::plugin::activity_host::ActivityInfo;
 use crate::bindings::types::Failure;
+use crate::module::Live;
 use crate::payload;
 use crate::temporal::proto::activity_result::{
     self, ActivityExecutionResult, activity_execution_result::Status,
@@ -27,7 +28,7 @@ const FALLBACK_TIMEOUT: Duration = Duration::from_secs(600);
 type Running = Arc<Mutex<HashMap<Vec<u8>, (TaskContext, CancellationToken)>>>;
 
 /// Poll and run activity tasks until the worker shuts down.
-pub async fn poll_activity_tasks(worker: Arc<Worker>, registry: Arc<ActivityRegistry>) {
+pub async fn poll_activity_tasks(worker: Arc<Worker>, registry: Arc<Live<ActivityRegistry>>) {
     let running: Running = Arc::default();
     let task_queue = worker.get_config().task_queue.clone();
     loop {
@@ -46,8 +47,7 @@ pub async fn poll_activity_tasks(worker: Arc<Worker>, registry: Arc<ActivityRegi
         let token = task_token;
         match variant {
             Some(activity_task::Variant::Start(start)) => {
-                let (worker, registry, running) =
-                    (worker.clone(), registry.clone(), running.clone());
+                let (worker, registry, running) = (worker.clone(), registry.get(), running.clone());
                 tokio::spawn(async move {
                     let result = run(&worker, &registry, &running, token.clone(), start).await;
                     running

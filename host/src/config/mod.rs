@@ -5,11 +5,13 @@
 //! the config file's directory. A bad config fails at start with the key and
 //! the problem.
 
+mod admin;
 mod grants;
 
+pub use admin::{AdminConfig, Listen, RawAdmin, RawStore, StoreConfig, TlsFiles};
 pub use grants::{
     Allow, DirGrant, Grants, HttpGrant, RawActivityModule, RawAllow, SecretHeader, SocketGrant,
-    parse_origin,
+    parse_origin, resolve as resolve_grants,
 };
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -63,6 +65,10 @@ pub struct RawConfig {
     pub worker: Vec<RawWorker>,
     /// The operator's bound on every activity module's grants.
     pub allow: Option<RawAllow>,
+    /// The module store uploads go to.
+    pub store: Option<RawStore>,
+    /// The admin API.
+    pub admin: Option<RawAdmin>,
 }
 
 /// `[temporal]` as written.
@@ -83,6 +89,9 @@ pub struct RawTemporal {
 pub struct RawWorker {
     /// The task queue this worker polls.
     pub task_queue: String,
+    /// What it polls; by default what its modules need (mixed when it has
+    /// none yet and waits for uploads).
+    pub kind: Option<WorkerKind>,
     /// Workflow component files.
     #[serde(default)]
     pub workflows: Vec<PathBuf>,
@@ -123,6 +132,12 @@ pub struct Config {
     pub workers: Vec<WorkerConfig>,
     /// The operator's allow-list, if the file has one.
     pub allow: Option<Allow>,
+    /// The module store, if uploads are used.
+    pub store: Option<StoreConfig>,
+    /// The admin API, if enabled.
+    pub admin: Option<AdminConfig>,
+    /// The config file's directory: uploaded grants resolve against it.
+    pub base: PathBuf,
 }
 
 /// Validated connection settings.
@@ -139,6 +154,8 @@ pub struct TemporalConfig {
 /// A validated worker.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
+    /// What it polls.
+    pub kind: WorkerKind,
     /// Task queue polled.
     pub task_queue: String,
     /// Workflow component files (absolute).
@@ -168,7 +185,8 @@ impl WorkerConfig {
 
 /// Workflow-only (Go: `DisableActivityWorker`), activity-only (Go:
 /// `DisableWorkflowWorker`) or both.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum WorkerKind {
     /// Polls workflow tasks only.
     WorkflowOnly,
@@ -281,10 +299,28 @@ impl Config {
                     ),
                 ));
             }
-            if w.workflows.is_empty() && w.activities.is_empty() {
+            if w.workflows.is_empty() && w.activities.is_empty() && raw.store.is_none() {
                 return Err(invalid(
                     key("workflows"),
-                    "a worker needs workflow modules, activity modules or both",
+                    "a worker needs workflow modules, activity modules or both \
+                     (or a [store] to upload them to)",
+                ));
+            }
+            let derived = match (w.workflows.is_empty(), w.activities.is_empty()) {
+                (false, true) => WorkerKind::WorkflowOnly,
+                (true, false) => WorkerKind::ActivityOnly,
+                _ => WorkerKind::Mixed,
+            };
+            let kind = w.kind.unwrap_or(derived);
+            let conflict = match kind {
+                WorkerKind::WorkflowOnly if !w.activities.is_empty() => Some("activities"),
+                WorkerKind::ActivityOnly if !w.workflows.is_empty() => Some("workflows"),
+                _ => None,
+            };
+            if let Some(modules) = conflict {
+                return Err(invalid(
+                    key("kind"),
+                    &format!("a {kind:?} worker cannot have {modules}"),
                 ));
             }
             let positive = |v: Option<usize>, name: &str, default: usize| match v {
@@ -320,6 +356,7 @@ impl Config {
                 activities.push(ActivityModuleConfig { module, grants });
             }
             workers.push(WorkerConfig {
+                kind,
                 task_queue: w.task_queue,
                 workflows,
                 activities,
@@ -329,6 +366,16 @@ impl Config {
                 nondeterminism: w.nondeterminism,
             });
         }
+        let store = raw
+            .store
+            .map(|s| admin::store(s, &base))
+            .transpose()
+            .map_err(|(k, problem)| invalid(k, &problem))?;
+        let admin = raw
+            .admin
+            .map(|a| admin::admin(a, store.as_ref(), &base))
+            .transpose()
+            .map_err(|(k, problem)| invalid(k, &problem))?;
         Ok(Config {
             temporal: TemporalConfig {
                 address,
@@ -337,6 +384,9 @@ impl Config {
             },
             workers,
             allow,
+            store,
+            admin,
+            base,
         })
     }
 }

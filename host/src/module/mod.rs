@@ -8,11 +8,13 @@ pub use cache::CompileCache;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
 /// Which world a module is loaded for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// `weft:plugin/workflow`.
     Workflow,
@@ -64,11 +66,22 @@ pub enum ModuleError {
     },
 }
 
-/// Read and compile a component file, through `cache` when there is one.
+/// Read a component file.
+pub fn read(kind: Kind, path: &Path) -> Result<Vec<u8>, ModuleError> {
+    std::fs::read(path).map_err(|e| ModuleError::Compile {
+        kind,
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+/// Compile a component, through `cache` when there is one. `path` names
+/// where the bytes came from, in messages.
 pub fn compile(
     engine: &Engine,
     kind: Kind,
     path: &Path,
+    bytes: &[u8],
     cache: Option<&CompileCache>,
 ) -> Result<Component, ModuleError> {
     let compile_error = |reason: String| ModuleError::Compile {
@@ -76,11 +89,26 @@ pub fn compile(
         path: path.to_owned(),
         reason,
     };
-    let bytes = std::fs::read(path).map_err(|e| compile_error(e.to_string()))?;
+    // The text format (`.wat`) is accepted too: tests and tiny edge cases.
+    let text = std::str::from_utf8(bytes)
+        .is_ok_and(|t| t.trim_start().starts_with('(') || t.trim_start().starts_with(";;"));
+    if !text && !bytes.starts_with(b"\0asm") {
+        return Err(compile_error(
+            "not WebAssembly (no `\\0asm` magic number at its start)".into(),
+        ));
+    }
+    // The version field: 1 for a core module, 0x0d plus layer 1 for a component.
+    if bytes.get(4..8) == Some(&[1, 0, 0, 0]) {
+        return Err(compile_error(
+            "a core WebAssembly module, not a component: turn it into a component \
+             (`cargo xtask componentize`, or `wasm-tools component new`)"
+                .into(),
+        ));
+    }
     let started = std::time::Instant::now();
     let (component, cached) = match cache {
-        Some(cache) => cache.component(engine, &bytes),
-        None => Component::new(engine, &bytes).map(|c| (c, false)),
+        Some(cache) => cache.component(engine, bytes),
+        None => Component::new(engine, bytes).map(|c| (c, false)),
     }
     .map_err(|e| compile_error(format!("{e:#}")))?;
     tracing::info!(
@@ -92,6 +120,71 @@ pub fn compile(
         "module compiled"
     );
     Ok(component)
+}
+
+/// The interface a workflow component exports.
+pub const WORKFLOW_EXPORT: &str = "weft:plugin/workflow-guest";
+/// The interface an activity component exports.
+pub const ACTIVITY_EXPORT: &str = "weft:plugin/activity-guest";
+
+/// Which weft world a component implements, read from its exports without
+/// compiling it. `path` names where the bytes came from, in messages.
+pub fn world_of(path: &Path, bytes: &[u8]) -> Result<Kind, ModuleError> {
+    use wasmparser::{Parser, Payload};
+    let refuse = |reason: String| ModuleError::Compile {
+        kind: Kind::Workflow,
+        path: path.to_owned(),
+        reason,
+    };
+    if !bytes.starts_with(b"\0asm") {
+        return Err(refuse(
+            "not WebAssembly (no `\\0asm` magic number at its start)".into(),
+        ));
+    }
+    if Parser::is_core_wasm(bytes) {
+        return Err(refuse(
+            "a core WebAssembly module, not a component: turn it into a component \
+             (`cargo xtask componentize`, or `wasm-tools component new`)"
+                .into(),
+        ));
+    }
+    // Nested modules and components have exports of their own: only the
+    // outermost component's count.
+    let mut depth = 0usize;
+    let mut exports = Vec::new();
+    for payload in Parser::new(0).parse_all(bytes) {
+        match payload.map_err(|e| refuse(format!("malformed component: {e}")))? {
+            Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
+            Payload::End(_) => depth = depth.saturating_sub(1),
+            Payload::ComponentExportSection(reader) if depth == 0 => {
+                for export in reader {
+                    let export = export.map_err(|e| refuse(format!("malformed component: {e}")))?;
+                    exports.push(export.name.name.to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+    let exports_world = |world: &str| exports.iter().any(|e| e.split('@').next() == Some(world));
+    match (
+        exports_world(WORKFLOW_EXPORT),
+        exports_world(ACTIVITY_EXPORT),
+    ) {
+        (true, false) => Ok(Kind::Workflow),
+        (false, true) => Ok(Kind::Activity),
+        (true, true) => Err(refuse(format!(
+            "it exports both {WORKFLOW_EXPORT} and {ACTIVITY_EXPORT}; a weft module is one or the other"
+        ))),
+        (false, false) => Err(refuse(format!(
+            "not a weft component: it exports neither {WORKFLOW_EXPORT} (a workflow) nor \
+             {ACTIVITY_EXPORT} (an activity); its exports: {}",
+            if exports.is_empty() {
+                "none".to_owned()
+            } else {
+                exports.join(", ")
+            }
+        ))),
+    }
 }
 
 /// Check what a module's `*-types` export returned.
@@ -118,6 +211,36 @@ pub trait Module: Clone {
     fn path(&self) -> &Path;
     /// The types it implements.
     fn types(&self) -> &[String];
+}
+
+impl<M: Module> Module for Arc<M> {
+    fn path(&self) -> &Path {
+        M::path(self)
+    }
+    fn types(&self) -> &[String] {
+        M::types(self)
+    }
+}
+
+/// A registry that deploys replace while workers read it: a reader gets
+/// the registry of the moment and keeps it for the task at hand.
+pub struct Live<R>(RwLock<Arc<R>>);
+
+impl<R> Live<R> {
+    /// Start with `registry`.
+    pub fn new(registry: R) -> Live<R> {
+        Live(RwLock::new(Arc::new(registry)))
+    }
+
+    /// The registry now.
+    pub fn get(&self) -> Arc<R> {
+        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Replace the registry; tasks holding the old one finish on it.
+    pub fn set(&self, registry: R) {
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(registry);
+    }
 }
 
 /// Type name -> module, for one worker.
@@ -169,6 +292,17 @@ impl<M: Module> Registry<M> {
     /// The module implementing a type.
     pub fn get(&self, type_name: &str) -> Option<&M> {
         self.by_type.get(type_name)
+    }
+
+    /// Every registered module, once each.
+    pub fn modules(&self) -> Vec<&M> {
+        let mut seen = Vec::<&M>::new();
+        for m in self.by_type.values() {
+            if !seen.iter().any(|s| s.path() == m.path()) {
+                seen.push(m);
+            }
+        }
+        seen
     }
 
     /// All registered types, comma-separated, for error messages.

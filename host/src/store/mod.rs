@@ -10,6 +10,7 @@
 //! then renamed over its target: a crash mid-upload leaves the store as it
 //! was (at worst an orphan temporary file, ignored and cleaned on open).
 
+use crate::module::Kind;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use std::fmt;
@@ -106,6 +107,16 @@ pub enum StoreError {
         /// Its current digest.
         digest: Digest,
     },
+    /// A name keeps its kind and task queue.
+    #[error("module `{name}` is {was}; this upload is {now}: use another name")]
+    Mismatch {
+        /// The name.
+        name: String,
+        /// What the name holds.
+        was: String,
+        /// What was uploaded.
+        now: String,
+    },
     /// A name's record is unreadable.
     #[error("module store record {path}: {reason}")]
     Corrupt {
@@ -117,12 +128,41 @@ pub enum StoreError {
 }
 
 /// A name's versions, as stored in `names/<name>.toml`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NameRecord {
-    /// Digests in upload order (oldest first).
-    pub versions: Vec<Digest>,
+    /// Workflow or activity: fixed by the first version.
+    pub kind: Kind,
+    /// The task queue whose worker serves it: fixed by the first version.
+    pub task_queue: String,
     /// The version new runs use.
     pub current: Option<Digest>,
+    /// Versions in upload order (oldest first).
+    pub versions: Vec<Version>,
+}
+
+impl NameRecord {
+    /// The version with `digest`.
+    pub fn version(&self, digest: &Digest) -> Option<&Version> {
+        self.versions.iter().find(|v| &v.digest == digest)
+    }
+
+    /// The current version.
+    pub fn current_version(&self) -> Option<&Version> {
+        self.current.as_ref().and_then(|d| self.version(d))
+    }
+}
+
+/// One uploaded version of a name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Version {
+    /// The component.
+    pub digest: Digest,
+    /// The workflow or activity types it offers.
+    pub types: Vec<String>,
+    /// An activity's grants, as TOML (the keys of a config's
+    /// `[[worker.activities]]` entry, without `module`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub grants: String,
 }
 
 /// A module store rooted at a directory.
@@ -147,6 +187,11 @@ impl ModuleStore {
         Ok(store)
     }
 
+    /// The store's root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// The component file of `digest` (whether or not it exists).
     pub fn path(&self, digest: &Digest) -> PathBuf {
         self.blobs().join(format!("{}.wasm", digest.hex()))
@@ -163,24 +208,51 @@ impl ModuleStore {
         Ok(digest)
     }
 
-    /// Add `digest` (already `put`) as a version of `name`; the first
-    /// version of a name becomes current. Adding a version twice is a no-op.
-    pub fn add_version(&self, name: &str, digest: &Digest) -> Result<NameRecord, StoreError> {
+    /// Add `version` (its component already `put`) to `name`, current if
+    /// `make_current` or if it is the name's first. Adding a version the
+    /// name has is a no-op apart from `make_current`.
+    pub fn add_version(
+        &self,
+        name: &str,
+        kind: Kind,
+        task_queue: &str,
+        version: Version,
+        make_current: bool,
+    ) -> Result<NameRecord, StoreError> {
         check_name(name)?;
-        if !self.path(digest).exists() {
+        if !self.path(&version.digest).exists() {
             return Err(StoreError::NoSuchVersion {
                 name: name.to_owned(),
-                digest: digest.clone(),
+                digest: version.digest,
             });
         }
-        let mut record = self.record(name).or_else(|e| match e {
-            StoreError::NoSuchName(_) => Ok(NameRecord::default()),
-            e => Err(e),
-        })?;
-        if !record.versions.contains(digest) {
-            record.versions.push(digest.clone());
+        let mut record = match self.record(name) {
+            Ok(r) => r,
+            Err(StoreError::NoSuchName(_)) => NameRecord {
+                kind,
+                task_queue: task_queue.to_owned(),
+                current: None,
+                versions: Vec::new(),
+            },
+            Err(e) => return Err(e),
+        };
+        if record.kind != kind || record.task_queue != task_queue {
+            return Err(StoreError::Mismatch {
+                name: name.to_owned(),
+                was: format!(
+                    "a {} module on task queue `{}`",
+                    record.kind, record.task_queue
+                ),
+                now: format!("a {kind} module on task queue `{task_queue}`"),
+            });
         }
-        record.current.get_or_insert_with(|| digest.clone());
+        let digest = version.digest.clone();
+        if record.version(&digest).is_none() {
+            record.versions.push(version);
+        }
+        if make_current || record.current.is_none() {
+            record.current = Some(digest);
+        }
         self.write_record(name, &record)?;
         Ok(record)
     }
@@ -188,7 +260,7 @@ impl ModuleStore {
     /// Make `digest` the version new runs of `name` use.
     pub fn set_current(&self, name: &str, digest: &Digest) -> Result<NameRecord, StoreError> {
         let mut record = self.record(name)?;
-        if !record.versions.contains(digest) {
+        if record.version(digest).is_none() {
             return Err(StoreError::NoSuchVersion {
                 name: name.to_owned(),
                 digest: digest.clone(),
@@ -210,7 +282,7 @@ impl ModuleStore {
             });
         }
         let before = record.versions.len();
-        record.versions.retain(|d| d != digest);
+        record.versions.retain(|v| &v.digest != digest);
         if record.versions.len() == before {
             return Err(StoreError::NoSuchVersion {
                 name: name.to_owned(),
@@ -222,10 +294,30 @@ impl ModuleStore {
             .names()?
             .iter()
             .filter_map(|n| self.record(n).ok())
-            .any(|r| r.versions.contains(digest));
+            .any(|r| r.version(digest).is_some());
         if !still_used {
             let path = self.path(digest);
             std::fs::remove_file(&path).map_err(io(&path))?;
+        }
+        Ok(record)
+    }
+
+    /// Forget `name` and every version of it; component files go unless
+    /// another name lists them.
+    pub fn remove_name(&self, name: &str) -> Result<NameRecord, StoreError> {
+        let record = self.record(name)?;
+        let path = self.record_path(name);
+        std::fs::remove_file(&path).map_err(io(&path))?;
+        let others: Vec<NameRecord> = self
+            .names()?
+            .iter()
+            .filter_map(|n| self.record(n).ok())
+            .collect();
+        for v in &record.versions {
+            if !others.iter().any(|r| r.version(&v.digest).is_some()) {
+                let blob = self.path(&v.digest);
+                std::fs::remove_file(&blob).map_err(io(&blob))?;
+            }
         }
         Ok(record)
     }

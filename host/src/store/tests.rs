@@ -7,6 +7,20 @@ fn temp_store(test: &str) -> (PathBuf, ModuleStore) {
     (root, store)
 }
 
+/// Add `digest` to `name` as a workflow version on queue `Q`.
+fn add(store: &ModuleStore, name: &str, digest: &Digest) -> Result<NameRecord, StoreError> {
+    let version = Version {
+        digest: digest.clone(),
+        types: vec!["W".into()],
+        grants: String::new(),
+    };
+    store.add_version(name, Kind::Workflow, "Q", version, false)
+}
+
+fn digests(r: &NameRecord) -> Vec<Digest> {
+    r.versions.iter().map(|v| v.digest.clone()).collect()
+}
+
 #[test]
 fn components_are_kept_by_digest_and_names_list_versions() {
     let (root, store) = temp_store("versions");
@@ -22,14 +36,14 @@ fn components_are_kept_by_digest_and_names_list_versions() {
     );
     let v2 = store.put(b"component two").expect("put");
 
-    let r = store.add_version("order", &v1).expect("add v1");
+    let r = add(&store, "order", &v1).expect("add v1");
     assert_eq!(
         r.current.as_ref(),
         Some(&v1),
         "the first version is current"
     );
-    let r = store.add_version("order", &v2).expect("add v2");
-    assert_eq!(r.versions, vec![v1.clone(), v2.clone()]);
+    let r = add(&store, "order", &v2).expect("add v2");
+    assert_eq!(digests(&r), vec![v1.clone(), v2.clone()]);
     assert_eq!(
         r.current.as_ref(),
         Some(&v1),
@@ -46,9 +60,23 @@ fn components_are_kept_by_digest_and_names_list_versions() {
     // Reopening finds the same state.
     let again = ModuleStore::open(&root).expect("reopen");
     assert_eq!(
-        again.record("order").expect("record").versions,
-        vec![v1, v2]
+        digests(&again.record("order").expect("record")),
+        vec![v1, v2.clone()]
     );
+    let e = store
+        .add_version(
+            "order",
+            Kind::Activity,
+            "Q",
+            Version {
+                digest: v2.clone(),
+                types: vec![],
+                grants: String::new(),
+            },
+            false,
+        )
+        .expect_err("a name keeps its kind");
+    assert!(matches!(e, StoreError::Mismatch { .. }), "{e}");
     let _ = std::fs::remove_dir_all(root);
 }
 
@@ -57,24 +85,29 @@ fn the_current_version_cannot_be_removed_and_unused_files_go() {
     let (root, store) = temp_store("remove");
     let v1 = store.put(b"one").expect("put");
     let v2 = store.put(b"two").expect("put");
-    store.add_version("order", &v1).expect("add");
-    store.add_version("order", &v2).expect("add");
+    add(&store, "order", &v1).expect("add");
+    add(&store, "order", &v2).expect("add");
     let e = store.remove_version("order", &v1).expect_err("current");
     assert!(
         e.to_string().contains("is the current version of `order`"),
         "{e}"
     );
 
-    store.add_version("billing", &v2).expect("shared file");
+    add(&store, "billing", &v2).expect("shared file");
     store.set_current("order", &v1).expect("current");
     store
         .remove_version("order", &v2)
         .expect("remove v2 from order");
     assert!(store.path(&v2).exists(), "still a version of `billing`");
-    store.add_version("order", &v2).expect("add back");
+    add(&store, "order", &v2).expect("add back");
     store.set_current("order", &v2).expect("current");
     store.remove_version("order", &v1).expect("remove v1");
     assert!(!store.path(&v1).exists(), "no name lists it any more");
+    store.remove_name("billing").expect("remove billing");
+    assert!(store.path(&v2).exists(), "`order` still lists it");
+    store.remove_name("order").expect("remove order");
+    assert!(!store.path(&v2).exists(), "no name lists it any more");
+    assert!(store.names().expect("names").is_empty());
     let _ = std::fs::remove_dir_all(root);
 }
 
@@ -83,13 +116,11 @@ fn bad_input_changes_nothing() {
     let (root, store) = temp_store("bad");
     let v1 = store.put(b"one").expect("put");
     for name in ["", "../etc", ".hidden", "a/b", &"x".repeat(65)] {
-        let e = store.add_version(name, &v1).expect_err("bad name");
+        let e = add(&store, name, &v1).expect_err("bad name");
         assert!(matches!(e, StoreError::BadName(_)), "{name}: {e}");
     }
     let unknown = Digest::of(b"never stored");
-    let e = store
-        .add_version("order", &unknown)
-        .expect_err("unknown digest");
+    let e = add(&store, "order", &unknown).expect_err("unknown digest");
     assert!(matches!(e, StoreError::NoSuchVersion { .. }), "{e}");
     assert!(
         store.names().expect("names").is_empty(),

@@ -4,6 +4,7 @@
 //! upgrade (its API is marked unstable) touches this file and little else.
 
 mod history;
+pub mod runs;
 
 use crate::config::{Nondeterminism, TemporalConfig, WorkerConfig, WorkerKind};
 pub use history::{History, HistoryError};
@@ -52,6 +53,14 @@ pub enum TemporalError {
     /// Core's runtime could not start.
     #[error("cannot start Temporal core: {0}")]
     Runtime(String),
+    /// A call to the server failed.
+    #[error("cannot {what}: {reason}")]
+    Call {
+        /// What weft was doing.
+        what: String,
+        /// The server's message.
+        reason: String,
+    },
     /// Core refused the worker (bad options, namespace missing, ...).
     #[error("cannot start worker for task queue `{task_queue}`: {reason}")]
     Worker {

@@ -16,6 +16,8 @@ pub use worker::{Activations, completion, poll_workflow_tasks};
 
 use crate::bindings::workflow::{Workflow, WorkflowPre};
 use crate::module::{self, CompileCache, Kind, ModuleError};
+use crate::store::Digest;
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use wasmtime::component::{HasSelf, Linker};
@@ -59,9 +61,26 @@ impl WorkflowRuntime {
         self
     }
 
-    /// Compile a component and check that it is a weft workflow.
+    /// Compile a component file and check that it is a weft workflow.
     pub async fn load(&self, path: &Path) -> Result<WorkflowModule, ModuleError> {
-        let component = module::compile(&self.engine, Kind::Workflow, path, self.cache.as_ref())?;
+        let bytes = module::read(Kind::Workflow, path)?;
+        self.load_bytes(path, &bytes).await
+    }
+
+    /// Compile a component and check that it is a weft workflow; `path`
+    /// names where it came from.
+    pub async fn load_bytes(
+        &self,
+        path: &Path,
+        bytes: &[u8],
+    ) -> Result<WorkflowModule, ModuleError> {
+        let component = module::compile(
+            &self.engine,
+            Kind::Workflow,
+            path,
+            bytes,
+            self.cache.as_ref(),
+        )?;
         let forbidden: Vec<String> = component
             .component_type()
             .imports(&self.engine)
@@ -94,6 +113,7 @@ impl WorkflowRuntime {
             })?;
         let mut module = WorkflowModule {
             path: path.to_owned(),
+            digest: Digest::of(bytes),
             pre,
             engine: self.engine.clone(),
             types: Vec::new(),
@@ -107,6 +127,7 @@ impl WorkflowRuntime {
 #[derive(Clone)]
 pub struct WorkflowModule {
     path: PathBuf,
+    digest: Digest,
     pre: WorkflowPre<RunHost>,
     engine: Engine,
     types: Vec<String>,
@@ -123,6 +144,11 @@ impl module::Module for WorkflowModule {
 }
 
 impl WorkflowModule {
+    /// The component's digest: what a run started on it records.
+    pub fn digest(&self) -> &Digest {
+        &self.digest
+    }
+
     fn store(&self, state: Arc<Mutex<RunState>>) -> Store<RunHost> {
         let limits = StoreLimitsBuilder::new()
             .memory_size(MAX_MEMORY_BYTES)
@@ -167,7 +193,46 @@ impl WorkflowModule {
 }
 
 /// The workflow types one worker serves.
-pub type WorkflowRegistry = module::Registry<WorkflowModule>;
+pub type WorkflowRegistry = module::Registry<Arc<WorkflowModule>>;
+
+/// The patch id prefix of the marker that pins a run to its module: the
+/// first workflow task of every run records `weft.module/sha256:<hex>`, so
+/// every host replays the run on the module it started on.
+pub const PIN_PREFIX: &str = "weft.module/";
+
+/// Which module a run executes on.
+pub trait ModuleSource: Send + Sync + 'static {
+    /// The module new runs of `workflow_type` start on.
+    fn current(&self, workflow_type: &str) -> Result<Arc<WorkflowModule>, TaskFailure>;
+
+    /// The module of a run whose history pins it to `digest`.
+    fn pinned(
+        &self,
+        workflow_type: &str,
+        digest: &Digest,
+    ) -> impl Future<Output = Result<Arc<WorkflowModule>, TaskFailure>> + Send;
+}
+
+/// Fixed modules, as `weft replay` and the replay gate use them: a run
+/// replays on the module offering its type, whatever it was pinned to.
+impl ModuleSource for WorkflowRegistry {
+    fn current(&self, workflow_type: &str) -> Result<Arc<WorkflowModule>, TaskFailure> {
+        self.get(workflow_type).cloned().ok_or_else(|| {
+            TaskFailure(format!(
+                "workflow type `{workflow_type}` is not served here (served: {})",
+                self.type_list()
+            ))
+        })
+    }
+
+    async fn pinned(
+        &self,
+        workflow_type: &str,
+        _digest: &Digest,
+    ) -> Result<Arc<WorkflowModule>, TaskFailure> {
+        self.current(workflow_type)
+    }
+}
 
 #[cfg(test)]
 mod tests {

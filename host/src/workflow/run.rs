@@ -1,12 +1,13 @@
 //! One workflow run: a component instance whose `run` call suspends at every
 //! blocking import and resumes when an activation resolves what it waits on.
 
-use super::WorkflowModule;
 use super::state::{HandleKind, Outcome, RunHost, RunState};
+use super::{PIN_PREFIX, WorkflowModule};
 use crate::bindings::types::{Failure, Payload};
 use crate::bindings::workflow::Workflow;
 use crate::bindings::workflow::weft::plugin::workflow_host::WorkflowInfo;
 use crate::payload;
+use crate::store::Digest;
 use crate::temporal::proto::activity_result::{self, activity_resolution};
 use crate::temporal::proto::child_workflow::{ChildWorkflowResult, child_workflow_result};
 use crate::temporal::proto::workflow_activation::resolve_child_workflow_execution_start;
@@ -39,16 +40,21 @@ pub struct TaskFailure(pub String);
 pub struct Run {
     state: Arc<Mutex<RunState>>,
     task: Option<RunFuture>,
+    /// Held so that a version stays loaded while a run uses it.
+    module: Arc<WorkflowModule>,
+    /// The module pin to record (or confirm, in replay) at the first activation.
+    pin: Option<Digest>,
 }
 
 impl Run {
     /// Instantiate the module for a new run (or a replay from the start).
     pub fn start(
-        module: &WorkflowModule,
+        module: Arc<WorkflowModule>,
         init: InitializeWorkflow,
         run_id: &str,
         namespace: &str,
         task_queue: &str,
+        pin: Option<Digest>,
     ) -> Run {
         let info = WorkflowInfo {
             workflow_type: init.workflow_type.clone(),
@@ -74,7 +80,14 @@ impl Run {
         Run {
             state,
             task: Some(task),
+            module,
+            pin,
         }
+    }
+
+    /// The module this run executes on.
+    pub fn module(&self) -> &Arc<WorkflowModule> {
+        &self.module
     }
 
     /// Apply an activation's jobs, let the guest run until it blocks or
@@ -85,6 +98,7 @@ impl Run {
     ) -> Result<Vec<WorkflowCommand>, TaskFailure> {
         let mut cancel_now = false;
         let mut queries = Vec::new();
+        let pin = self.pin.take();
         {
             let mut state = self.lock();
             state.begin_activation(timestamp_millis(act.timestamp.as_ref()), act.is_replaying);
@@ -188,6 +202,12 @@ impl Run {
                         )));
                     }
                 }
+            }
+            // The pin marker comes first, before anything the guest issues,
+            // with the patch semantics: recorded by a new run, confirmed by
+            // a replay whose history has it.
+            if let Some(digest) = pin {
+                state.patch(format!("{PIN_PREFIX}{digest}"), false);
             }
         }
         let mut commands = if cancel_now {

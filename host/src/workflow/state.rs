@@ -228,7 +228,7 @@ impl RunState {
     /// The patch decision, made once per run as the Temporal SDKs make it:
     /// new code always takes the patch (and records a marker); replay takes
     /// it only where history has the marker.
-    fn patch(&mut self, id: String, deprecated: bool) -> bool {
+    pub(crate) fn patch(&mut self, id: String, deprecated: bool) -> bool {
         if let Some(&decision) = self.patches.get(&id) {
             return decision;
         }

@@ -1,8 +1,9 @@
 //! The workflow task loop of one worker: poll activations from core, drive
 //! the run each belongs to, complete the activation with its commands.
 
-use super::{Run, TaskFailure, WorkflowRegistry};
+use super::{ModuleSource, PIN_PREFIX, Run, TaskFailure};
 use crate::payload;
+use crate::store::Digest;
 use crate::temporal::proto::workflow_activation::{WorkflowActivation, workflow_activation_job};
 use crate::temporal::proto::workflow_completion::{
     self, WorkflowActivationCompletion, workflow_activation_completion::Status,
@@ -18,19 +19,19 @@ type RunCache = Mutex<HashMap<String, Run>>;
 
 /// Turns a worker's activations into completions: finds or starts the run
 /// each belongs to, applies the jobs, gathers the commands.
-pub struct Activations {
-    registry: Arc<WorkflowRegistry>,
+pub struct Activations<S> {
+    modules: Arc<S>,
     runs: RunCache,
     namespace: String,
     task_queue: String,
 }
 
-impl Activations {
-    /// Activations of `worker`, served by the modules in `registry`.
-    pub fn new(worker: &Worker, registry: Arc<WorkflowRegistry>) -> Activations {
+impl<S: ModuleSource> Activations<S> {
+    /// Activations of `worker`, served by the modules `modules` gives.
+    pub fn new(worker: &Worker, modules: Arc<S>) -> Activations<S> {
         let config = worker.get_config();
         Activations {
-            registry,
+            modules,
             runs: RunCache::default(),
             namespace: config.namespace.clone(),
             task_queue: config.task_queue.clone(),
@@ -38,7 +39,7 @@ impl Activations {
     }
 
     /// Handle one activation: its commands, or why the workflow task fails.
-    pub fn handle(
+    pub async fn handle(
         &self,
         activation: &WorkflowActivation,
     ) -> Result<Vec<WorkflowCommand>, TaskFailure> {
@@ -61,14 +62,34 @@ impl Activations {
         let (namespace, task_queue) = (&self.namespace, &self.task_queue);
         let mut run = match init {
             Some(init) => {
-                let module = self.registry.get(&init.workflow_type).ok_or_else(|| {
-                    TaskFailure(format!(
-                        "workflow type `{}` is not served on task queue `{task_queue}` (served: {})",
-                        init.workflow_type,
-                        self.registry.type_list()
-                    ))
+                // A run's history pins it to the module it started on (core
+                // announces the marker before the first activation); a new
+                // run takes the current version and records the pin.
+                let pin = activation
+                    .jobs
+                    .iter()
+                    .filter_map(|j| match &j.variant {
+                        Some(Variant::NotifyHasPatch(p)) => p.patch_id.strip_prefix(PIN_PREFIX),
+                        _ => None,
+                    })
+                    .next()
+                    .map(|d| Digest::try_from(d.to_owned()))
+                    .transpose()
+                    .map_err(|e| TaskFailure(format!("module pin in history: {e}")))?;
+                let module = match &pin {
+                    Some(digest) => self.modules.pinned(&init.workflow_type, digest).await,
+                    None => self.modules.current(&init.workflow_type),
+                }
+                .map_err(|TaskFailure(e)| {
+                    TaskFailure(format!("{e} (task queue `{task_queue}`)"))
                 })?;
-                Run::start(module, init, run_id, namespace, task_queue)
+                // A history recorded before pins existed replays without one.
+                let record_pin = match pin {
+                    Some(digest) => Some(digest),
+                    None if !activation.is_replaying => Some(module.digest().clone()),
+                    None => None,
+                };
+                Run::start(module, init, run_id, namespace, task_queue, record_pin)
             }
             None => lock().remove(run_id).ok_or_else(|| {
                 TaskFailure(format!("run {run_id} is not in this worker's cache"))
@@ -111,8 +132,8 @@ pub fn completion(
 }
 
 /// Poll and process workflow activations until the worker shuts down.
-pub async fn poll_workflow_tasks(worker: Arc<Worker>, registry: Arc<WorkflowRegistry>) {
-    let activations = Arc::new(Activations::new(&worker, registry));
+pub async fn poll_workflow_tasks<S: ModuleSource>(worker: Arc<Worker>, modules: Arc<S>) {
+    let activations = Arc::new(Activations::new(&worker, modules));
     loop {
         let activation = match worker.poll_workflow_activation().await {
             Ok(a) => a,
@@ -125,7 +146,7 @@ pub async fn poll_workflow_tasks(worker: Arc<Worker>, registry: Arc<WorkflowRegi
         let (worker, activations) = (worker.clone(), activations.clone());
         tokio::spawn(async move {
             let run_id = &activation.run_id;
-            let completion = completion(run_id, activations.handle(&activation));
+            let completion = completion(run_id, activations.handle(&activation).await);
             if let Err(e) = worker.complete_workflow_activation(completion).await {
                 tracing::warn!(%run_id, "completing workflow activation failed: {e:#}");
             }

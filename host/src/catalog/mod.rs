@@ -1,0 +1,406 @@
+//! What this host serves: each worker's workflow and activity types, from
+//! the config's module files and from the module store, and every workflow
+//! module version a run is pinned to.
+//!
+//! A worker reads its registries at each task, so a deploy (here, or on
+//! another host sharing the store) is served without a restart. Old
+//! workflow versions are held weakly: a version stays loaded while a cached
+//! run uses it and is dropped when none does; a run pinned to it that comes
+//! back later loads it again from the store.
+
+mod deploy;
+
+pub use deploy::{DeployError, DeployRequest, Deployed, ModuleListing, VersionListing};
+
+use crate::activity::{ActivityModule, ActivityRegistry, ActivityRuntime};
+use crate::config::{Allow, Config, Grants, WorkerConfig, resolve_grants};
+use crate::gate::Gate;
+use crate::module::{DuplicateType, Kind, Live, ModuleError};
+use crate::store::{Digest, ModuleStore, NameRecord, StoreError};
+use crate::workflow::{
+    ModuleSource, TaskFailure, WorkflowModule, WorkflowRegistry, WorkflowRuntime,
+};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+/// Why the catalog could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// A config module is unusable.
+    #[error(transparent)]
+    Module(#[from] ModuleError),
+    /// Two modules of one worker offer the same type.
+    #[error("worker for task queue `{task_queue}`: {source}")]
+    DuplicateType {
+        /// The worker's task queue.
+        task_queue: String,
+        /// Which type, which modules.
+        source: DuplicateType,
+    },
+    /// The store cannot be opened or read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// One worker's modules.
+pub struct WorkerModules {
+    /// Its config.
+    pub config: WorkerConfig,
+    /// The workflow types it serves now.
+    pub workflows: Live<WorkflowRegistry>,
+    /// The activity types it serves now.
+    pub activities: Arc<Live<ActivityRegistry>>,
+    config_workflows: Vec<Arc<WorkflowModule>>,
+    config_activities: Vec<ActivityModule>,
+}
+
+/// Everything this host serves.
+pub struct Catalog {
+    workflow_runtime: WorkflowRuntime,
+    activity_runtime: ActivityRuntime,
+    store: Option<ModuleStore>,
+    /// Uploaded grants resolve against the config's directory...
+    base: PathBuf,
+    /// ...and must stay within the operator's allow-list (empty if none).
+    upload_allow: Allow,
+    workers: Vec<WorkerModules>,
+    /// Workflow versions by digest, held while some run uses them.
+    loaded: Mutex<HashMap<Digest, Weak<WorkflowModule>>>,
+    /// Activity modules of store versions, by digest and grants.
+    activities: Mutex<HashMap<(Digest, String), ActivityModule>>,
+    /// The store's records at the last refresh.
+    seen: Mutex<Vec<(String, NameRecord)>>,
+    /// One change at a time (deploys, refreshes).
+    changing: tokio::sync::Mutex<()>,
+    /// Set once Temporal is connected.
+    gate: OnceLock<Gate>,
+}
+
+impl Catalog {
+    /// Compile the config's modules, open the store and serve its current
+    /// versions. Nothing talks to Temporal yet.
+    pub async fn load(
+        config: &Config,
+        workflow_runtime: WorkflowRuntime,
+        activity_runtime: ActivityRuntime,
+    ) -> Result<Arc<Catalog>, CatalogError> {
+        let store = config
+            .store
+            .as_ref()
+            .map(|s| ModuleStore::open(&s.dir))
+            .transpose()?;
+        let mut workers = Vec::new();
+        for worker in &config.workers {
+            let duplicate = |source| CatalogError::DuplicateType {
+                task_queue: worker.task_queue.clone(),
+                source,
+            };
+            let mut workflows = WorkflowRegistry::default();
+            let mut config_workflows = Vec::new();
+            for path in &worker.workflows {
+                let module = Arc::new(workflow_runtime.load(path).await?);
+                workflows.add(module.clone()).map_err(duplicate)?;
+                config_workflows.push(module);
+            }
+            let mut activities = ActivityRegistry::default();
+            let mut config_activities = Vec::new();
+            for module in &worker.activities {
+                let module = activity_runtime
+                    .load(&module.module, &module.grants)
+                    .await?;
+                activities.add(module.clone()).map_err(duplicate)?;
+                config_activities.push(module);
+            }
+            workers.push(WorkerModules {
+                config: worker.clone(),
+                workflows: Live::new(workflows),
+                activities: Arc::new(Live::new(activities)),
+                config_workflows,
+                config_activities,
+            });
+        }
+        // Without an [allow] list an upload may be granted nothing.
+        let upload_allow = config.allow.clone().unwrap_or_default();
+        let catalog = Arc::new(Catalog {
+            workflow_runtime,
+            activity_runtime,
+            store,
+            base: config.base.clone(),
+            upload_allow,
+            workers,
+            loaded: Mutex::default(),
+            activities: Mutex::default(),
+            seen: Mutex::default(),
+            changing: tokio::sync::Mutex::new(()),
+            gate: OnceLock::new(),
+        });
+        catalog.refresh().await?;
+        Ok(catalog)
+    }
+
+    /// The workers, in config order.
+    pub fn workers(&self) -> &[WorkerModules] {
+        &self.workers
+    }
+
+    /// What worker `index` runs its workflows on.
+    pub fn workflow_source(self: &Arc<Self>, index: usize) -> Arc<WorkerView> {
+        Arc::new(WorkerView {
+            catalog: self.clone(),
+            index,
+        })
+    }
+
+    /// Turn the replay gate on (it reads histories from Temporal).
+    pub fn set_gate(&self, gate: Gate) {
+        let _ = self.gate.set(gate);
+    }
+
+    /// The store, if the config has one.
+    pub fn store(&self) -> Option<&ModuleStore> {
+        self.store.as_ref()
+    }
+
+    /// Serve what the store holds now, if it changed since the last look
+    /// (another host of the fleet may have deployed).
+    pub async fn refresh(&self) -> Result<(), StoreError> {
+        let _one = self.changing.lock().await;
+        self.refresh_locked().await
+    }
+
+    async fn refresh_locked(&self) -> Result<(), StoreError> {
+        let Some(store) = &self.store else {
+            return Ok(());
+        };
+        let mut records = Vec::new();
+        for name in store.names()? {
+            records.push((name.clone(), store.record(&name)?));
+        }
+        if *lock(&self.seen) == records {
+            return Ok(());
+        }
+        for worker in &self.workers {
+            let (workflows, activities) = self.registries(worker, &records, None).await;
+            let changed = worker.workflows.get().type_list() != workflows.type_list()
+                || worker.activities.get().type_list() != activities.type_list();
+            worker.workflows.set(workflows);
+            worker.activities.set(activities);
+            if changed {
+                tracing::info!(
+                    task_queue = %worker.config.task_queue,
+                    workflow_types = %worker.workflows.get().type_list(),
+                    activity_types = %worker.activities.get().type_list(),
+                    "worker now serves"
+                );
+            }
+        }
+        *lock(&self.seen) = records;
+        Ok(())
+    }
+
+    /// A worker's registries from its config modules and the current store
+    /// versions on its task queue, with `replacing` (a name and its would-be
+    /// current version) in place of what the store says. Store modules that
+    /// cannot be served are logged and left out.
+    async fn registries(
+        &self,
+        worker: &WorkerModules,
+        records: &[(String, NameRecord)],
+        replacing: Option<(&str, &Candidate)>,
+    ) -> (WorkflowRegistry, ActivityRegistry) {
+        let mut workflows = WorkflowRegistry::default();
+        for m in &worker.config_workflows {
+            let _ = workflows.add(m.clone());
+        }
+        let mut activities = ActivityRegistry::default();
+        for m in &worker.config_activities {
+            let _ = activities.add(m.clone());
+        }
+        let kind = worker.config.kind();
+        for (name, record) in records {
+            if record.task_queue != worker.config.task_queue {
+                continue;
+            }
+            let candidate = match replacing {
+                Some((n, c)) if n == name => Ok(c.clone()),
+                _ => self.current_of(record).await,
+            };
+            let added = match candidate {
+                Ok(Candidate::Workflow(m)) if kind.polls_workflows() => {
+                    workflows.add(m).map_err(|e| e.to_string())
+                }
+                Ok(Candidate::Activity(m)) if kind.polls_activities() => {
+                    activities.add(m).map_err(|e| e.to_string())
+                }
+                Ok(_) => Err(format!(
+                    "a {} module, and this worker is {kind:?}",
+                    record.kind
+                )),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = added {
+                tracing::error!(
+                    module = %name,
+                    task_queue = %record.task_queue,
+                    "not serving module `{name}`: {e}"
+                );
+            }
+        }
+        if let Some((name, c)) = replacing
+            && !records.iter().any(|(n, _)| n == name)
+        {
+            match c.clone() {
+                Candidate::Workflow(m) => {
+                    let _ = workflows.add(m);
+                }
+                Candidate::Activity(m) => {
+                    let _ = activities.add(m);
+                }
+            }
+        }
+        (workflows, activities)
+    }
+
+    /// The loaded current version of a store name.
+    async fn current_of(&self, record: &NameRecord) -> Result<Candidate, String> {
+        let version = record
+            .current_version()
+            .ok_or_else(|| "it has no current version".to_owned())?;
+        match record.kind {
+            Kind::Workflow => self
+                .workflow_by_digest(&version.digest)
+                .await
+                .map(Candidate::Workflow),
+            Kind::Activity => {
+                let key = (version.digest.clone(), version.grants.clone());
+                if let Some(m) = lock(&self.activities).get(&key) {
+                    return Ok(Candidate::Activity(m.clone()));
+                }
+                let store = self.store.as_ref().ok_or("no module store")?;
+                let path = store.path(&version.digest);
+                let grants = self
+                    .upload_grants(&path, &version.grants)
+                    .map_err(|e| e.to_string())?;
+                let m = self
+                    .activity_runtime
+                    .load(&path, &grants)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                lock(&self.activities).insert(key, m.clone());
+                Ok(Candidate::Activity(m))
+            }
+        }
+    }
+
+    /// Resolve an uploaded activity's grants (TOML) within the allow-list.
+    fn upload_grants(&self, module: &Path, text: &str) -> Result<Grants, DeployError> {
+        let mut table: toml::Table =
+            toml::from_str(text).map_err(|e| DeployError::Grants(e.to_string()))?;
+        if table.contains_key("module") {
+            return Err(DeployError::Grants(
+                "`module` is not a grant: the upload is the module".into(),
+            ));
+        }
+        table.insert(
+            "module".into(),
+            toml::Value::String(module.display().to_string()),
+        );
+        let raw = table
+            .try_into()
+            .map_err(|e: toml::de::Error| DeployError::Grants(e.message().to_owned()))?;
+        resolve_grants(raw, &self.base, Some(&self.upload_allow))
+            .map_err(|(key, problem)| DeployError::Grants(format!("`{key}`: {problem}")))
+    }
+
+    /// The workflow module with `digest`: loaded, among the config's
+    /// modules, or loaded now from the store.
+    pub async fn workflow_by_digest(&self, digest: &Digest) -> Result<Arc<WorkflowModule>, String> {
+        if let Some(m) = lock(&self.loaded).get(digest).and_then(Weak::upgrade) {
+            return Ok(m);
+        }
+        let configured = self
+            .workers
+            .iter()
+            .flat_map(|w| &w.config_workflows)
+            .find(|m| m.digest() == digest);
+        if let Some(m) = configured {
+            return Ok(m.clone());
+        }
+        let path = self
+            .store
+            .as_ref()
+            .map(|s| s.path(digest))
+            .filter(|p| p.exists())
+            .ok_or_else(|| {
+                format!(
+                    "module {digest} is not on this host (neither loaded nor in its module store): \
+                     upload that version (`weft deploy`) or serve these runs from a host that has it"
+                )
+            })?;
+        let module = Arc::new(
+            self.workflow_runtime
+                .load(&path)
+                .await
+                .map_err(|e| e.to_string())?,
+        );
+        lock(&self.loaded).insert(digest.clone(), Arc::downgrade(&module));
+        tracing::info!(%digest, "workflow module version loaded");
+        Ok(module)
+    }
+
+    /// True when the workflow version with `digest` is in memory.
+    fn is_loaded(&self, digest: &Digest) -> bool {
+        lock(&self.loaded)
+            .get(digest)
+            .is_some_and(|w| w.strong_count() > 0)
+            || lock(&self.activities).keys().any(|(d, _)| d == digest)
+            || self
+                .workers
+                .iter()
+                .flat_map(|w| &w.config_workflows)
+                .any(|m| m.digest() == digest)
+    }
+}
+
+/// A module about to be served.
+#[derive(Clone)]
+enum Candidate {
+    Workflow(Arc<WorkflowModule>),
+    Activity(ActivityModule),
+}
+
+/// One worker's view of the catalog, as its workflow task loop uses it.
+pub struct WorkerView {
+    catalog: Arc<Catalog>,
+    index: usize,
+}
+
+impl ModuleSource for WorkerView {
+    fn current(&self, workflow_type: &str) -> Result<Arc<WorkflowModule>, TaskFailure> {
+        self.catalog.workers[self.index]
+            .workflows
+            .get()
+            .current(workflow_type)
+    }
+
+    async fn pinned(
+        &self,
+        workflow_type: &str,
+        digest: &Digest,
+    ) -> Result<Arc<WorkflowModule>, TaskFailure> {
+        if let Ok(m) = self.current(workflow_type)
+            && m.digest() == digest
+        {
+            return Ok(m);
+        }
+        self.catalog
+            .workflow_by_digest(digest)
+            .await
+            .map_err(|e| TaskFailure(format!("this run is pinned to its module by history: {e}")))
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}

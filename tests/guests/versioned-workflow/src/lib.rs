@@ -1,0 +1,68 @@
+// Test-only workflow guest for weft's deploy tests.
+
+//! Workflow type `Versioned`, built in three versions (cargo features):
+//! publishes query `version`, waits for signal `finish`, then
+//! - v1 (default): waits on a 10 ms timer;
+//! - v2: the same commands (a compatible change), another result;
+//! - v3: schedules activity `Noop` instead of the timer (incompatible: it
+//!   does not replay v1's histories).
+//!
+//! It returns `{"version": N, "signal": <the signal's JSON>}`.
+
+wit_bindgen::generate!({
+    world: "workflow",
+    path: "../../../wit",
+});
+
+use exports::weft::plugin::workflow_guest::Guest;
+use weft::plugin::types::{Failure, Payload};
+use weft::plugin::workflow_host as host;
+
+const VERSION: u32 = if cfg!(feature = "v3") {
+    3
+} else if cfg!(feature = "v2") {
+    2
+} else {
+    1
+};
+
+struct Versioned;
+
+impl Guest for Versioned {
+    fn workflow_types() -> Vec<String> {
+        vec!["Versioned".to_string()]
+    }
+
+    fn run(_workflow_type: String, _args: Vec<Payload>) -> Result<Payload, Failure> {
+        host::set_query_result("version", &json(&VERSION.to_string()));
+        let signal = host::result(host::next_signal("finish"))?;
+        let waited = if cfg!(feature = "v3") {
+            let options = host::ActivityOptions {
+                task_queue: None,
+                start_to_close_timeout_ms: Some(10_000),
+                schedule_to_close_timeout_ms: None,
+                schedule_to_start_timeout_ms: None,
+                heartbeat_timeout_ms: None,
+                retry_policy: None,
+                cancellation: host::ActivityCancellation::TryCancel,
+                activity_id: None,
+            };
+            host::start_activity("Noop", &[], &options)
+        } else {
+            host::start_timer(10)
+        };
+        host::result(waited)?;
+        let signal = String::from_utf8_lossy(&signal.data).into_owned();
+        Ok(json(&format!(r#"{{"version":{VERSION},"signal":{signal}}}"#)))
+    }
+}
+
+/// A `json/plain` payload of already-encoded JSON text.
+fn json(text: &str) -> Payload {
+    Payload {
+        metadata: vec![("encoding".to_string(), b"json/plain".to_vec())],
+        data: text.as_bytes().to_vec(),
+    }
+}
+
+export!(Versioned);
