@@ -34,8 +34,16 @@ pub enum ClientError {
         reason: String,
     },
     /// The host refused or failed the call.
-    #[error("{}", .0.message())]
-    Call(#[from] tonic::Status),
+    #[error("{}", status_text(.0))]
+    Call(tonic::Status),
+}
+
+// Not `#[from]`: that would make the status the error's source too, and
+// error reports would print its message twice.
+impl From<tonic::Status> for ClientError {
+    fn from(status: tonic::Status) -> ClientError {
+        ClientError::Call(status)
+    }
 }
 
 /// How to reach a host's admin API.
@@ -211,6 +219,15 @@ impl AdminClient {
             .await?
             .into_inner();
         Ok(response.status == ServingStatus::Serving as i32)
+    }
+}
+
+/// A status's message, or its code when it has none (transport failures).
+fn status_text(status: &tonic::Status) -> String {
+    if status.message().is_empty() {
+        format!("{:?}", status.code())
+    } else {
+        status.message().to_owned()
     }
 }
 

@@ -175,11 +175,7 @@ pub struct WorkerConfig {
 impl WorkerConfig {
     /// What this worker polls for, as the Go SDK names the three patterns.
     pub fn kind(&self) -> WorkerKind {
-        match (self.workflows.is_empty(), self.activities.is_empty()) {
-            (false, true) => WorkerKind::WorkflowOnly,
-            (true, false) => WorkerKind::ActivityOnly,
-            _ => WorkerKind::Mixed,
-        }
+        self.kind
     }
 }
 
@@ -454,6 +450,60 @@ mod tests {
         assert_eq!(c.workers[1].kind(), WorkerKind::ActivityOnly);
         assert!(!WorkerKind::WorkflowOnly.polls_activities());
         assert!(!WorkerKind::ActivityOnly.polls_workflows());
+    }
+
+    #[test]
+    fn store_admin_and_explicit_kinds() {
+        let c = parse(
+            r#"
+            [store]
+            dir = "modules"
+            [admin]
+            [[worker]]
+            task_queue = "W"
+            kind = "workflow-only"
+            [[worker]]
+            task_queue = "M"
+            "#,
+        )
+        .expect("a worker may wait for uploads when there is a store");
+        assert_eq!(c.workers[0].kind(), WorkerKind::WorkflowOnly);
+        assert_eq!(c.workers[1].kind(), WorkerKind::Mixed);
+        let store = c.store.expect("store");
+        assert_eq!(store.dir, PathBuf::from("/etc/weft/modules"));
+        let admin = c.admin.expect("admin");
+        assert_eq!(
+            admin.listen,
+            Listen::Unix("/etc/weft/modules/admin.sock".into()),
+            "a unix socket in the store by default"
+        );
+        assert_eq!(admin.max_upload_bytes, 64 << 20);
+
+        let e = error(
+            "[[worker]]\ntask_queue = \"Q\"\nkind = \"activity-only\"\nworkflows = [\"w.wasm\"]",
+        );
+        assert!(
+            e.contains("`worker[0].kind`: a ActivityOnly worker cannot have workflows"),
+            "{e}"
+        );
+        let e = error("[[worker]]\ntask_queue = \"Q\"");
+        assert!(e.contains("(or a [store] to upload them to)"), "{e}");
+        let e = error("[admin]\n[[worker]]\ntask_queue = \"Q\"\nworkflows = [\"w.wasm\"]");
+        assert!(
+            e.contains("`admin`: the admin API uploads to the module store"),
+            "{e}"
+        );
+        let e = error(
+            "[store]\ndir = \"m\"\n[admin]\nlisten = \"0.0.0.0:7300\"\n[[worker]]\ntask_queue = \"Q\"",
+        );
+        assert!(
+            e.contains("`admin.listen`: 0.0.0.0:7300 is not a loopback address"),
+            "{e}"
+        );
+        let e = error(
+            "[store]\ndir = \"m\"\n[admin]\nlisten = \"localhost\"\n[[worker]]\ntask_queue = \"Q\"",
+        );
+        assert!(e.contains("neither `unix:PATH` nor `IP:PORT`"), "{e}");
     }
 
     #[test]
