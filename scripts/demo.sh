@@ -14,13 +14,16 @@ printf '\n== %s\n' "weft dev --config examples/mixed.toml (log: $log)" >&2
 weft_pid=$!
 trap 'kill -TERM $weft_pid 2>/dev/null; wait $weft_pid 2>/dev/null || true' EXIT
 
-# Wait (at most 90 s) until weft says it is serving.
-for _ in $(seq 1 900); do
-  grep -q "weft is serving" "$log" && break
-  if ! kill -0 "$weft_pid" 2>/dev/null; then cat "$log" >&2; echo "weft exited" >&2; exit 1; fi
-  sleep 0.1
-done
-grep -q "weft is serving" "$log" || { cat "$log" >&2; echo "weft did not start" >&2; exit 1; }
+# Wait (at most 90 s) until the weft process $2 logs to $1 that it serves.
+wait_serving() {
+  for _ in $(seq 1 900); do
+    grep -q "weft is serving" "$1" && return 0
+    if ! kill -0 "$2" 2>/dev/null; then cat "$1" >&2; echo "weft exited" >&2; exit 1; fi
+    sleep 0.1
+  done
+  cat "$1" >&2; echo "weft did not start" >&2; exit 1
+}
+wait_serving "$log" "$weft_pid"
 grep -o "Temporal Web UI: .*" "$log" || true
 
 workflow_id="order-42-$(date +%s)"
@@ -36,12 +39,7 @@ printf '\n== %s\n' "weft serve --config examples/sidecar.toml (no modules yet; l
 ./target/debug/weft serve --config examples/sidecar.toml >"$sidecar_log" 2>&1 &
 sidecar_pid=$!
 trap 'kill -TERM $sidecar_pid $weft_pid 2>/dev/null; wait $sidecar_pid $weft_pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 900); do
-  grep -q "weft is serving" "$sidecar_log" && break
-  if ! kill -0 "$sidecar_pid" 2>/dev/null; then cat "$sidecar_log" >&2; echo "weft exited" >&2; exit 1; fi
-  sleep 0.1
-done
-grep -q "weft is serving" "$sidecar_log" || { cat "$sidecar_log" >&2; echo "weft did not start" >&2; exit 1; }
+wait_serving "$sidecar_log" "$sidecar_pid"
 
 printf '\n== %s\n' "weft deploy target/wasm/order_workflow.wasm --name order" >&2
 ./target/debug/weft deploy target/wasm/order_workflow.wasm --name order \

@@ -30,6 +30,15 @@ if ! python3 -c "import temporalio, sys; sys.exit(temporalio.__version__ != '$TE
   python3 -m pip install --quiet "temporalio==$TEMPORALIO_VERSION"
 fi
 
+step "openssl (the admin API's mTLS test makes its certificates with it)"
+if ! command -v openssl >/dev/null; then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssl
+fi
+openssl version
+
 # One setup.sh per guest language: clang + wasi-libc (apt), Zig (PyPI),
 # componentize-py (PyPI), componentize-js (npm, from package-lock.json).
 for lang in c zig python js; do

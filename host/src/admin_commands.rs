@@ -189,14 +189,19 @@ pub async fn deploy(args: &DeployArgs) -> anyhow::Result<()> {
         r.types.join(", "),
         if r.current { "yes" } else { "no" },
     );
-    for line in &r.gate {
-        let _ = writeln!(out, "  gate:       {line}");
-    }
-    for note in &r.notes {
-        let _ = writeln!(out, "  note:       {note}");
-    }
+    gate_and_notes(&mut out, &r.gate, &r.notes);
     std::io::stdout().write_all(out.as_bytes())?;
     Ok(())
+}
+
+/// The replay gate's lines and the host's notes, one per line.
+fn gate_and_notes(out: &mut String, gate: &[String], notes: &[String]) {
+    for line in gate {
+        let _ = writeln!(out, "  gate:       {line}");
+    }
+    for note in notes {
+        let _ = writeln!(out, "  note:       {note}");
+    }
 }
 
 /// List modules, or inspect one, or make a version current.
@@ -249,12 +254,7 @@ pub async fn modules(args: &ModulesArgs) -> anyhow::Result<()> {
         }) => {
             let r = client.set_current(name, digest, *force).await?;
             let _ = writeln!(out, "`{name}` now runs new workflows on {digest}");
-            for line in &r.gate {
-                let _ = writeln!(out, "  gate: {line}");
-            }
-            for note in &r.notes {
-                let _ = writeln!(out, "  note: {note}");
-            }
+            gate_and_notes(&mut out, &r.gate, &r.notes);
         }
     }
     std::io::stdout().write_all(out.as_bytes())?;

@@ -415,3 +415,97 @@ async fn hosts_sharing_a_store_serve_each_others_deploys() {
         "the activity host wrote the order"
     );
 }
+
+/// Run openssl; fail the test with its stderr if it fails.
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run openssl (scripts/setup.sh installs it)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A CA, and a key + certificate it signed with `extensions`.
+fn certificates(dir: &Path, ca: &str, leaves: &[(&str, &str)]) {
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    let mut args = vec!["req", "-x509", "-days", "1", "-subj"];
+    let subject = format!("/CN={ca}");
+    let (key, pem) = (format!("{ca}.key"), format!("{ca}.pem"));
+    args.extend([subject.as_str(), "-keyout", &key, "-out", &pem]);
+    args.extend(ec);
+    openssl(dir, &args);
+    for (leaf, extensions) in leaves {
+        let ext = format!("{leaf}.ext");
+        std::fs::write(dir.join(&ext), extensions).expect("write");
+        let (leaf_key, csr, leaf_pem) = (
+            format!("{leaf}.key"),
+            format!("{leaf}.csr"),
+            format!("{leaf}.pem"),
+        );
+        let subject = format!("/CN={leaf}");
+        let mut args = vec!["req", "-subj", &subject, "-keyout", &leaf_key, "-out", &csr];
+        args.extend(ec);
+        openssl(dir, &args);
+        openssl(
+            dir,
+            &[
+                "x509", "-req", "-days", "1", "-in", &csr, "-CA", &pem, "-CAkey", &key,
+                "-CAcreateserial", "-out", &leaf_pem, "-extfile", &ext,
+            ],
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_admin_api_can_require_client_certificates() {
+    let ns = "e2e-deploy-mtls";
+    let dir = scratch("deploy-mtls");
+    let server_ext = "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n";
+    let client_ext = "extendedKeyUsage=clientAuth\n";
+    certificates(&dir, "ca", &[("host", server_ext), ("client", client_ext)]);
+    certificates(&dir, "rogue-ca", &[("rogue", client_ext)]);
+    let port = free_port();
+    let config = format!(
+        "[store]\ndir = \"store\"\n[admin]\nlisten = \"127.0.0.1:{port}\"\n\
+         tls_cert = \"host.pem\"\ntls_key = \"host.key\"\nclient_ca = \"ca.pem\"\n\n\
+         [[worker]]\ntask_queue = \"{QUEUE}\"\n"
+    );
+    let _host = Weft::serve(&dir, "host", ns, &config);
+    let connect = |identity: Option<&str>| {
+        AdminClient::connect(ClientOptions {
+            address: format!("https://127.0.0.1:{port}"),
+            ca: Some(dir.join("ca.pem")),
+            identity: identity.map(|n| (dir.join(format!("{n}.pem")), dir.join(format!("{n}.key")))),
+            ..Default::default()
+        })
+    };
+    let mut client = connect(Some("client")).await.expect("a signed client connects");
+    assert!(client.list().await.expect("list").is_empty());
+    for identity in [None, Some("rogue")] {
+        let refused = match connect(identity).await {
+            Err(e) => e.to_string(),
+            Ok(mut c) => c.list().await.expect_err("no answer").to_string(),
+        };
+        assert!(!refused.is_empty(), "{identity:?} refused: {refused}");
+    }
+    // The CLI with the client certificate.
+    let (ok, out, err) = weft(
+        &dir,
+        "host",
+        &[
+            "modules",
+            "--tls-ca",
+            dir.join("ca.pem").to_str().expect("utf-8"),
+            "--tls-cert",
+            dir.join("client.pem").to_str().expect("utf-8"),
+            "--tls-key",
+            dir.join("client.key").to_str().expect("utf-8"),
+        ],
+    );
+    assert!(ok && out.starts_with("NAME"), "{out}{err}");
+}

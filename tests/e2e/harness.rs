@@ -71,6 +71,7 @@ pub const NAMESPACES: &[&str] = &[
     "e2e-deploy-bad",
     "e2e-deploy-token",
     "e2e-deploy-fleet",
+    "e2e-deploy-mtls",
 ];
 
 /// The shared dev server.

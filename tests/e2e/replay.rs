@@ -107,7 +107,9 @@ async fn histories_exported_with_the_cli_are_reproduced() {
         json!({"activity_type": "Wait", "task_queue": QUEUE, "args": [10], "timer_ms": 60_000});
     client.start("race", "Race", QUEUE, &[wait]).await;
     client.start("patched", "Patched", QUEUE, &[]).await;
-    let local = json!({"activity_type": "Wait", "args": [10]});
+    // Long enough that, with the sticky cache off, core evicts the run while
+    // the local activity is in flight (see the profile note in Cargo.toml).
+    let local = json!({"activity_type": "Wait", "args": [2000]});
     client.start("local", "RunLocal", QUEUE, &[local]).await;
     client.start("signals", "Signals", QUEUE, &[json!(2)]).await;
     for n in ["4", "3"] {

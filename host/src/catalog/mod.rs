@@ -181,7 +181,7 @@ impl Catalog {
             return Ok(());
         }
         for worker in &self.workers {
-            let (workflows, activities) = self.registries(worker, &records, None).await;
+            let (workflows, activities) = self.registries(worker, &records).await;
             let changed = worker.workflows.get().type_list() != workflows.type_list()
                 || worker.activities.get().type_list() != activities.type_list();
             worker.workflows.set(workflows);
@@ -200,14 +200,12 @@ impl Catalog {
     }
 
     /// A worker's registries from its config modules and the current store
-    /// versions on its task queue, with `replacing` (a name and its would-be
-    /// current version) in place of what the store says. Store modules that
-    /// cannot be served are logged and left out.
+    /// versions on its task queue. Store modules that cannot be served are
+    /// logged and left out.
     async fn registries(
         &self,
         worker: &WorkerModules,
         records: &[(String, NameRecord)],
-        replacing: Option<(&str, &Candidate)>,
     ) -> (WorkflowRegistry, ActivityRegistry) {
         let mut workflows = WorkflowRegistry::default();
         for m in &worker.config_workflows {
@@ -222,11 +220,7 @@ impl Catalog {
             if record.task_queue != worker.config.task_queue {
                 continue;
             }
-            let candidate = match replacing {
-                Some((n, c)) if n == name => Ok(c.clone()),
-                _ => self.current_of(record).await,
-            };
-            let added = match candidate {
+            let added = match self.current_of(record).await {
                 Ok(Candidate::Workflow(m)) if kind.polls_workflows() => {
                     workflows.add(m).map_err(|e| e.to_string())
                 }
@@ -245,18 +239,6 @@ impl Catalog {
                     task_queue = %record.task_queue,
                     "not serving module `{name}`: {e}"
                 );
-            }
-        }
-        if let Some((name, c)) = replacing
-            && !records.iter().any(|(n, _)| n == name)
-        {
-            match c.clone() {
-                Candidate::Workflow(m) => {
-                    let _ = workflows.add(m);
-                }
-                Candidate::Activity(m) => {
-                    let _ = activities.add(m);
-                }
             }
         }
         (workflows, activities)

@@ -44,6 +44,14 @@ pub enum ModuleError {
         /// Reader or compiler message.
         reason: String,
     },
+    /// It is no component of either world.
+    #[error("{path}: {reason}")]
+    Unusable {
+        /// Where it came from.
+        path: PathBuf,
+        /// What it is instead.
+        reason: String,
+    },
     /// It imports something its world does not provide.
     #[error("{kind} module {path} is not a weft {kind}: {reason}")]
     World {
@@ -92,18 +100,8 @@ pub fn compile(
     // The text format (`.wat`) is accepted too: tests and tiny edge cases.
     let text = std::str::from_utf8(bytes)
         .is_ok_and(|t| t.trim_start().starts_with('(') || t.trim_start().starts_with(";;"));
-    if !text && !bytes.starts_with(b"\0asm") {
-        return Err(compile_error(
-            "not WebAssembly (no `\\0asm` magic number at its start)".into(),
-        ));
-    }
-    // The version field: 1 for a core module, 0x0d plus layer 1 for a component.
-    if bytes.get(4..8) == Some(&[1, 0, 0, 0]) {
-        return Err(compile_error(
-            "a core WebAssembly module, not a component: turn it into a component \
-             (`cargo xtask componentize`, or `wasm-tools component new`)"
-                .into(),
-        ));
+    if let Some(problem) = binary_problem(bytes).filter(|_| !text) {
+        return Err(compile_error(problem.into()));
     }
     let started = std::time::Instant::now();
     let (component, cached) = match cache {
@@ -122,6 +120,18 @@ pub fn compile(
     Ok(component)
 }
 
+/// Why `bytes` cannot be a binary component, if they cannot.
+fn binary_problem(bytes: &[u8]) -> Option<&'static str> {
+    if !bytes.starts_with(b"\0asm") {
+        return Some("not WebAssembly (no `\\0asm` magic number at its start)");
+    }
+    // The version field: 1 for a core module, 0x0d plus layer 1 for a component.
+    (bytes.get(4..8) == Some(&[1, 0, 0, 0])).then_some(
+        "a core WebAssembly module, not a component: turn it into a component \
+         (`cargo xtask componentize`, or `wasm-tools component new`)",
+    )
+}
+
 /// The interface a workflow component exports.
 pub const WORKFLOW_EXPORT: &str = "weft:plugin/workflow-guest";
 /// The interface an activity component exports.
@@ -131,22 +141,12 @@ pub const ACTIVITY_EXPORT: &str = "weft:plugin/activity-guest";
 /// compiling it. `path` names where the bytes came from, in messages.
 pub fn world_of(path: &Path, bytes: &[u8]) -> Result<Kind, ModuleError> {
     use wasmparser::{Parser, Payload};
-    let refuse = |reason: String| ModuleError::Compile {
-        kind: Kind::Workflow,
+    let refuse = |reason: String| ModuleError::Unusable {
         path: path.to_owned(),
         reason,
     };
-    if !bytes.starts_with(b"\0asm") {
-        return Err(refuse(
-            "not WebAssembly (no `\\0asm` magic number at its start)".into(),
-        ));
-    }
-    if Parser::is_core_wasm(bytes) {
-        return Err(refuse(
-            "a core WebAssembly module, not a component: turn it into a component \
-             (`cargo xtask componentize`, or `wasm-tools component new`)"
-                .into(),
-        ));
+    if let Some(problem) = binary_problem(bytes) {
+        return Err(refuse(problem.into()));
     }
     // Nested modules and components have exports of their own: only the
     // outermost component's count.
@@ -292,17 +292,6 @@ impl<M: Module> Registry<M> {
     /// The module implementing a type.
     pub fn get(&self, type_name: &str) -> Option<&M> {
         self.by_type.get(type_name)
-    }
-
-    /// Every registered module, once each.
-    pub fn modules(&self) -> Vec<&M> {
-        let mut seen = Vec::<&M>::new();
-        for m in self.by_type.values() {
-            if !seen.iter().any(|s| s.path() == m.path()) {
-                seen.push(m);
-            }
-        }
-        seen
     }
 
     /// All registered types, comma-separated, for error messages.
