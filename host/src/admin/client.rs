@@ -223,22 +223,33 @@ impl AdminClient {
 }
 
 /// A status's message, or its code when it has none (transport failures).
+/// For a transport failure, the causes too (a refused TLS handshake says
+/// only "transport error" on its own).
 fn status_text(status: &tonic::Status) -> String {
-    if status.message().is_empty() {
+    let head = if status.message().is_empty() {
         format!("{:?}", status.code())
     } else {
         status.message().to_owned()
+    };
+    match std::error::Error::source(status).map(source_chain) {
+        Some(chain) if chain.starts_with(&head) => chain,
+        Some(chain) => format!("{head}: {chain}"),
+        None => head,
     }
 }
 
 /// An error with its sources, for connection failures whose top-level
-/// message is only "transport error".
+/// message is only "transport error"; a cause that repeats the message
+/// before it is left out.
 fn source_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
+    let mut parts = vec![e.to_string()];
     let mut source = e.source();
     while let Some(s) = source {
-        text.push_str(&format!(": {s}"));
+        let text = s.to_string();
+        if parts.last() != Some(&text) {
+            parts.push(text);
+        }
         source = s.source();
     }
-    text
+    parts.join(": ")
 }
