@@ -174,6 +174,38 @@ async fn runs_finish_on_the_version_they_started_on_even_after_a_restart() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_run_pinned_to_a_config_module_replays_on_it_after_the_file_changes() {
+    let ns = "e2e-deploy-config";
+    let dir = scratch("deploy-config");
+    let module = dir.join("versioned.wasm");
+    std::fs::copy(wasm("versioned_v1"), &module).expect("copy v1");
+    let config = format!(
+        "[store]\ndir = \"store\"\n\n[[worker]]\ntask_queue = \"{QUEUE}\"\nworkflows = [\"versioned.wasm\"]\n"
+    );
+    let mut host = Weft::serve(&dir, "host", ns, &config);
+    let client = Client::new(ns).await;
+    client.start("before", "Versioned", QUEUE, &[]).await;
+    started(&client, "before").await;
+
+    // The file is replaced by v2 and the host restarted: the open run still
+    // replays on v1, which the store kept when the host first loaded it.
+    host.kill9();
+    std::fs::copy(wasm("versioned_v2"), &module).expect("copy v2");
+    let _host = Weft::serve(&dir, "host-again", ns, &config);
+    client.start("after", "Versioned", QUEUE, &[]).await;
+    signal_finish(ns, "before", "1");
+    signal_finish(ns, "after", "2");
+    assert_eq!(
+        client.outcome("before").await,
+        Outcome::Completed(json!({"version": 1, "signal": 1}))
+    );
+    assert_eq!(
+        client.outcome("after").await,
+        Outcome::Completed(json!({"version": 2, "signal": 2}))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn the_replay_gate_refuses_a_version_that_does_not_replay_recent_runs() {
     let ns = "e2e-deploy-gate";
     let dir = scratch("deploy-gate");

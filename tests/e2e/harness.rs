@@ -72,6 +72,7 @@ pub const NAMESPACES: &[&str] = &[
     "e2e-deploy-token",
     "e2e-deploy-fleet",
     "e2e-deploy-mtls",
+    "e2e-deploy-config",
 ];
 
 /// The shared dev server.

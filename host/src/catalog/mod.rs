@@ -15,7 +15,7 @@ pub use deploy::{DeployError, DeployRequest, Deployed, ModuleListing, VersionLis
 use crate::activity::{ActivityModule, ActivityRegistry, ActivityRuntime};
 use crate::config::{Allow, Config, Grants, WorkerConfig, resolve_grants};
 use crate::gate::Gate;
-use crate::module::{DuplicateType, Kind, Live, ModuleError};
+use crate::module::{self, DuplicateType, Kind, Live, ModuleError};
 use crate::store::{Digest, ModuleStore, NameRecord, StoreError};
 use crate::workflow::{
     ModuleSource, TaskFailure, WorkflowModule, WorkflowRegistry, WorkflowRuntime,
@@ -99,9 +99,15 @@ impl Catalog {
             let mut workflows = WorkflowRegistry::default();
             let mut config_workflows = Vec::new();
             for path in &worker.workflows {
-                let module = Arc::new(workflow_runtime.load(path).await?);
+                let bytes = module::read(Kind::Workflow, path)?;
+                let module = Arc::new(workflow_runtime.load_bytes(path, &bytes).await?);
                 workflows.add(module.clone()).map_err(duplicate)?;
                 config_workflows.push(module);
+                // Kept by digest (under no name), so that runs pinned to
+                // this file's version still replay after the file changes.
+                if let Some(store) = &store {
+                    store.put(&bytes)?;
+                }
             }
             let mut activities = ActivityRegistry::default();
             let mut config_activities = Vec::new();
