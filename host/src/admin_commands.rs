@@ -211,9 +211,17 @@ pub async fn modules(args: &ModulesArgs) -> anyhow::Result<()> {
     match &args.action {
         None => {
             let names = client.list().await?;
+            let width = |column: &str, cell: fn(&weft::admin::proto::ModuleName) -> &str| {
+                names
+                    .iter()
+                    .map(|n| cell(n).len())
+                    .fold(column.len(), usize::max)
+            };
+            let name_w = width("NAME", |n| &n.name);
+            let queue_w = width("TASK QUEUE", |n| &n.task_queue);
             let _ = writeln!(
                 out,
-                "{:<16} {:<9} {:<20} {:<19} {:<7} {:<6} {:>9}  TYPES",
+                "{:<name_w$} {:<9} {:<queue_w$} {:<19} {:<7} {:<6} {:>9}  TYPES",
                 "NAME", "KIND", "TASK QUEUE", "DIGEST", "CURRENT", "LOADED", "OPEN RUNS"
             );
             for n in &names {
@@ -226,7 +234,7 @@ pub async fn modules(args: &ModulesArgs) -> anyhow::Result<()> {
                     };
                     let _ = writeln!(
                         out,
-                        "{:<16} {:<9} {:<20} {:<19} {:<7} {:<6} {:>9}  {}",
+                        "{:<name_w$} {:<9} {:<queue_w$} {:<19} {:<7} {:<6} {:>9}  {}",
                         n.name,
                         n.kind,
                         n.task_queue,

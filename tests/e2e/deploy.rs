@@ -332,8 +332,15 @@ async fn malformed_uploads_are_refused_with_the_reason_and_change_nothing() {
         .count();
     assert_eq!(blobs, 0, "no component file was written");
 
-    // The host still takes a good upload.
+    // The host still takes a good upload, and the same one again.
+    let (v1, _) = deploy(&dir, "host", &wasm("versioned_v1"), "versioned", &[]);
     deploy(&dir, "host", &wasm("versioned_v1"), "versioned", &[]);
+    let (_, table, _) = weft(&dir, "host", &["modules"]);
+    let row = table.lines().find(|l| l.contains(&v1[..19]));
+    assert!(
+        row.is_some_and(|r| r.contains(" * ") && r.contains(" yes ")),
+        "one version, current and loaded:\n{table}"
+    );
 }
 
 fn free_port() -> u16 {

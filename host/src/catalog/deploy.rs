@@ -9,7 +9,7 @@ use crate::store::{Digest, ModuleStore, NameRecord, StoreError, Version};
 use crate::temporal::runs::{self, Runs};
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 /// Why a change was refused. Nothing was changed.
 #[derive(Debug, thiserror::Error)]
@@ -187,7 +187,13 @@ impl Catalog {
         let record = store.add_version(&req.name, kind, &task_queue, version, make_current)?;
         match candidate {
             Candidate::Workflow(m) => {
-                lock(&self.loaded).insert(digest.clone(), Arc::downgrade(&m));
+                // A version uploaded again may be loaded already: keep that one.
+                {
+                    let mut loaded = lock(&self.loaded);
+                    if loaded.get(&digest).and_then(Weak::upgrade).is_none() {
+                        loaded.insert(digest.clone(), Arc::downgrade(&m));
+                    }
+                }
                 // Keep it alive until the refresh below holds it.
                 self.refresh_locked().await?;
                 drop(m);
