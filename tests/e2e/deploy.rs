@@ -335,6 +335,22 @@ async fn malformed_uploads_are_refused_with_the_reason_and_change_nothing() {
     // The host still takes a good upload, and the same one again.
     let (v1, _) = deploy(&dir, "host", &wasm("versioned_v1"), "versioned", &[]);
     deploy(&dir, "host", &wasm("versioned_v1"), "versioned", &[]);
+    // A name keeps its kind: an activity under a workflow's name is refused
+    // before anything is written.
+    let activity_file = activity.to_string_lossy();
+    let (ok, _, err) = weft(
+        &dir,
+        "host",
+        &["deploy", &activity_file, "--name", "versioned"],
+    );
+    assert!(
+        !ok && err.contains("module `versioned` is a workflow module"),
+        "{err}"
+    );
+    let blobs = std::fs::read_dir(dir.join("store/blobs/sha256"))
+        .expect("blob dir")
+        .count();
+    assert_eq!(blobs, 1, "only v1's component");
     let (_, table, _) = weft(&dir, "host", &["modules"]);
     let row = table.lines().find(|l| l.contains(&v1[..19]));
     assert!(

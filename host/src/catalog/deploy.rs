@@ -142,6 +142,9 @@ impl Catalog {
         };
         let kind = module::world_of(&label, &req.bytes)?;
         let task_queue = self.task_queue_for(&req, kind, existing.as_ref())?;
+        if let Some(record) = &existing {
+            record.accepts(&req.name, kind, &task_queue)?;
+        }
         if kind == Kind::Workflow && !req.grants.trim().is_empty() {
             return Err(DeployError::Grants(
                 "workflows get no grants: they have no IO to grant".into(),

@@ -201,6 +201,14 @@ impl Catalog {
                 );
             }
         }
+        // Activity versions no longer current leave memory (tasks running
+        // on them hold their own reference until they finish).
+        let current: Vec<(Digest, String)> = records
+            .iter()
+            .filter_map(|(_, r)| r.current_version())
+            .map(|v| (v.digest.clone(), v.grants.clone()))
+            .collect();
+        lock(&self.activities).retain(|key, _| current.contains(key));
         *lock(&self.seen) = records;
         Ok(())
     }

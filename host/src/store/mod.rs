@@ -146,6 +146,18 @@ impl NameRecord {
         self.versions.iter().find(|v| &v.digest == digest)
     }
 
+    /// Refuse a version of another kind or task queue: a name keeps both.
+    pub fn accepts(&self, name: &str, kind: Kind, task_queue: &str) -> Result<(), StoreError> {
+        if self.kind != kind || self.task_queue != task_queue {
+            return Err(StoreError::Mismatch {
+                name: name.to_owned(),
+                was: format!("a {} module on task queue `{}`", self.kind, self.task_queue),
+                now: format!("a {kind} module on task queue `{task_queue}`"),
+            });
+        }
+        Ok(())
+    }
+
     /// The current version.
     pub fn current_version(&self) -> Option<&Version> {
         self.current.as_ref().and_then(|d| self.version(d))
@@ -236,16 +248,7 @@ impl ModuleStore {
             },
             Err(e) => return Err(e),
         };
-        if record.kind != kind || record.task_queue != task_queue {
-            return Err(StoreError::Mismatch {
-                name: name.to_owned(),
-                was: format!(
-                    "a {} module on task queue `{}`",
-                    record.kind, record.task_queue
-                ),
-                now: format!("a {kind} module on task queue `{task_queue}`"),
-            });
-        }
+        record.accepts(name, kind, task_queue)?;
         let digest = version.digest.clone();
         if record.version(&digest).is_none() {
             record.versions.push(version);
