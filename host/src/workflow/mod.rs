@@ -250,6 +250,9 @@ mod tests {
             .build()
             .expect("tokio")
             .block_on(runtime.load(path));
+        if path.starts_with(std::env::temp_dir()) {
+            let _ = std::fs::remove_file(path);
+        }
         match loaded {
             Ok(_) => panic!("{} must be refused", path.display()),
             Err(e) => e.to_string(),
