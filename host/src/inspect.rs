@@ -9,9 +9,7 @@
 
 use crate::activity::ActivityRuntime;
 use crate::config::{Config, ConfigError, Grants, Overrides};
-use crate::module::{
-    self, ACTIVITY_EXPORT, CompileCache, Kind, Module, ModuleError, WORKFLOW_EXPORT,
-};
+use crate::module::{self, CompileCache, Kind, Module, ModuleError};
 use crate::workflow::WorkflowRuntime;
 use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
@@ -177,17 +175,10 @@ pub enum Verdict {
 /// Why a file could not be inspected.
 #[derive(Debug, thiserror::Error)]
 pub enum InspectError {
-    /// Not a loadable component, or refused by its world.
+    /// Not a loadable component, of no weft world (or both), or refused
+    /// by its world.
     #[error(transparent)]
     Module(#[from] ModuleError),
-    /// A component, but of no weft world (or of both).
-    #[error("{path} is not a weft module: {reason}")]
-    NotWeft {
-        /// The file.
-        path: PathBuf,
-        /// What its exports are.
-        reason: String,
-    },
     /// A Wasm engine could not be created.
     #[error("cannot start the {world} runtime: {reason}")]
     Engine {
@@ -219,36 +210,9 @@ pub async fn inspect(path: &Path, config: Option<&Path>) -> Result<Report, Inspe
     let exports: Vec<String> = ty.exports(&engine).map(|(n, _)| n.to_owned()).collect();
     let mut imports: Vec<String> = ty.imports(&engine).map(|(n, _)| n.to_owned()).collect();
     imports.sort();
-    let find = |prefix: &str| {
-        exports
-            .iter()
-            .find(|e| e.split('@').next() == Some(prefix))
-            .cloned()
-    };
-    let (world, world_export) = match (find(WORKFLOW_EXPORT), find(ACTIVITY_EXPORT)) {
-        (Some(e), None) => (World::Workflow, e),
-        (None, Some(e)) => (World::Activity, e),
-        (Some(_), Some(_)) => {
-            return Err(InspectError::NotWeft {
-                path,
-                reason: format!(
-                    "it exports both {WORKFLOW_EXPORT} and {ACTIVITY_EXPORT}; a weft module is one or the other"
-                ),
-            });
-        }
-        (None, None) => {
-            let exports = if exports.is_empty() {
-                "none".to_owned()
-            } else {
-                exports.join(", ")
-            };
-            return Err(InspectError::NotWeft {
-                path,
-                reason: format!(
-                    "it exports neither {WORKFLOW_EXPORT} nor {ACTIVITY_EXPORT} (its exports: {exports})"
-                ),
-            });
-        }
+    let (world, world_export) = match module::world_of_exports(&path, &exports)? {
+        (Kind::Workflow, export) => (World::Workflow, export),
+        (Kind::Activity, export) => (World::Activity, export),
     };
     let engine_error = |e: wasmtime::Error| InspectError::Engine {
         world,

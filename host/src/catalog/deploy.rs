@@ -166,10 +166,7 @@ impl Catalog {
                 )
             }
         };
-        let (digest, types) = match &candidate {
-            Candidate::Workflow(m) => (m.digest().clone(), m.types().to_vec()),
-            Candidate::Activity(m) => (m.digest().clone(), m.types().to_vec()),
-        };
+        let (digest, types) = (candidate.digest().clone(), candidate.types().to_vec());
         let make_current = !req.keep_current || existing.is_none();
         if make_current {
             self.check_conflicts(store, &req.name, &task_queue, &candidate)
@@ -397,14 +394,10 @@ impl Catalog {
             (Some(q), _) => q.clone(),
             (None, Some(r)) => r.task_queue.clone(),
             (None, None) => {
-                let polls = |w: &&super::WorkerModules| match kind {
-                    Kind::Workflow => w.config.kind().polls_workflows(),
-                    Kind::Activity => w.config.kind().polls_activities(),
-                };
                 let queues: Vec<&str> = self
                     .workers
                     .iter()
-                    .filter(polls)
+                    .filter(|w| w.config.kind().polls(kind))
                     .map(|w| w.config.task_queue.as_str())
                     .collect();
                 match queues.as_slice() {
@@ -429,18 +422,13 @@ impl Catalog {
             .workers
             .iter()
             .find(|w| w.config.task_queue == task_queue)
+            && !w.config.kind().polls(kind)
         {
-            let polls = match kind {
-                Kind::Workflow => w.config.kind().polls_workflows(),
-                Kind::Activity => w.config.kind().polls_activities(),
-            };
-            if !polls {
-                return Err(DeployError::TaskQueue(format!(
-                    "this host's worker for task queue `{task_queue}` is {:?}: it does not \
-                     poll {kind} tasks",
-                    w.config.kind()
-                )));
-            }
+            return Err(DeployError::TaskQueue(format!(
+                "this host's worker for task queue `{task_queue}` is {:?}: it does not \
+                 poll {kind} tasks",
+                w.config.kind()
+            )));
         }
         Ok(task_queue)
     }
@@ -454,10 +442,7 @@ impl Catalog {
         task_queue: &str,
         candidate: &Candidate,
     ) -> Result<(), DeployError> {
-        let types = match candidate {
-            Candidate::Workflow(m) => m.types().to_vec(),
-            Candidate::Activity(m) => m.types().to_vec(),
-        };
+        let types = candidate.types();
         for other in store.names()? {
             if other == name {
                 continue;

@@ -15,7 +15,7 @@ pub use deploy::{DeployError, DeployRequest, Deployed, ModuleListing, VersionLis
 use crate::activity::{ActivityModule, ActivityRegistry, ActivityRuntime};
 use crate::config::{Allow, Config, Grants, WorkerConfig, resolve_grants};
 use crate::gate::Gate;
-use crate::module::{self, DuplicateType, Kind, Live, ModuleError};
+use crate::module::{self, DuplicateType, Kind, Live, Module as _, ModuleError};
 use crate::store::{Digest, ModuleStore, NameRecord, StoreError};
 use crate::workflow::{
     ModuleSource, TaskFailure, WorkflowModule, WorkflowRegistry, WorkflowRuntime,
@@ -235,16 +235,12 @@ impl Catalog {
                 continue;
             }
             let added = match self.current_of(record).await {
-                Ok(Candidate::Workflow(m)) if kind.polls_workflows() => {
-                    workflows.add(m).map_err(|e| e.to_string())
-                }
-                Ok(Candidate::Activity(m)) if kind.polls_activities() => {
-                    activities.add(m).map_err(|e| e.to_string())
-                }
-                Ok(_) => Err(format!(
+                Ok(c) if !kind.polls(c.kind()) => Err(format!(
                     "a {} module, and this worker is {kind:?}",
                     record.kind
                 )),
+                Ok(Candidate::Workflow(m)) => workflows.add(m).map_err(|e| e.to_string()),
+                Ok(Candidate::Activity(m)) => activities.add(m).map_err(|e| e.to_string()),
                 Err(e) => Err(e),
             };
             if let Err(e) = added {
@@ -315,12 +311,7 @@ impl Catalog {
         if let Some(m) = lock(&self.loaded).get(digest).and_then(Weak::upgrade) {
             return Ok(m);
         }
-        let configured = self
-            .workers
-            .iter()
-            .flat_map(|w| &w.config_workflows)
-            .find(|m| m.digest() == digest);
-        if let Some(m) = configured {
+        if let Some(m) = self.configured_workflow(digest) {
             return Ok(m.clone());
         }
         let path = self
@@ -351,11 +342,15 @@ impl Catalog {
             .get(digest)
             .is_some_and(|w| w.strong_count() > 0)
             || lock(&self.activities).keys().any(|(d, _)| d == digest)
-            || self
-                .workers
-                .iter()
-                .flat_map(|w| &w.config_workflows)
-                .any(|m| m.digest() == digest)
+            || self.configured_workflow(digest).is_some()
+    }
+
+    /// The workflow module with `digest` among the config's.
+    fn configured_workflow(&self, digest: &Digest) -> Option<&Arc<WorkflowModule>> {
+        self.workers
+            .iter()
+            .flat_map(|w| &w.config_workflows)
+            .find(|m| m.digest() == digest)
     }
 }
 
@@ -364,6 +359,29 @@ impl Catalog {
 enum Candidate {
     Workflow(Arc<WorkflowModule>),
     Activity(ActivityModule),
+}
+
+impl Candidate {
+    fn kind(&self) -> Kind {
+        match self {
+            Candidate::Workflow(_) => Kind::Workflow,
+            Candidate::Activity(_) => Kind::Activity,
+        }
+    }
+
+    fn digest(&self) -> &Digest {
+        match self {
+            Candidate::Workflow(m) => m.digest(),
+            Candidate::Activity(m) => m.digest(),
+        }
+    }
+
+    fn types(&self) -> &[String] {
+        match self {
+            Candidate::Workflow(m) => m.types(),
+            Candidate::Activity(m) => m.types(),
+        }
+    }
 }
 
 /// One worker's view of the catalog, as its workflow task loop uses it.

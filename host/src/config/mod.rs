@@ -201,6 +201,13 @@ impl WorkerKind {
     pub fn polls_activities(self) -> bool {
         self != WorkerKind::WorkflowOnly
     }
+    /// True when the tasks of modules of `kind` are polled.
+    pub fn polls(self, kind: crate::module::Kind) -> bool {
+        match kind {
+            crate::module::Kind::Workflow => self.polls_workflows(),
+            crate::module::Kind::Activity => self.polls_activities(),
+        }
+    }
 }
 
 /// A validated activity module with its grants.

@@ -133,9 +133,9 @@ fn binary_problem(bytes: &[u8]) -> Option<&'static str> {
 }
 
 /// The interface a workflow component exports.
-pub const WORKFLOW_EXPORT: &str = "weft:plugin/workflow-guest";
+const WORKFLOW_EXPORT: &str = "weft:plugin/workflow-guest";
 /// The interface an activity component exports.
-pub const ACTIVITY_EXPORT: &str = "weft:plugin/activity-guest";
+const ACTIVITY_EXPORT: &str = "weft:plugin/activity-guest";
 
 /// Which weft world a component implements, read from its exports without
 /// compiling it. `path` names where the bytes came from, in messages.
@@ -165,17 +165,24 @@ pub fn world_of(path: &Path, bytes: &[u8]) -> Result<Kind, ModuleError> {
             _ => {}
         }
     }
-    let exports_world = |world: &str| exports.iter().any(|e| e.split('@').next() == Some(world));
-    match (
-        exports_world(WORKFLOW_EXPORT),
-        exports_world(ACTIVITY_EXPORT),
-    ) {
-        (true, false) => Ok(Kind::Workflow),
-        (false, true) => Ok(Kind::Activity),
-        (true, true) => Err(refuse(format!(
+    world_of_exports(path, &exports).map(|(kind, _)| kind)
+}
+
+/// Which weft world a component with these top-level exports implements,
+/// and the export (with its version) that says so.
+pub fn world_of_exports(path: &Path, exports: &[String]) -> Result<(Kind, String), ModuleError> {
+    let refuse = |reason: String| ModuleError::Unusable {
+        path: path.to_owned(),
+        reason,
+    };
+    let find = |world: &str| exports.iter().find(|e| e.split('@').next() == Some(world));
+    match (find(WORKFLOW_EXPORT), find(ACTIVITY_EXPORT)) {
+        (Some(e), None) => Ok((Kind::Workflow, e.clone())),
+        (None, Some(e)) => Ok((Kind::Activity, e.clone())),
+        (Some(_), Some(_)) => Err(refuse(format!(
             "it exports both {WORKFLOW_EXPORT} and {ACTIVITY_EXPORT}; a weft module is one or the other"
         ))),
-        (false, false) => Err(refuse(format!(
+        (None, None) => Err(refuse(format!(
             "not a weft component: it exports neither {WORKFLOW_EXPORT} (a workflow) nor \
              {ACTIVITY_EXPORT} (an activity); its exports: {}",
             if exports.is_empty() {
