@@ -15,6 +15,7 @@ use temporalio_common::protos::temporal::api::common::v1::{
 use temporalio_common::protos::temporal::api::enums::v1::{
     EventType, HistoryEventFilterType, TaskQueueKind,
 };
+use temporalio_common::protos::temporal::api::failure::v1::{Failure, failure::FailureInfo};
 use temporalio_common::protos::temporal::api::history::v1::{
     HistoryEvent, history_event::Attributes,
 };
@@ -454,7 +455,7 @@ impl Client {
                         f = *cause;
                     }
                     let error_type = match f.failure_info {
-                        Some(temporalio_common::protos::temporal::api::failure::v1::failure::FailureInfo::ApplicationFailureInfo(i)) => i.r#type,
+                        Some(FailureInfo::ApplicationFailureInfo(i)) => i.r#type,
                         _ => String::new(),
                     };
                     return Outcome::Failed {
@@ -477,6 +478,21 @@ impl Client {
         }
     }
 
+    /// The failure a failed workflow closed with, unwrapped to its innermost
+    /// cause (an activity's or child's failure, or the guest's own).
+    pub async fn failure(&self, id: &str) -> AppFailure {
+        let failure = self
+            .history(id)
+            .await
+            .into_iter()
+            .find_map(|e| match e.attributes {
+                Some(Attributes::WorkflowExecutionFailedEventAttributes(a)) => a.failure,
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("workflow {id} has not failed"));
+        AppFailure::innermost(failure)
+    }
+
     /// Terminate a workflow (cleanup of tests whose workflow never ends).
     pub async fn terminate(&self, id: &str) {
         let request = TerminateWorkflowExecutionRequest {
@@ -493,6 +509,47 @@ impl Client {
             .workflow_service()
             .terminate_workflow_execution(tonic::Request::new(request))
             .await;
+    }
+}
+
+/// A Temporal failure as an SDK reads it: the fields of its
+/// `ApplicationFailureInfo`, with JSON details decoded.
+#[derive(Debug, PartialEq)]
+pub struct AppFailure {
+    /// The failure's message.
+    pub message: String,
+    /// The application error type (empty for timeouts and cancellations).
+    pub error_type: String,
+    /// Whether Temporal may retry it.
+    pub non_retryable: bool,
+    /// Its details, each a JSON value.
+    pub details: Vec<Value>,
+}
+
+impl AppFailure {
+    /// The innermost cause of `failure`.
+    pub fn innermost(mut failure: Failure) -> AppFailure {
+        while let Some(cause) = failure.cause.take() {
+            failure = *cause;
+        }
+        let (error_type, non_retryable, details) = match failure.failure_info {
+            Some(FailureInfo::ApplicationFailureInfo(i)) => (
+                i.r#type,
+                i.non_retryable,
+                i.details.map(|d| d.payloads).unwrap_or_default(),
+            ),
+            _ => (String::new(), false, Vec::new()),
+        };
+        let details = details
+            .iter()
+            .map(|p| serde_json::from_slice(&p.data).expect("JSON details"))
+            .collect();
+        AppFailure {
+            message: failure.message,
+            error_type,
+            non_retryable,
+            details,
+        }
     }
 }
 
