@@ -120,7 +120,7 @@ async fn cancellation_is_visible_to_the_guest() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_activity_races_a_timer_and_the_loser_is_cancelled() {
-    let (_dir, _weft) = serve("race");
+    let (_dir, weft) = serve("race");
     let client = Client::new("e2e-race").await;
     let race = |wait_ms: u64, timer_ms: u64| {
         json!({
@@ -141,6 +141,13 @@ async fn an_activity_races_a_timer_and_the_loser_is_cancelled() {
     );
     let history = client.history("timer-wins").await;
     assert!(has_event(&history, EventType::ActivityTaskCanceled));
+    // The guest itself saw the request at a heartbeat: `Wait` logs this.
+    wait_for("Wait's own line about the cancellation", || {
+        weft.log_text()
+            .lines()
+            .any(|l| l.contains("cancellation requested: stopping") && l.contains("timer-wins"))
+            .then_some(())
+    });
     // The activity wins: the timer is cancelled.
     client
         .start("activity-wins", "Race", QUEUE, &[race(10, 60_000)])
