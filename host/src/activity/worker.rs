@@ -15,6 +15,7 @@ use crate::temporal::proto::activity_task::{
 };
 use crate::temporal::proto::{ActivityHeartbeat, ActivityTaskCompletion, Payload};
 use crate::temporal::{PollError, Worker, std_duration};
+use prost_wkt_types::Timestamp;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -131,14 +132,11 @@ async fn run(
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .insert(token, (ctx.clone(), abort.clone()));
-    let timeout = [
-        &start.start_to_close_timeout,
-        &start.schedule_to_close_timeout,
-    ]
-    .into_iter()
-    .filter_map(|d| std_duration(d.as_ref()))
-    .min()
-    .unwrap_or(FALLBACK_TIMEOUT);
+    let timeout = attempt_timeout(
+        std_duration(start.start_to_close_timeout.as_ref()),
+        std_duration(start.schedule_to_close_timeout.as_ref()),
+        since_scheduled(start.scheduled_time.as_ref(), start.started_time.as_ref()),
+    );
     let cancelled = ctx.cancelled.clone();
     let info = ctx.info.clone();
     let args = start.input.into_iter().map(payload::to_wit).collect();
@@ -170,6 +168,36 @@ async fn run(
         },
         _ = abort.cancelled() => cancelled_result(),
     }
+}
+
+/// How long this attempt may run: its start-to-close timeout, but no longer
+/// than what is left of schedule-to-close, which counts from the activity's
+/// first scheduling across all attempts (as the Temporal SDKs do).
+/// `since_scheduled` is how long ago that was when this attempt started;
+/// unknown, the whole schedule-to-close is left.
+fn attempt_timeout(
+    start_to_close: Option<Duration>,
+    schedule_to_close: Option<Duration>,
+    since_scheduled: Option<Duration>,
+) -> Duration {
+    let left = schedule_to_close.map(|t| t.saturating_sub(since_scheduled.unwrap_or_default()));
+    match (start_to_close, left) {
+        (Some(a), Some(b)) => a.min(b),
+        (Some(t), None) | (None, Some(t)) => t,
+        (None, None) => FALLBACK_TIMEOUT,
+    }
+}
+
+/// Time from the activity's first scheduling to this attempt's start.
+/// Both stamps come from the same clock (the server's, or core's for local
+/// activities), so the host's clock skew does not shorten the deadline.
+fn since_scheduled(scheduled: Option<&Timestamp>, started: Option<&Timestamp>) -> Option<Duration> {
+    let nanos = |t: &Timestamp| i128::from(t.seconds) * 1_000_000_000 + i128::from(t.nanos);
+    let elapsed = nanos(started?) - nanos(scheduled?);
+    // Negative (stamps out of order): nothing has elapsed.
+    Some(Duration::from_nanos(
+        u64::try_from(elapsed.max(0)).unwrap_or(u64::MAX),
+    ))
 }
 
 /// Instantiate the module for this task and call `execute`.
@@ -220,5 +248,45 @@ fn cancelled_result() -> ActivityExecutionResult {
                 ..Default::default()
             }),
         })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: fn(u64) -> Duration = Duration::from_secs;
+
+    #[test]
+    fn an_attempt_gets_start_to_close_but_no_more_than_schedule_to_close_leaves() {
+        // First attempt, just scheduled: the shorter timeout.
+        assert_eq!(attempt_timeout(Some(S(10)), Some(S(60)), Some(S(0))), S(10));
+        assert_eq!(attempt_timeout(Some(S(90)), Some(S(60)), Some(S(0))), S(60));
+        // A later attempt, 55 s after the first scheduling: 5 s are left.
+        assert_eq!(attempt_timeout(Some(S(10)), Some(S(60)), Some(S(55))), S(5));
+        assert_eq!(attempt_timeout(None, Some(S(60)), Some(S(55))), S(5));
+        // Past schedule-to-close: nothing left.
+        assert_eq!(attempt_timeout(Some(S(10)), Some(S(60)), Some(S(70))), S(0));
+        // Only start-to-close: every attempt gets all of it.
+        assert_eq!(attempt_timeout(Some(S(10)), None, Some(S(500))), S(10));
+        // Scheduling time unknown: the whole schedule-to-close.
+        assert_eq!(attempt_timeout(Some(S(90)), Some(S(60)), None), S(60));
+        assert_eq!(attempt_timeout(None, None, None), FALLBACK_TIMEOUT);
+    }
+
+    #[test]
+    fn time_since_scheduling_comes_from_the_two_stamps() {
+        let at = |seconds, nanos| Timestamp { seconds, nanos };
+        assert_eq!(
+            since_scheduled(Some(&at(100, 900_000_000)), Some(&at(102, 400_000_000))),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(
+            since_scheduled(Some(&at(102, 0)), Some(&at(100, 0))),
+            Some(Duration::ZERO),
+            "out of order"
+        );
+        assert_eq!(since_scheduled(None, Some(&at(100, 0))), None);
+        assert_eq!(since_scheduled(Some(&at(100, 0)), None), None);
     }
 }
