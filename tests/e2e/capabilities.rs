@@ -1,12 +1,13 @@
 //! Activity capabilities (docs/capabilities.md): every case in
 //! tests/denied/ fails inside the guest and leaves the host serving; granted
-//! HTTP, secrets, sockets and output work; the operator's `[allow]` list
+//! HTTP (by origin and method), secrets, TCP and UDP sockets and output
+//! work; the operator's `[allow]` list
 //! bounds grants at start; `weft inspect` tells what a module needs.
 
 use crate::harness::{Client, Outcome, Weft, repo, scratch, wait_for, wasm};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+use std::net::{TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
@@ -65,9 +66,14 @@ impl HttpServer {
         self.requests.lock().expect("requests").clone()
     }
 
-    /// The head of the request for `path`, if one arrived.
+    /// The head of the GET request for `path`, if one arrived.
     fn request_for(&self, path: &str) -> Option<String> {
-        let line = format!("GET {path} HTTP/1.1\r\n");
+        self.request_to("GET", path)
+    }
+
+    /// The head of the `method` request for `path`, if one arrived.
+    fn request_to(&self, method: &str, path: &str) -> Option<String> {
+        let line = format!("{method} {path} HTTP/1.1\r\n");
         self.requests().into_iter().find(|r| r.starts_with(&line))
     }
 }
@@ -101,6 +107,34 @@ impl EchoServer {
 
     fn lines(&self) -> Vec<String> {
         self.lines.lock().expect("lines").clone()
+    }
+}
+
+/// A UDP socket on loopback that records every datagram it receives.
+struct UdpSink {
+    port: u16,
+    datagrams: Arc<Mutex<Vec<String>>>,
+}
+
+impl UdpSink {
+    fn start() -> UdpSink {
+        let socket = UdpSocket::bind("127.0.0.1:0").expect("bind the UDP sink");
+        let port = socket.local_addr().expect("its address").port();
+        let datagrams = Arc::new(Mutex::new(Vec::new()));
+        let seen = datagrams.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 2048];
+            while let Ok((n, _)) = socket.recv_from(&mut buf) {
+                seen.lock()
+                    .expect("datagrams")
+                    .push(String::from_utf8_lossy(&buf[..n]).into_owned());
+            }
+        });
+        UdpSink { port, datagrams }
+    }
+
+    fn datagrams(&self) -> Vec<String> {
+        self.datagrams.lock().expect("datagrams").clone()
     }
 }
 
@@ -193,6 +227,17 @@ fn plain(log: &str) -> String {
         }
     }
     out
+}
+
+/// Wait until the host has logged a warning line containing every one of
+/// `needles` (a denial names the activity: workflow id, attempt).
+fn wait_for_warning(weft: &Weft, needles: &[&str]) {
+    wait_for(&format!("a host warning with {needles:?}"), || {
+        plain(&weft.log_text())
+            .lines()
+            .any(|l| l.contains("WARN") && needles.iter().all(|n| l.contains(n)))
+            .then_some(())
+    });
 }
 
 /// Copy a directory tree.
@@ -395,11 +440,19 @@ async fn http_reaches_a_granted_origin_only() {
     let dir = scratch("capabilities-http");
     let http = HttpServer::start();
     let config = format!(
-        "{}{}",
+        "{}{}{}",
         worker("HTTP_Q", true, &format!("http = [{:?}]\n", http.origin())),
-        worker("NO_HTTP_Q", false, "")
+        worker("NO_HTTP_Q", false, ""),
+        worker(
+            "GET_ONLY_Q",
+            false,
+            &format!(
+                "http = [{{ url = {:?}, methods = [\"GET\"] }}]\n",
+                http.origin()
+            )
+        ),
     );
-    let _weft = Weft::serve(&dir, "weft", "e2e-caps-http", &config);
+    let weft = Weft::serve(&dir, "weft", "e2e-caps-http", &config);
     let client = Client::new("e2e-caps-http").await;
 
     let get = |queue: &str, path: &str| {
@@ -438,18 +491,72 @@ async fn http_reaches_a_granted_origin_only() {
     assert_eq!(error_type, "HttpError", "{message}");
     assert!(message.contains("HttpRequestDenied"), "{message}");
     assert_eq!(http.request_for("/not-granted"), None, "denied, not sent");
+
+    // Methods: an origin granted for GET only takes a GET and refuses a
+    // POST before it leaves; where every method is granted, the same POST
+    // goes through (so the refusal is the grant's, not the guest's).
+    let request = |queue: &str, method: &str, path: &str| {
+        run(
+            queue,
+            "HttpRequest",
+            json!({"url": format!("{}{path}", http.origin()), "method": method}),
+        )
+    };
+    let ok = Outcome::Completed(json!({"status": 200, "body": HTTP_BODY}));
+    let get_only = request("GET_ONLY_Q", "GET", "/get-only");
+    assert_eq!(
+        outcome_of(&client, "http-get-only-get", "HTTP_Q", &get_only).await,
+        ok
+    );
+    assert!(
+        http.request_for("/get-only").is_some(),
+        "{:?}",
+        http.requests()
+    );
+    let post = request("GET_ONLY_Q", "POST", "/post-refused");
+    let (message, error_type) = failed(
+        "http-get-only-post",
+        outcome_of(&client, "http-get-only-post", "HTTP_Q", &post).await,
+    );
+    assert_eq!(error_type, "HttpError", "{message}");
+    assert!(message.contains("HttpRequestDenied"), "{message}");
+    wait_for_warning(
+        &weft,
+        &[
+            &format!("denied HTTP POST {}", http.origin()),
+            "workflow_id=http-get-only-post",
+            "attempt=1",
+        ],
+    );
+    assert!(
+        !http.requests().iter().any(|r| r.contains("/post-refused")),
+        "denied, not sent: {:?}",
+        http.requests()
+    );
+    let post = request("HTTP_Q", "POST", "/post-granted");
+    assert_eq!(
+        outcome_of(&client, "http-any-method-post", "HTTP_Q", &post).await,
+        ok
+    );
+    assert!(
+        http.request_to("POST", "/post-granted").is_some(),
+        "{:?}",
+        http.requests()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn secret_header_reaches_the_server_but_not_the_guest() {
     const TOKEN: &str = "s3cret-token-from-the-host-env";
+    const PASSWORD: &str = "db-pa55word-granted-as-env";
     let dir = scratch("capabilities-secret");
     let http = HttpServer::start();
     let origin = http.origin();
     let grants = format!(
         "http = [{origin:?}]\n\
          secrets = [{{ name = \"API_TOKEN\", from_env = \"WEFT_TEST_TOKEN\", \
-         header = {{ url = {origin:?}, name = \"authorization\", value = \"Bearer {{secret}}\" }} }}]\n"
+         header = {{ url = {origin:?}, name = \"authorization\", value = \"Bearer {{secret}}\" }} }}, \
+         {{ name = \"DB_PASSWORD\", from_env = \"WEFT_TEST_DB_PASSWORD\", env = true }}]\n"
     );
     let config = worker("SECRET_Q", true, &grants);
     let weft = Weft::serve_with_env(
@@ -457,7 +564,10 @@ async fn secret_header_reaches_the_server_but_not_the_guest() {
         "weft",
         "e2e-caps-secret",
         &config,
-        &[("WEFT_TEST_TOKEN", TOKEN)],
+        &[
+            ("WEFT_TEST_TOKEN", TOKEN),
+            ("WEFT_TEST_DB_PASSWORD", PASSWORD),
+        ],
     );
     let client = Client::new("e2e-caps-secret").await;
 
@@ -480,25 +590,37 @@ async fn secret_header_reaches_the_server_but_not_the_guest() {
     );
 
     // The guest cannot read it, under its name or the host variable's.
-    for name in ["API_TOKEN", "WEFT_TEST_TOKEN"] {
+    for name in ["API_TOKEN", "WEFT_TEST_TOKEN", "WEFT_TEST_DB_PASSWORD"] {
         let id = format!("secret-env-{name}");
         let read = run("SECRET_Q", "ReadEnv", json!({"name": name}));
         let (message, error_type) = failed(&id, outcome_of(&client, &id, "SECRET_Q", &read).await);
         assert_eq!(error_type, "EnvNotGranted", "{message}");
         assert!(!message.contains(TOKEN), "leaked: {message}");
+        assert!(!message.contains(PASSWORD), "leaked: {message}");
     }
-    assert!(
-        !weft.log_text().contains(TOKEN),
-        "the host must not log the secret"
+    // A secret granted with `env = true` is an env variable of the guest,
+    // under the secret's name.
+    let read = run("SECRET_Q", "ReadEnv", json!({"name": "DB_PASSWORD"}));
+    assert_eq!(
+        outcome_of(&client, "secret-env-granted", "SECRET_Q", &read).await,
+        Outcome::Completed(json!(PASSWORD))
     );
+    let log = weft.log_text();
+    assert!(!log.contains(TOKEN), "the host must not log the secret");
+    assert!(!log.contains(PASSWORD), "the host must not log the secret");
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn tcp_connect_reaches_a_granted_address_only() {
+async fn tcp_and_udp_reach_granted_addresses_only() {
     let dir = scratch("capabilities-socket");
     let echo = EchoServer::start();
     let other = EchoServer::start();
-    let grants = format!("sockets = [\"tcp://127.0.0.1:{}\"]\n", echo.port);
+    let sink = UdpSink::start();
+    let other_sink = UdpSink::start();
+    let grants = format!(
+        "sockets = [\"tcp://127.0.0.1:{}\", \"udp://127.0.0.1:{}\"]\n",
+        echo.port, sink.port
+    );
     let config = worker("SOCKET_Q", true, &grants);
     let weft = Weft::serve(&dir, "weft", "e2e-caps-socket", &config);
     let client = Client::new("e2e-caps-socket").await;
@@ -539,20 +661,58 @@ async fn tcp_connect_reaches_a_granted_address_only() {
     );
     assert!(other.lines().is_empty(), "the other port was reached");
     let denied = format!("127.0.0.1:{}", other.port);
-    wait_for(
-        "a warning naming the denied address and the activity",
-        || {
-            plain(&weft.log_text())
-                .lines()
-                .any(|l| {
-                    l.contains("WARN")
-                        && l.contains("denied")
-                        && l.contains(&denied)
-                        && l.contains("workflow_id=tcp-other-port")
-                        && l.contains("attempt=1")
-                })
-                .then_some(())
-        },
+    wait_for_warning(
+        &weft,
+        &["denied", &denied, "workflow_id=tcp-other-port", "attempt=1"],
+    );
+
+    // UDP: a datagram to the granted address arrives; one to another port
+    // is refused in the guest before it is sent, and the host says so.
+    let send = |port: u16, text: &str| {
+        run(
+            "SOCKET_Q",
+            "SendDatagram",
+            json!({"addr": format!("127.0.0.1:{port}"), "text": text}),
+        )
+    };
+    assert_eq!(
+        outcome_of(
+            &client,
+            "udp-granted",
+            "SOCKET_Q",
+            &send(sink.port, "udp ping")
+        )
+        .await,
+        Outcome::Completed(json!({"sent": 8}))
+    );
+    wait_for("the datagram at the granted socket", || {
+        (sink.datagrams() == ["udp ping"]).then_some(())
+    });
+
+    let (message, error_type) = failed(
+        "udp-other-port",
+        outcome_of(
+            &client,
+            "udp-other-port",
+            "SOCKET_Q",
+            &send(other_sink.port, "must not arrive"),
+        )
+        .await,
+    );
+    assert_eq!(error_type, "SocketError", "{message}");
+    assert!(
+        message.contains(&format!("cannot send to 127.0.0.1:{}", other_sink.port)),
+        "{message}"
+    );
+    let denied = format!("UdpSend 127.0.0.1:{}", other_sink.port);
+    wait_for_warning(
+        &weft,
+        &["denied", &denied, "workflow_id=udp-other-port", "attempt=1"],
+    );
+    // The check runs before the send: nothing can be in flight.
+    assert!(
+        other_sink.datagrams().is_empty(),
+        "the other port was reached"
     );
 }
 
@@ -751,6 +911,35 @@ fn inspect_tells_world_types_imports_and_grants() {
         assert!(given.contains(needle), "{needle:?} in:\n{out}");
     }
     assert!(!given.contains("EUR"), "values are not printed:\n{out}");
+    assert!(
+        given.contains("allow-list: none in this config"),
+        "no [allow]: no verdict against it:\n{out}"
+    );
+
+    // The same grants inside an operator [allow] list: said so, exit 0.
+    std::fs::write(
+        &config,
+        format!(
+            "[[worker]]\ntask_queue = \"INSPECT_Q\"\n[[worker.activities]]\nmodule = {activities:?}\n\
+             dirs = [{{ host = \"var/orders\", guest = \"/orders\", writable = true, create = true }}]\n\
+             env = {{ ORDER_CURRENCY = \"EUR\" }}\n\
+             [allow]\ndirs = [\"var\"]\nenv = [\"ORDER_CURRENCY\"]\n"
+        ),
+    )
+    .expect("write config");
+    let (ok, out, err) = weft_cli(&[
+        "inspect",
+        &activities,
+        "--config",
+        &config.display().to_string(),
+    ]);
+    assert!(ok, "weft inspect --config with [allow]: {err}\n{out}");
+    let given = section(&out, "grants in ");
+    assert!(
+        given.contains("allow-list: every grant is within the config's [allow] list"),
+        "{out}"
+    );
+    assert!(!given.contains("REFUSED"), "{out}");
 
     // A grant beyond the operator's [allow] list: named, and exit 1.
     let sandbox = wasm("sandbox_activities").display().to_string();

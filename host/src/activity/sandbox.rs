@@ -208,3 +208,51 @@ impl activity_host::Host for ActivityHost {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sockets_reach_granted_addresses_by_protocol_and_bind_only_ephemerally() {
+        // tcp://127.0.0.1:5432 and udp://10.0.0.53:*
+        let grants = [
+            SocketGrant {
+                tcp: true,
+                ip: [127, 0, 0, 1].into(),
+                port: Some(5432),
+            },
+            SocketGrant {
+                tcp: false,
+                ip: [10, 0, 0, 53].into(),
+                port: None,
+            },
+        ];
+        let allowed = |use_, addr: &str| socket_allowed(&grants, addr.parse().expect("addr"), use_);
+        use SocketAddrUse::*;
+        assert!(allowed(TcpConnect, "127.0.0.1:5432"));
+        assert!(!allowed(TcpConnect, "127.0.0.1:5433"), "another port");
+        assert!(
+            !allowed(TcpConnect, "10.0.0.53:53"),
+            "a UDP grant is not TCP"
+        );
+        assert!(allowed(UdpSend, "10.0.0.53:53"));
+        assert!(allowed(UdpSend, "10.0.0.53:9999"), "port `*`");
+        assert!(allowed(UdpReceive, "10.0.0.53:53"));
+        assert!(!allowed(UdpSend, "10.0.0.54:53"), "another host");
+        assert!(
+            !allowed(UdpSend, "127.0.0.1:5432"),
+            "a TCP grant is not UDP"
+        );
+        // Binds: only the implicit wildcard one, on either family.
+        assert!(allowed(UdpBind, "0.0.0.0:0"));
+        assert!(allowed(TcpBind, "[::]:0"));
+        assert!(!allowed(UdpBind, "0.0.0.0:5353"), "a fixed port");
+        assert!(!allowed(UdpBind, "127.0.0.1:0"), "a fixed address");
+        assert!(
+            !allowed(TcpListen, "0.0.0.0:0"),
+            "listening is never granted"
+        );
+        assert!(!allowed(TcpAccept, "127.0.0.1:5432"), "nor accepting");
+    }
+}

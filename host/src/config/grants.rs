@@ -511,6 +511,14 @@ pub fn resolve(
             });
         }
         if s.env {
+            // One name, one value: a secret must not silently replace a
+            // granted variable (or another secret).
+            if grants.env.contains_key(&s.name) {
+                return Err((
+                    format!("{key}.env"),
+                    format!("`{}` is already an env variable of this module", s.name),
+                ));
+            }
             grants.env.insert(s.name, value);
         }
     }

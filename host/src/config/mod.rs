@@ -589,7 +589,10 @@ mod tests {
             env = {{ CURRENCY = "EUR" }}
             http = ["http://127.0.0.1:8080", {{ url = "https://api.example.com", methods = ["get"] }}]
             sockets = ["tcp://127.0.0.1:5432", "udp://10.0.0.53:*"]
-            secrets = [{{ name = "TOKEN", from_file = {secret_file:?}, header = {{ url = "https://api.example.com", name = "Authorization", value = "Bearer {{secret}}" }} }}]
+            secrets = [
+              {{ name = "TOKEN", from_file = {secret_file:?}, header = {{ url = "https://api.example.com", name = "Authorization", value = "Bearer {{secret}}" }} }},
+              {{ name = "DB_PASSWORD", from_file = {secret_file:?}, env = true }},
+            ]
             memory_mib = 64
             max_instances = 2
             "#
@@ -610,6 +613,7 @@ mod tests {
             !g.env.contains_key("TOKEN"),
             "a secret is not an env var unless `env = true`"
         );
+        assert_eq!(g.env.get("DB_PASSWORD").map(String::as_str), Some("s3cret"));
         assert_eq!(g.memory_bytes, 64 << 20);
         assert_eq!(g.max_instances, Some(2));
 
@@ -619,7 +623,7 @@ mod tests {
             http = ["http://127.0.0.1:*", "https://api.example.com"]
             sockets = ["tcp://127.0.0.1:*", "udp://10.0.0.53:*"]
             env = ["CURRENCY"]
-            secrets = ["TOKEN"]
+            secrets = ["TOKEN", "DB_PASSWORD"]
             memory_mib = 128
         "#;
         parse(&format!("{allow}{module}")).expect("within the allow-list");
@@ -645,6 +649,21 @@ mod tests {
                 "worker[0].activities[0].env.PATH`: variable `PATH` is not in the operator allow-list",
             ),
             (
+                "name = \"TOKEN\"",
+                "name = \"OTHER_TOKEN\"",
+                "worker[0].activities[0].secrets[0]`: secret `OTHER_TOKEN` is not in the operator allow-list (`allow.secrets`)",
+            ),
+            (
+                "name = \"DB_PASSWORD\"",
+                "name = \"DB_ROOT_PASSWORD\"",
+                "worker[0].activities[0].secrets[1]`: secret `DB_ROOT_PASSWORD` is not in the operator allow-list (`allow.secrets`)",
+            ),
+            (
+                "name = \"DB_PASSWORD\"",
+                "name = \"CURRENCY\"",
+                "worker[0].activities[0].secrets[1]`: secret `CURRENCY` is not in the operator allow-list",
+            ),
+            (
                 "memory_mib = 64",
                 "memory_mib = 1024",
                 "memory_mib`: 1024 MiB is above the operator's `allow.memory_mib` (128 MiB)",
@@ -654,6 +673,15 @@ mod tests {
             let e = error(&format!("{allow}{}", module.replacen(from, to, 1)));
             assert!(e.contains(expected), "expected `{expected}` in:\n{e}");
         }
+        // Without [allow] too: a secret readable as env must not replace a
+        // granted variable.
+        let e = error(&module.replacen("name = \"DB_PASSWORD\"", "name = \"CURRENCY\"", 1));
+        assert!(
+            e.contains(
+                "worker[0].activities[0].secrets[1].env`: `CURRENCY` is already an env variable"
+            ),
+            "{e}"
+        );
         let _ = std::fs::remove_file(secret_file);
     }
 }

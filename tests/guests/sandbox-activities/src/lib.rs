@@ -1,4 +1,4 @@
-// Test-only activity guest for weft's sandbox tests: file, env, HTTP and socket access under grants, memory, output and a timeout.
+// Test-only activity guest for weft's sandbox tests: file, env, HTTP and socket (TCP, UDP) access under grants, memory, output and a timeout.
 
 //! Activity types:
 //! - `ReadFile`: input a path (JSON string); returns the file's text, or a
@@ -15,9 +15,14 @@
 //! - `HttpGet`: input `{"url", "headers"?: {name: value}}`; a GET through
 //!   `wasi:http/outgoing-handler`; returns `{"status", "body"}`, or fails with
 //!   `HttpError` naming WASI's error code (e.g. `HttpRequestDenied`).
+//! - `HttpRequest`: as `HttpGet`, with the method from input `"method"`
+//!   (e.g. `"POST"`; default `GET`) and an empty body.
 //! - `Connect`: input `{"addr": "ip:port", "line"?}`; TCP connect, writes the
 //!   line, reads a line back and returns `{"echo"}`, or fails with
 //!   `SocketError` carrying the io error.
+//! - `SendDatagram`: input `{"addr": "ip:port", "text"}`; sends the text as
+//!   one UDP datagram from an ephemeral port and returns `{"sent": bytes}`,
+//!   or fails with `SocketError` carrying the io error.
 //! - `Grow`: input `{"mib"}`; allocates and touches that many MiB, returns
 //!   `{"grown_mib"}`; past the memory limit the instance traps.
 //! - `Print`: input `{"stdout"?, "stderr"?}`; prints them with `println!` and
@@ -46,7 +51,9 @@ impl Guest for SandboxActivities {
             "WriteFile",
             "ReadEnv",
             "HttpGet",
+            "HttpRequest",
             "Connect",
+            "SendDatagram",
             "Grow",
             "Print",
             "Resume",
@@ -64,8 +71,14 @@ impl Guest for SandboxActivities {
             "Wait" => wait(&args),
             "WriteFile" => write_file(&object_arg(&args)?),
             "ReadEnv" => read_env(&object_arg(&args)?),
-            "HttpGet" => http_get(&object_arg(&args)?),
+            "HttpGet" => http_request(&object_arg(&args)?, "GET"),
+            "HttpRequest" => {
+                let input = object_arg(&args)?;
+                let method = input["method"].as_str().unwrap_or("GET").to_owned();
+                http_request(&input, &method)
+            }
             "Connect" => connect(&object_arg(&args)?),
+            "SendDatagram" => send_datagram(&object_arg(&args)?),
             "Grow" => grow(&object_arg(&args)?),
             "Print" => print(&object_arg(&args)?),
             "Resume" => resume(),
@@ -162,7 +175,9 @@ fn resume() -> Result<Payload, Failure> {
         Some(details) => decode_json(details)?,
         None => Value::Null,
     };
-    Ok(encode_json(&serde_json::json!({ "attempt": attempt, "resumed_from": resumed_from })))
+    Ok(encode_json(
+        &serde_json::json!({ "attempt": attempt, "resumed_from": resumed_from }),
+    ))
 }
 
 /// Writes a file through WASI: succeeds only in a writable granted preopen.
@@ -187,8 +202,8 @@ fn read_env(input: &Value) -> Result<Payload, Failure> {
     }
 }
 
-/// A GET through `wasi:http/outgoing-handler`.
-fn http_get(input: &Value) -> Result<Payload, Failure> {
+/// A request with `method` through `wasi:http/outgoing-handler`.
+fn http_request(input: &Value, method: &str) -> Result<Payload, Failure> {
     let url = string_field(input, "url")?;
     let headers: Vec<(String, String)> = input["headers"]
         .as_object()
@@ -198,9 +213,9 @@ fn http_get(input: &Value) -> Result<Payload, Failure> {
                 .collect()
         })
         .unwrap_or_default();
-    host::log(LogLevel::Info, &format!("GET {url}"));
-    let (status, body) =
-        http::get(url, &headers).map_err(|e| failure("HttpError", format!("GET {url}: {e}")))?;
+    host::log(LogLevel::Info, &format!("{method} {url}"));
+    let (status, body) = http::request(method, url, &headers)
+        .map_err(|e| failure("HttpError", format!("{method} {url}: {e}")))?;
     Ok(encode_json(
         &serde_json::json!({ "status": status, "body": body }),
     ))
@@ -224,6 +239,29 @@ fn connect(input: &Value) -> Result<Payload, Failure> {
     Ok(encode_json(
         &serde_json::json!({ "echo": echo.trim_end_matches('\n') }),
     ))
+}
+
+/// One UDP datagram to `addr`, from an ephemeral port of the same family.
+fn send_datagram(input: &Value) -> Result<Payload, Failure> {
+    let addr = string_field(input, "addr")?;
+    let text = input["text"].as_str().unwrap_or("hello");
+    let io =
+        |what: &str, err: std::io::Error| failure("SocketError", format!("{what} {addr}: {err}"));
+    let remote: std::net::SocketAddr = addr
+        .parse()
+        .map_err(|e| failure("InvalidInput", format!("bad address {addr:?}: {e}")))?;
+    // The wildcard address and port 0: the only bind the host allows.
+    let local = if remote.is_ipv4() {
+        "0.0.0.0:0"
+    } else {
+        "[::]:0"
+    };
+    let socket =
+        std::net::UdpSocket::bind(local).map_err(|e| io("cannot bind a socket to send to", e))?;
+    let sent = socket
+        .send_to(text.as_bytes(), remote)
+        .map_err(|e| io("cannot send to", e))?;
+    Ok(encode_json(&serde_json::json!({ "sent": sent })))
 }
 
 /// Allocates and touches `mib` MiB; past the memory limit the allocation
@@ -266,9 +304,14 @@ mod http {
     use wasi::http::types::{Fields, Method, OutgoingBody, OutgoingRequest, Scheme};
     use wasi::io::streams::StreamError;
 
-    /// GET `url` (`http://` or `https://`) with extra headers; the status
-    /// and the body as text, or WASI's error code as text.
-    pub fn get(url: &str, headers: &[(String, String)]) -> Result<(u16, String), String> {
+    /// `method` `url` (`http://` or `https://`) with extra headers and an
+    /// empty body; the status and the body as text, or WASI's error code as
+    /// text.
+    pub fn request(
+        method: &str,
+        url: &str,
+        headers: &[(String, String)],
+    ) -> Result<(u16, String), String> {
         let (scheme, rest) = if let Some(rest) = url.strip_prefix("http://") {
             (Scheme::Http, rest)
         } else if let Some(rest) = url.strip_prefix("https://") {
@@ -290,9 +333,17 @@ mod http {
         }
         let request = OutgoingRequest::new(fields);
         let bad = |what: &str| format!("cannot set the request's {what}");
-        request
-            .set_method(&Method::Get)
-            .map_err(|()| bad("method"))?;
+        let method = match method.to_ascii_uppercase().as_str() {
+            "GET" => Method::Get,
+            "HEAD" => Method::Head,
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            "DELETE" => Method::Delete,
+            "PATCH" => Method::Patch,
+            "OPTIONS" => Method::Options,
+            other => Method::Other(other.to_owned()),
+        };
+        request.set_method(&method).map_err(|()| bad("method"))?;
         request
             .set_scheme(Some(&scheme))
             .map_err(|()| bad("scheme"))?;
