@@ -55,6 +55,7 @@ pub const NAMESPACES: &[&str] = &[
     "e2e-poly-python",
     "e2e-poly-js",
     "e2e-interop",
+    "e2e-compile-cache",
     "e2e-patch",
     "e2e-upsert",
     "e2e-nondeterminism",
@@ -74,6 +75,15 @@ pub const NAMESPACES: &[&str] = &[
     "e2e-deploy-fleet",
     "e2e-deploy-mtls",
     "e2e-deploy-config",
+    "e2e-cancel-types",
+    "e2e-activity-timeouts",
+    "e2e-activity-failures",
+    "e2e-fail",
+    "e2e-fanout",
+    "e2e-parent-close",
+    "e2e-clock",
+    "e2e-query-restart",
+    "e2e-patch-replay",
 ];
 
 /// The shared dev server.
@@ -577,6 +587,17 @@ pub fn temporal_cli(namespace: &str, args: &[&str]) -> String {
 /// True when `history` holds an event of type `ty`.
 pub fn has_event(history: &[HistoryEvent], ty: EventType) -> bool {
     history.iter().any(|e| event_type(e) == ty)
+}
+
+/// How many events of type `ty` `history` holds.
+pub fn count_events(history: &[HistoryEvent], ty: EventType) -> usize {
+    history.iter().filter(|e| event_type(e) == ty).count()
+}
+
+/// When an event happened, in ms since the epoch (as workflow time counts).
+pub fn event_millis(e: &HistoryEvent) -> u64 {
+    let t = e.event_time.as_ref().expect("event time");
+    t.seconds as u64 * 1000 + t.nanos as u64 / 1_000_000
 }
 
 /// The event type of a history event.

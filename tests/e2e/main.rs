@@ -3,6 +3,7 @@
 
 #![allow(clippy::disallowed_methods)] // tests wait on deadlines
 
+mod activities;
 mod capabilities;
 mod deploy;
 mod harness;
@@ -12,3 +13,4 @@ mod replay;
 mod safety;
 mod sdk_interop;
 mod workflow_api;
+mod workflow_semantics;

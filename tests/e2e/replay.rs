@@ -3,20 +3,27 @@
 //! the dev server with the `temporal` CLI and replayed the same way.
 
 use crate::harness::{
-    Client, Outcome, compile_cache, repo, scratch, temporal_cli, try_temporal_cli, wasm,
+    Client, Outcome, Weft, compile_cache, repo, scratch, temporal_cli, try_temporal_cli, wasm,
 };
 use crate::workflow_api::{QUEUE, serve};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use temporalio_common::protos::temporal::api::enums::v1::EventType;
 
 /// `weft replay` with both example workflow modules; (exit ok, stdout, stderr).
 fn weft_replay(histories: &[PathBuf]) -> (bool, String, String) {
+    replay_on(&["test_workflows", "order_workflow"], histories)
+}
+
+/// `weft replay` with the given modules (names in target/wasm).
+fn replay_on(modules: &[&str], histories: &[PathBuf]) -> (bool, String, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_weft"));
-    cmd.arg("replay")
-        .args(["--module".as_ref(), wasm("test_workflows").as_os_str()])
-        .args(["--module".as_ref(), wasm("order_workflow").as_os_str()])
-        .env("RUST_LOG", "warn")
+    cmd.arg("replay");
+    for module in modules {
+        cmd.arg("--module").arg(wasm(module));
+    }
+    cmd.env("RUST_LOG", "warn")
         .env("WEFT_CACHE_DIR", compile_cache());
     for h in histories {
         cmd.arg("--history").arg(h);
@@ -66,6 +73,10 @@ fn checked_in_histories_are_reproduced_and_a_divergence_is_named() {
     assert!(
         stdout.contains("TimerStarted"),
         "the diverging event is named: {stdout}"
+    );
+    assert!(
+        stdout.contains("the module issued: ScheduleActivity(Wait)"),
+        "so is the command the module issued instead: {stdout}"
     );
 }
 
@@ -186,4 +197,72 @@ async fn histories_exported_with_the_cli_are_reproduced() {
             "{stdout}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn patched_code_replays_old_histories_and_a_deprecated_patch_new_ones() {
+    // v1 on one queue; v2, which adds a timer behind `patched`, on another.
+    let dir = scratch("patch-replay");
+    let ns = "e2e-patch-replay";
+    let config = format!(
+        "[[worker]]\ntask_queue = \"V1_Q\"\nworkflows = [{:?}]\n\
+         [[worker]]\ntask_queue = \"V2_Q\"\nworkflows = [{:?}]\n",
+        wasm("versioned_v1"),
+        wasm("versioned_v2"),
+    );
+    let _weft = Weft::serve(&dir, "weft", ns, &config);
+    let client = Client::new(ns).await;
+    client.start("old", "Versioned", "V1_Q", &[]).await;
+    client.start("new", "Versioned", "V2_Q", &[]).await;
+    for id in ["old", "new"] {
+        temporal_cli(
+            ns,
+            &[
+                "workflow",
+                "signal",
+                "--workflow-id",
+                id,
+                "--name",
+                "finish",
+                "--input",
+                "1",
+            ],
+        );
+    }
+    let finished = |version: u32| Outcome::Completed(json!({"version": version, "signal": 1}));
+    assert_eq!(client.outcome("old").await, finished(1));
+    assert_eq!(client.outcome("new").await, finished(2));
+    let timers = |history: &[_]| crate::harness::count_events(history, EventType::TimerStarted);
+    assert_eq!(timers(&client.history("old").await), 1);
+    assert_eq!(timers(&client.history("new").await), 2, "v2 took the patch");
+
+    let export = |id: &str| {
+        let file = dir.join(format!("{id}.json"));
+        let json = temporal_cli(
+            ns,
+            &["workflow", "show", "--workflow-id", id, "--output", "json"],
+        );
+        std::fs::write(&file, json).expect("write history");
+        file
+    };
+    let (old, new) = (export("old"), export("new"));
+    let verdict = |module: &str, history: &PathBuf| {
+        let (ok, stdout, stderr) = replay_on(&[module], std::slice::from_ref(history));
+        assert_eq!(
+            ok,
+            stdout.starts_with("reproduced "),
+            "{module}: {stdout}\n{stderr}"
+        );
+        ok
+    };
+    // `patched` is false when a history without the marker replays, so v2
+    // reproduces v1's run, and its own.
+    assert!(verdict("versioned_v2", &old));
+    assert!(verdict("versioned_v2", &new));
+    // v1 does not know the second timer.
+    assert!(!verdict("versioned_v1", &new));
+    // With the patch deprecated only the new path is left: v2's runs replay,
+    // v1's do not.
+    assert!(verdict("versioned_v4", &new));
+    assert!(!verdict("versioned_v4", &old));
 }

@@ -82,7 +82,7 @@ async fn activity_cannot_read_outside_its_granted_dir() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn trapping_workflow_fails_its_task_not_the_host() {
+async fn trapping_or_runaway_workflow_fails_its_task_not_the_host() {
     let dir = scratch("trap");
     let config = format!(
         "[[worker]]\ntask_queue = \"TRAP_Q\"\nworkflows = [{:?}]\n",
@@ -106,8 +106,24 @@ async fn trapping_workflow_fails_its_task_not_the_host() {
         "the guest's panic message is kept: {message}"
     );
 
-    // The workflow itself is still open (Temporal retries the task) and the
-    // host serves other runs.
+    // A guest that never yields runs out of fuel: only its task fails.
+    client.start("spin", "Spin", "TRAP_Q", &[]).await;
+    let failed = client
+        .wait_event("spin", "a failed workflow task", |e| {
+            event_type(e) == EventType::WorkflowTaskFailed
+        })
+        .await;
+    let Some(Attributes::WorkflowTaskFailedEventAttributes(attrs)) = failed.attributes else {
+        panic!("WorkflowTaskFailed without attributes");
+    };
+    let message = attrs.failure.map(|f| f.message).unwrap_or_default();
+    assert!(
+        message.contains("workflow guest ran out of fuel"),
+        "{message}"
+    );
+
+    // The workflows themselves are still open (Temporal retries the task)
+    // and the host serves other runs.
     assert!(weft.is_running(), "the host goes on");
     client
         .start("after-trap", "Sleep", "TRAP_Q", &[json!(10)])
@@ -124,6 +140,7 @@ async fn trapping_workflow_fails_its_task_not_the_host() {
     });
     assert!(!closed, "a trap must not close the workflow");
     client.terminate("trap").await;
+    client.terminate("spin").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

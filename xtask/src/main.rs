@@ -80,7 +80,7 @@ const GUESTS: &[GuestSpec] = &[
         output: "test_workflows.wasm",
         features: "",
     },
-    // One workflow type in three versions, for the deploy tests.
+    // One workflow type in four versions, for the deploy and patch tests.
     GuestSpec {
         dir: "tests/guests/versioned-workflow",
         kind: Kind::Workflow,
@@ -98,6 +98,12 @@ const GUESTS: &[GuestSpec] = &[
         kind: Kind::Workflow,
         output: "versioned_v3.wasm",
         features: "v3",
+    },
+    GuestSpec {
+        dir: "tests/guests/versioned-workflow",
+        kind: Kind::Workflow,
+        output: "versioned_v4.wasm",
+        features: "v4",
     },
     GuestSpec {
         dir: "tests/guests/sandbox-activities",

@@ -283,6 +283,13 @@ impl Run {
                     .last_error_log()
                     .map(|m| format!(" (guest said: {m})"))
                     .unwrap_or_default();
+                if trap.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::OutOfFuel) {
+                    return Err(TaskFailure(format!(
+                        "workflow guest ran out of fuel: it spent all {} units of one \
+                         activation without waiting on the host (an endless loop?)",
+                        super::FUEL_PER_ACTIVATION
+                    )));
+                }
                 return Err(TaskFailure(format!(
                     "workflow guest trapped{said}: {trap:#}"
                 )));

@@ -25,6 +25,20 @@
 //!   negative ones in validation) until signal `stop`; returns `{"count"}`.
 //! - `Diverge`: deliberately nondeterministic: starts a timer, but on replay
 //!   schedules an activity instead.
+//! - `Spin`: loops without calling the host, so it runs out of fuel.
+//! - `Catch`: input like `RunActivity`; returns the activity's failure as
+//!   the guest sees it: `{"error_type", "message", "non_retryable",
+//!   "details"}` (or `{"result"}` if it succeeds).
+//! - `Fail`: input `{"error_type", "message", "non_retryable", "details"}`;
+//!   returns that failure, so the workflow fails with it.
+//! - `Parent`: input `{"policy": "terminate" | "request-cancel" |
+//!   "abandon"}`; starts a `Cancellable` child `<id>-child` under that
+//!   parent close policy and returns as soon as it has started.
+//! - `Fanout`: starts three `Wait` activities, a timer and a `Sleep` child
+//!   in one workflow task, then waits for all of them; returns their results
+//!   in start order.
+//! - `Clock`: reads `now()`, waits on a 1 s timer, reads `now()` again;
+//!   returns `{"before", "after"}` (ms since the epoch) and a `random()`.
 
 wit_bindgen::generate!({
     world: "workflow",
@@ -62,6 +76,12 @@ impl Guest for TestWorkflows {
             "Family",
             "Counter",
             "RunLocal",
+            "Spin",
+            "Catch",
+            "Fail",
+            "Parent",
+            "Fanout",
+            "Clock",
         ]
         .map(String::from)
         .to_vec()
@@ -87,6 +107,12 @@ impl Guest for TestWorkflows {
             "Family" => family(&single_json_arg(&args)?),
             "Counter" => counter(),
             "RunLocal" => run_local(&single_json_arg(&args)?),
+            "Spin" => spin(),
+            "Catch" => catch(&single_json_arg(&args)?),
+            "Fail" => Err(fail(&single_json_arg(&args)?)),
+            "Parent" => parent(&single_json_arg(&args)?),
+            "Fanout" => fanout(),
+            "Clock" => clock(),
             other => Err(failure(
                 "UnknownWorkflowType",
                 format!("this component does not offer workflow type {other:?}"),
@@ -105,7 +131,8 @@ fn run_activity(input: &Value) -> Result<Payload, Failure> {
 
 /// Schedules the activity an input describes: `activity_type`,
 /// `task_queue`, `args`, and optionally `start_to_close_ms`,
-/// `schedule_to_close_ms`, `heartbeat_timeout_ms`, `cancellation`
+/// `schedule_to_close_ms`, `schedule_to_start_ms`, `heartbeat_timeout_ms`,
+/// `cancellation`
 /// (`"try-cancel"`, `"wait"`, `"abandon"`) and
 /// `retry: {maximum_attempts, non_retryable_error_types}`.
 fn start_activity(input: &Value) -> Result<u32, Failure> {
@@ -151,7 +178,7 @@ fn start_activity(input: &Value) -> Result<u32, Failure> {
         task_queue: Some(task_queue.to_string()),
         start_to_close_timeout_ms: Some(ms("start_to_close_ms").unwrap_or(ACTIVITY_TIMEOUT_MS)),
         schedule_to_close_timeout_ms: ms("schedule_to_close_ms"),
-        schedule_to_start_timeout_ms: None,
+        schedule_to_start_timeout_ms: ms("schedule_to_start_ms"),
         heartbeat_timeout_ms: ms("heartbeat_timeout_ms"),
         retry_policy,
         cancellation,
@@ -323,6 +350,103 @@ fn race(input: &Value) -> Result<Payload, Failure> {
     ))
 }
 
+/// Never calls the host: only fuel exhaustion stops it.
+fn spin() -> Result<Payload, Failure> {
+    let mut n: u64 = 0;
+    loop {
+        n = std::hint::black_box(n.wrapping_add(1));
+    }
+}
+
+/// Runs an activity and reports its failure field by field.
+fn catch(input: &Value) -> Result<Payload, Failure> {
+    let handle = start_activity(input)?;
+    let outcome = match host::result(handle) {
+        Ok(payload) => json!({ "result": decode_json(&payload)? }),
+        Err(f) => json!({
+            "error_type": f.error_type,
+            "message": f.message,
+            "non_retryable": f.non_retryable,
+            "details": f.details.iter().map(decode_json).collect::<Result<Vec<_>, _>>()?,
+        }),
+    };
+    Ok(encode_json(&outcome))
+}
+
+/// The failure an input describes.
+fn fail(input: &Value) -> Failure {
+    Failure {
+        message: input["message"].as_str().unwrap_or_default().to_string(),
+        error_type: input["error_type"].as_str().unwrap_or_default().to_string(),
+        non_retryable: input["non_retryable"].as_bool().unwrap_or(false),
+        details: input["details"]
+            .as_array()
+            .map(|d| d.iter().map(encode_json).collect())
+            .unwrap_or_default(),
+    }
+}
+
+/// Starts a long child under the input's parent close policy and returns
+/// while it still runs, so closing the parent applies the policy.
+fn parent(input: &Value) -> Result<Payload, Failure> {
+    let policy = match input["policy"].as_str() {
+        Some("terminate") => ParentClosePolicy::Terminate,
+        Some("request-cancel") => ParentClosePolicy::RequestCancel,
+        Some("abandon") => ParentClosePolicy::Abandon,
+        other => {
+            return Err(failure(
+                "InvalidInput",
+                format!("unknown parent close policy {other:?}"),
+            ));
+        }
+    };
+    let options = ChildOptions {
+        workflow_id: Some(format!("{}-child", host::info().workflow_id)),
+        task_queue: None,
+        execution_timeout_ms: Some(600_000),
+        parent_close_policy: policy,
+        cancellation: ChildCancellation::Abandon,
+    };
+    host::start_child("Cancellable", &[], &options)?;
+    Ok(encode_json(&json!("child started")))
+}
+
+/// Starts activities, a timer and a child together, then waits for all.
+fn fanout() -> Result<Payload, Failure> {
+    let queue = host::info().task_queue;
+    let mut handles: Vec<u32> = [300, 100, 200]
+        .iter()
+        .map(|ms| {
+            start_activity(&json!({ "activity_type": "Wait", "task_queue": queue, "args": [ms] }))
+        })
+        .collect::<Result<_, _>>()?;
+    handles.push(host::start_timer(250));
+    let options = ChildOptions {
+        workflow_id: Some(format!("{}-child", host::info().workflow_id)),
+        task_queue: None,
+        execution_timeout_ms: Some(60_000),
+        parent_close_policy: ParentClosePolicy::Terminate,
+        cancellation: ChildCancellation::WaitCancellationCompleted,
+    };
+    handles.push(host::start_child("Sleep", &[encode_json(&json!(150))], &options)?);
+    // `result` blocks until its handle resolves, so this waits for all.
+    let results = handles
+        .into_iter()
+        .map(|h| host::result(h).and_then(|p| decode_json_or_null(&p)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(encode_json(&json!(results)))
+}
+
+/// Workflow time: `now()` only moves when history says time has passed.
+fn clock() -> Result<Payload, Failure> {
+    let before = host::now();
+    host::result(host::start_timer(1000))?;
+    let after = host::now();
+    Ok(encode_json(
+        &json!({ "before": before, "after": after, "random": host::random() }),
+    ))
+}
+
 /// Waits on a timer of the given number of milliseconds.
 fn sleep(input: &Value) -> Result<Payload, Failure> {
     let Some(ms) = input.as_u64() else {
@@ -344,6 +468,14 @@ fn single_json_arg(args: &[Payload]) -> Result<Value, Failure> {
             format!("expected one argument, got {}", args.len()),
         ));
     };
+    decode_json(payload)
+}
+
+/// Decodes a `json/plain` payload; no value (a fired timer's) is `null`.
+fn decode_json_or_null(payload: &Payload) -> Result<Value, Failure> {
+    if payload.data.is_empty() {
+        return Ok(Value::Null);
+    }
     decode_json(payload)
 }
 

@@ -1,11 +1,15 @@
 // Test-only workflow guest for weft's deploy tests.
 
-//! Workflow type `Versioned`, built in three versions (cargo features):
+//! Workflow type `Versioned`, built in four versions (cargo features):
 //! publishes query `version`, waits for signal `finish`, then
 //! - v1 (default): waits on a 10 ms timer;
-//! - v2: the same commands (a compatible change), another result;
+//! - v2: a compatible change made with `patched("second-timer")`: new runs
+//!   wait on a second, 20 ms timer; runs recorded by v1 (no marker) take
+//!   v1's path on replay;
 //! - v3: schedules activity `Noop` instead of the timer (incompatible: it
-//!   does not replay v1's histories).
+//!   does not replay v1's histories);
+//! - v4: v2 once no v1 run is left: `deprecate-patch("second-timer")` and
+//!   only the new path. It replays v2's histories, not v1's.
 //!
 //! It returns `{"version": N, "signal": <the signal's JSON>}`.
 
@@ -18,13 +22,18 @@ use exports::weft::plugin::workflow_guest::Guest;
 use weft::plugin::types::{Failure, Payload};
 use weft::plugin::workflow_host as host;
 
-const VERSION: u32 = if cfg!(feature = "v3") {
+const VERSION: u32 = if cfg!(feature = "v4") {
+    4
+} else if cfg!(feature = "v3") {
     3
 } else if cfg!(feature = "v2") {
     2
 } else {
     1
 };
+
+/// The patch v2 introduces and v4 deprecates.
+const PATCH: &str = "second-timer";
 
 struct Versioned;
 
@@ -52,6 +61,15 @@ impl Guest for Versioned {
             host::start_timer(10)
         };
         host::result(waited)?;
+        let second_timer = if cfg!(feature = "v4") {
+            host::deprecate_patch(PATCH);
+            true
+        } else {
+            cfg!(feature = "v2") && host::patched(PATCH)
+        };
+        if second_timer {
+            host::result(host::start_timer(20))?;
+        }
         let signal = String::from_utf8_lossy(&signal.data).into_owned();
         Ok(json(&format!(r#"{{"version":{VERSION},"signal":{signal}}}"#)))
     }
