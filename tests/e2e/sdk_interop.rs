@@ -1,7 +1,8 @@
 //! Interop with the official Temporal Python SDK (temporalio 1.20.0):
 //! `tests/interop/sdk_interop.py` drives a weft host serving the Rust
 //! OrderWorkflow and order activities (guest-examples/ORDER.md) from a
-//! Python SDK client, a sandboxed Python SDK workflow, and Python SDK
+//! Python SDK client, a sandboxed Python SDK workflow (which also reads the
+//! failure details of weft's test activity `Fail`), and Python SDK
 //! activities that weft's workflow calls.
 
 use crate::harness::{Weft, repo, scratch, server, wasm};
@@ -18,6 +19,7 @@ const CHECKS: &[&str] = &[
     "PASS a.client-signal-with-start:",
     "PASS b.py-workflow-weft-activities:",
     "PASS b.py-workflow-weft-activity-declined:",
+    "PASS b.py-workflow-weft-activity-failure-details:",
     "PASS c.weft-workflow-py-activities:",
     "PASS c.weft-workflow-py-activity-declined:",
     "ALL PASSED",
@@ -39,16 +41,19 @@ fn python_sdk_interoperates_with_weft_guests() {
 
     // A workflow-only worker for the Rust OrderWorkflow and an activity-only
     // worker for the Rust order activities, granted the order directory and
-    // the currency as in polyglot.rs.
+    // the currency as in polyglot.rs, and the sandbox test activities (for
+    // `Fail`, whose failure carries JSON details; it needs no grant).
     let dir = scratch("sdk-interop");
     let orders = dir.join("orders");
     let config = format!(
         "[[worker]]\ntask_queue = \"WF_rust\"\nworkflows = [{:?}]\n\n\
          [[worker]]\ntask_queue = \"ACT_rust\"\n[[worker.activities]]\nmodule = {:?}\n\
          dirs = [{{ host = {orders:?}, guest = \"/orders\", writable = true, create = true }}]\n\
-         env = {{ ORDER_CURRENCY = \"EUR\" }}\n",
+         env = {{ ORDER_CURRENCY = \"EUR\" }}\n\
+         [[worker.activities]]\nmodule = {:?}\n",
         wasm("order_workflow"),
         wasm("order_activities"),
+        wasm("sandbox_activities"),
     );
     let weft = Weft::serve(&dir, "weft", ns, &config);
 

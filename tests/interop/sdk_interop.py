@@ -3,7 +3,9 @@
 
 Runs against a Temporal server where a weft host serves the Rust
 OrderWorkflow (guest-examples/ORDER.md) on the weft workflow queue and the
-Rust order activities on the weft activity queue. Three directions:
+Rust order activities, with weft's test activity `Fail`
+(tests/guests/sandbox-activities), on the weft activity queue. Three
+directions:
 
   a. Python SDK client  -> weft workflow (execute, query, failure, signal-with-start)
   b. Python SDK workflow -> weft activities
@@ -30,6 +32,7 @@ from typing import Any, Awaitable, Callable
 
 from temporalio import activity, workflow
 from temporalio.client import Client, WorkflowFailureError
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 from temporalio.worker import Worker
 
@@ -83,6 +86,22 @@ class PyOrderWorkflow:
             start_to_close_timeout=timedelta(seconds=60),
         )
         return {"order_id": order_id, "create_order": created, "charge_payment": charged}
+
+
+@workflow.defn(name="PyFailWorkflow")
+class PyFailWorkflow:
+    """Runs weft's test activity `Fail` once: it fails with the error type it
+    is given and a JSON detail `{"attempt": n}`."""
+
+    @workflow.run
+    async def run(self, error_type: str, activity_queue: str) -> Any:
+        return await workflow.execute_activity(
+            "Fail",
+            {"error_type": error_type, "non_retryable": True},
+            task_queue=activity_queue,
+            start_to_close_timeout=timedelta(seconds=60),
+            retry_policy=RetryPolicy(maximum_attempts=1),
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -261,9 +280,37 @@ async def b_declined(client: Client, q: argparse.Namespace) -> str:
         cause = application_cause(activity_error, ActivityError)  # type: ignore[arg-type]
         expect(cause.type == "PaymentDeclined", f"error type: {chain(e)}")
         expect(cause.non_retryable, f"not non-retryable: {chain(e)}")
+        expect(
+            cause.message == f"payment for order {order_id} declined", f"message: {chain(e)}"
+        )
+        # The Rust ChargePayment attaches no details to PaymentDeclined.
+        expect(tuple(cause.details) == (), f"details {cause.details!r}, expected none")
         expect(activity_error.activity_type == "ChargePayment", f"activity: {chain(e)}")  # type: ignore[union-attr]
         return f"WorkflowFailureError -> {chain(activity_error)}"
     raise CheckFailed(f"workflow completed with {result!r}, expected PaymentDeclined")
+
+
+async def b_failure_details(client: Client, q: argparse.Namespace) -> str:
+    try:
+        result = await client.execute_workflow(
+            PyFailWorkflow.run,
+            args=["Declined", q.activity_queue],
+            id="py-wf-weft-fail-1",
+            task_queue=q.py_workflow_queue,
+        )
+    except WorkflowFailureError as e:
+        activity_error = e.__cause__
+        expect(isinstance(activity_error, ActivityError), f"expected ActivityError: {chain(e)}")
+        cause = application_cause(activity_error, ActivityError)  # type: ignore[arg-type]
+        expect(cause.type == "Declined", f"error type: {chain(e)}")
+        expect(cause.non_retryable, f"not non-retryable: {chain(e)}")
+        expect(cause.message == "failed on attempt 1", f"message: {chain(e)}")
+        # Decoded by the Python SDK's own JSON converter.
+        details = tuple(cause.details)
+        expect(details == ({"attempt": 1},), f"details {details!r}, expected ({{'attempt': 1}},)")
+        expect(activity_error.activity_type == "Fail", f"activity: {chain(e)}")  # type: ignore[union-attr]
+        return f"WorkflowFailureError -> {chain(activity_error)} details={details!r}"
+    raise CheckFailed(f"workflow completed with {result!r}, expected Declined")
 
 
 async def c_weft_workflow(client: Client, q: argparse.Namespace) -> str:
@@ -340,9 +387,12 @@ async def main() -> None:
     await run("a.client-signal-with-start", a_signal_with_start, client, q)
 
     # (b) Python SDK workflow (sandboxed) -> weft activities.
-    async with Worker(client, task_queue=q.py_workflow_queue, workflows=[PyOrderWorkflow]):
+    async with Worker(
+        client, task_queue=q.py_workflow_queue, workflows=[PyOrderWorkflow, PyFailWorkflow]
+    ):
         await run("b.py-workflow-weft-activities", b_py_workflow, client, q)
         await run("b.py-workflow-weft-activity-declined", b_declined, client, q)
+        await run("b.py-workflow-weft-activity-failure-details", b_failure_details, client, q)
 
     # (c) weft workflow -> Python SDK activities.
     async with Worker(
