@@ -107,7 +107,9 @@ async fn timeouts_reach_the_guest_as_timeout_failures() {
         ),
     ];
     for (id, input, _) in &cases {
-        client.start(id, "Catch", QUEUE, &[input.clone()]).await;
+        client
+            .start(id, "Catch", QUEUE, std::slice::from_ref(input))
+            .await;
     }
     for (id, _, expected) in cases {
         let Outcome::Completed(caught) = client.outcome(id).await else {

@@ -584,6 +584,16 @@ pub fn temporal_cli(namespace: &str, args: &[&str]) -> String {
     try_temporal_cli(namespace, args).unwrap_or_else(|e| panic!("temporal {args:?} failed: {e}"))
 }
 
+/// Send signal `name` (with JSON `input`, if any) to workflow `id`, with the
+/// `temporal` CLI as any client would.
+pub fn signal(namespace: &str, id: &str, name: &str, input: Option<&str>) {
+    let mut args = vec!["workflow", "signal", "--workflow-id", id, "--name", name];
+    if let Some(input) = input {
+        args.extend(["--input", input]);
+    }
+    temporal_cli(namespace, &args);
+}
+
 /// True when `history` holds an event of type `ty`.
 pub fn has_event(history: &[HistoryEvent], ty: EventType) -> bool {
     history.iter().any(|e| event_type(e) == ty)

@@ -3,7 +3,8 @@
 //! the dev server with the `temporal` CLI and replayed the same way.
 
 use crate::harness::{
-    Client, Outcome, Weft, compile_cache, repo, scratch, temporal_cli, try_temporal_cli, wasm,
+    Client, Outcome, Weft, compile_cache, repo, scratch, signal, temporal_cli, try_temporal_cli,
+    wasm,
 };
 use crate::workflow_api::{QUEUE, serve};
 use serde_json::json;
@@ -124,19 +125,7 @@ async fn histories_exported_with_the_cli_are_reproduced() {
     client.start("local", "RunLocal", QUEUE, &[local]).await;
     client.start("signals", "Signals", QUEUE, &[json!(2)]).await;
     for n in ["4", "3"] {
-        temporal_cli(
-            ns,
-            &[
-                "workflow",
-                "signal",
-                "--workflow-id",
-                "signals",
-                "--name",
-                "add",
-                "--input",
-                n,
-            ],
-        );
+        signal(ns, "signals", "add", Some(n));
     }
     client.start("counter", "Counter", QUEUE, &[]).await;
     let update = [
@@ -151,17 +140,7 @@ async fn histories_exported_with_the_cli_are_reproduced() {
         "5",
     ];
     temporal_cli(ns, &update);
-    temporal_cli(
-        ns,
-        &[
-            "workflow",
-            "signal",
-            "--workflow-id",
-            "counter",
-            "--name",
-            "stop",
-        ],
-    );
+    signal(ns, "counter", "stop", None);
     let ids = ["race", "patched", "local", "signals", "counter"];
     for id in ids {
         assert!(
@@ -215,19 +194,7 @@ async fn patched_code_replays_old_histories_and_a_deprecated_patch_new_ones() {
     client.start("old", "Versioned", "V1_Q", &[]).await;
     client.start("new", "Versioned", "V2_Q", &[]).await;
     for id in ["old", "new"] {
-        temporal_cli(
-            ns,
-            &[
-                "workflow",
-                "signal",
-                "--workflow-id",
-                id,
-                "--name",
-                "finish",
-                "--input",
-                "1",
-            ],
-        );
+        signal(ns, id, "finish", Some("1"));
     }
     let finished = |version: u32| Outcome::Completed(json!({"version": version, "signal": 1}));
     assert_eq!(client.outcome("old").await, finished(1));

@@ -81,6 +81,19 @@ async fn activity_cannot_read_outside_its_granted_dir() {
     );
 }
 
+/// The message of the first failed workflow task of `id`, once there is one.
+async fn failed_task_message(client: &Client, id: &str) -> String {
+    let failed = client
+        .wait_event(id, "a failed workflow task", |e| {
+            event_type(e) == EventType::WorkflowTaskFailed
+        })
+        .await;
+    let Some(Attributes::WorkflowTaskFailedEventAttributes(attrs)) = failed.attributes else {
+        panic!("WorkflowTaskFailed without attributes");
+    };
+    attrs.failure.map(|f| f.message).unwrap_or_default()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn trapping_or_runaway_workflow_fails_its_task_not_the_host() {
     let dir = scratch("trap");
@@ -91,15 +104,7 @@ async fn trapping_or_runaway_workflow_fails_its_task_not_the_host() {
     let mut weft = Weft::serve(&dir, "weft", "e2e-trap", &config);
     let client = Client::new("e2e-trap").await;
     client.start("trap", "Trap", "TRAP_Q", &[]).await;
-    let failed = client
-        .wait_event("trap", "a failed workflow task", |e| {
-            event_type(e) == EventType::WorkflowTaskFailed
-        })
-        .await;
-    let Some(Attributes::WorkflowTaskFailedEventAttributes(attrs)) = failed.attributes else {
-        panic!("WorkflowTaskFailed without attributes");
-    };
-    let message = attrs.failure.map(|f| f.message).unwrap_or_default();
+    let message = failed_task_message(&client, "trap").await;
     assert!(message.contains("workflow guest trapped"), "{message}");
     assert!(
         message.contains("deliberate trap for tests"),
@@ -108,15 +113,7 @@ async fn trapping_or_runaway_workflow_fails_its_task_not_the_host() {
 
     // A guest that never yields runs out of fuel: only its task fails.
     client.start("spin", "Spin", "TRAP_Q", &[]).await;
-    let failed = client
-        .wait_event("spin", "a failed workflow task", |e| {
-            event_type(e) == EventType::WorkflowTaskFailed
-        })
-        .await;
-    let Some(Attributes::WorkflowTaskFailedEventAttributes(attrs)) = failed.attributes else {
-        panic!("WorkflowTaskFailed without attributes");
-    };
-    let message = attrs.failure.map(|f| f.message).unwrap_or_default();
+    let message = failed_task_message(&client, "spin").await;
     assert!(
         message.contains("workflow guest ran out of fuel"),
         "{message}"
@@ -207,15 +204,7 @@ async fn nondeterminism_is_detected_and_fails_the_task_or_the_workflow_as_config
     client
         .start("fails-task", "Diverge", "ND_TASK_Q", &[])
         .await;
-    let failed = client
-        .wait_event("fails-task", "a failed workflow task", |e| {
-            event_type(e) == EventType::WorkflowTaskFailed
-        })
-        .await;
-    let Some(Attributes::WorkflowTaskFailedEventAttributes(attrs)) = failed.attributes else {
-        panic!("WorkflowTaskFailed without attributes");
-    };
-    let message = attrs.failure.map(|f| f.message).unwrap_or_default();
+    let message = failed_task_message(&client, "fails-task").await;
     assert!(
         message.to_lowercase().contains("nondeterminism"),
         "{message}"

@@ -2,7 +2,7 @@
 //! racing an activity against a timer, retry policies.
 
 use crate::harness::{
-    Client, Outcome, Weft, event_type, has_event, scratch, temporal_cli, try_temporal_cli,
+    Client, Outcome, Weft, event_type, has_event, scratch, signal, temporal_cli, try_temporal_cli,
     wait_for, wasm,
 };
 use base64::Engine as _;
@@ -60,36 +60,12 @@ async fn signals_are_received_and_queries_answered() {
     client.start("sum", "Signals", QUEUE, &[json!(3)]).await;
     // Two signals, sent with the Temporal CLI as any client would.
     for n in ["5", "2"] {
-        temporal_cli(
-            ns,
-            &[
-                "workflow",
-                "signal",
-                "--workflow-id",
-                "sum",
-                "--name",
-                "add",
-                "--input",
-                n,
-            ],
-        );
+        signal(ns, "sum", "add", Some(n));
     }
     wait_for("query `total` to read 7", || {
         (query(ns, "sum", "total")? == json!(7)).then_some(())
     });
-    temporal_cli(
-        ns,
-        &[
-            "workflow",
-            "signal",
-            "--workflow-id",
-            "sum",
-            "--name",
-            "add",
-            "--input",
-            "10",
-        ],
-    );
+    signal(ns, "sum", "add", Some("10"));
     assert_eq!(
         client.outcome("sum").await,
         Outcome::Completed(json!({"total": 17}))
@@ -344,17 +320,7 @@ async fn updates_are_validated_accepted_and_completed() {
     assert!(rejected.contains("cannot add -1"), "{rejected}");
     let unknown = update("reset", "0").expect_err("an unknown update is rejected");
     assert!(unknown.contains("no update named `reset`"), "{unknown}");
-    temporal_cli(
-        ns,
-        &[
-            "workflow",
-            "signal",
-            "--workflow-id",
-            "counter",
-            "--name",
-            "stop",
-        ],
-    );
+    signal(ns, "counter", "stop", None);
     assert_eq!(
         client.outcome("counter").await,
         Outcome::Completed(json!({"count": 7}))

@@ -4,7 +4,8 @@
 //! the run nor need it in cache.
 
 use crate::harness::{
-    AppFailure, Client, Outcome, Weft, event_millis, event_type, has_event, temporal_cli, wait_for,
+    AppFailure, Client, Outcome, Weft, event_millis, event_type, has_event, signal, temporal_cli,
+    wait_for,
 };
 use crate::workflow_api::{QUEUE, query, serve};
 use serde_json::json;
@@ -188,19 +189,7 @@ async fn queries_leave_history_alone_and_work_after_a_restart() {
     wait_for("the new host to answer `total` with 5", || {
         (query(ns, "sum", "total")? == json!(5)).then_some(())
     });
-    temporal_cli(
-        ns,
-        &[
-            "workflow",
-            "signal",
-            "--workflow-id",
-            "sum",
-            "--name",
-            "add",
-            "--input",
-            "10",
-        ],
-    );
+    signal(ns, "sum", "add", Some("10"));
     assert_eq!(
         client.outcome("sum").await,
         Outcome::Completed(json!({"total": 15}))
