@@ -1,9 +1,10 @@
 /*
  * OrderWorkflow in C: a weft workflow component (see ../ORDER.md).
  *
- * Creates an order with the CreateOrder activity, gives the customer a one
- * second grace period to send the `cancel-order` signal, then charges the
- * order with ChargePayment. The `status` query follows each step.
+ * Creates an order with the CreateOrder activity, gives the customer a grace
+ * period (one second unless the third argument says) to send the
+ * `cancel-order` signal, then charges the order with ChargePayment. The
+ * `status` query follows each step.
  *
  * Straight-line code: `weft_execute_activity` and `weft_wait_any` block
  * until a later workflow activation resolves what they wait on. The module
@@ -17,7 +18,10 @@
 /* Task queue of the order activities unless the second argument says. */
 #define DEFAULT_ACTIVITY_QUEUE "ORDER_ACTIVITY_Q"
 #define ACTIVITY_TIMEOUT_MS 60000
-#define GRACE_PERIOD_MS 1000
+/* The grace period unless the third argument says, and the longest it may
+ * ask for (a day). */
+#define DEFAULT_GRACE_MS 1000
+#define MAX_GRACE_MS 86400000
 
 /* Publishes the `status` query's answer, a JSON string. */
 static void set_status(const char *status) {
@@ -55,6 +59,24 @@ static bool string_arg(const weft_payload_t *args, size_t index, weft_buf_t *out
   return true;
 }
 
+/* Decodes argument `index`, the grace period: a JSON integer from 1 to
+ * MAX_GRACE_MS. */
+static bool grace_arg(const weft_payload_t *args, size_t index, uint64_t *grace_ms,
+                      weft_failure_t *err) {
+  if (!weft_payload_is_json(&args[index]) ||
+      !weft_json_as_u64(args[index].data.ptr, args[index].data.len, grace_ms) || *grace_ms < 1 ||
+      *grace_ms > MAX_GRACE_MS) {
+    weft_buf_t message = {0};
+    weft_buf_puts(&message, "argument ");
+    weft_buf_put_u64(&message, index + 1);
+    weft_buf_puts(&message, " (grace_ms) must be a JSON integer from 1 to ");
+    weft_buf_put_u64(&message, MAX_GRACE_MS);
+    *err = weft_failure_buf("InvalidInput", &message, true);
+    return false;
+  }
+  return true;
+}
+
 /* Runs one order activity with the order id as its argument. On success
  * appends the activity's JSON result to `out`; otherwise `*err` is the
  * activity's failure as received (its type, message and retryability). */
@@ -81,8 +103,8 @@ static bool run_activity(const char *activity_type, const char *order_id, const 
 }
 
 /* The workflow itself; `order_id` and `queue` are C strings. */
-static bool order_workflow(const char *order_id, const char *queue, weft_payload_t *ret,
-                           weft_failure_t *err) {
+static bool order_workflow(const char *order_id, const char *queue, uint64_t grace_ms,
+                           weft_payload_t *ret, weft_failure_t *err) {
   weft_buf_t output = {0};
   weft_buf_puts(&output, "{");
   weft_json_put_key(&output, "order_id");
@@ -102,7 +124,7 @@ static bool order_workflow(const char *order_id, const char *queue, weft_payload
   /* 3. Grace period: the timer or the `cancel-order` signal, first wins. */
   set_status("grace");
   weft_handle_t handles[2];
-  handles[0] = weft_plugin_workflow_host_start_timer(GRACE_PERIOD_MS);
+  handles[0] = weft_plugin_workflow_host_start_timer(grace_ms);
   handles[1] = weft_next_signal("cancel-order");
   if (weft_wait_any(handles, 2) == handles[1]) {
     weft_plugin_workflow_host_cancel(handles[0]);
@@ -153,22 +175,26 @@ bool exports_weft_plugin_workflow_guest_run(workflow_string_t *workflow_type,
   bool ok = false;
   weft_buf_t order_id = {0};
   weft_buf_t queue = {0};
+  uint64_t grace_ms = DEFAULT_GRACE_MS;
   if (workflow_type->len != strlen(ORDER_WORKFLOW) ||
       memcmp(workflow_type->ptr, ORDER_WORKFLOW, workflow_type->len) != 0) {
     weft_buf_t message = {0};
     weft_buf_puts(&message, "this component does not offer workflow type ");
     weft_json_put_string(&message, workflow_type->ptr, workflow_type->len);
     *err = weft_failure_buf("UnknownWorkflowType", &message, true);
-  } else if (args->len != 1 && args->len != 2) {
+  } else if (args->len < 1 || args->len > 3) {
     weft_buf_t message = {0};
-    weft_buf_puts(&message, "expected the order id and optionally the activity task queue, got ");
+    weft_buf_puts(&message,
+                  "expected the order id and optionally the activity task queue and the grace "
+                  "period, got ");
     weft_buf_put_u64(&message, args->len);
     weft_buf_puts(&message, " arguments");
     *err = weft_failure_buf("InvalidInput", &message, true);
   } else if (string_arg(args->ptr, 0, &order_id, err) &&
-             (args->len == 1 || string_arg(args->ptr, 1, &queue, err))) {
-    const char *queue_name = args->len == 2 ? (const char *)queue.ptr : DEFAULT_ACTIVITY_QUEUE;
-    ok = order_workflow((const char *)order_id.ptr, queue_name, ret, err);
+             (args->len < 2 || string_arg(args->ptr, 1, &queue, err)) &&
+             (args->len < 3 || grace_arg(args->ptr, 2, &grace_ms, err))) {
+    const char *queue_name = args->len >= 2 ? (const char *)queue.ptr : DEFAULT_ACTIVITY_QUEUE;
+    ok = order_workflow((const char *)order_id.ptr, queue_name, grace_ms, ret, err);
   }
   weft_buf_free(&order_id);
   weft_buf_free(&queue);

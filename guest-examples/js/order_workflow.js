@@ -1,7 +1,8 @@
 // OrderWorkflow in JavaScript: the contract in guest-examples/ORDER.md.
 //
-// Creates the order, gives the customer a 1 s grace period to cancel (signal
-// `cancel-order`), charges the payment, and returns both activity results.
+// Creates the order, gives the customer a grace period to cancel (signal
+// `cancel-order`; 1 s unless the third argument says), charges the payment,
+// and returns both activity results.
 // Query `status` shows where the order is.
 
 import { ApplicationError, executeActivity, log, nextSignal, setQuery, startTimer, waitAny, workflow } from './weft/workflow.js';
@@ -12,9 +13,16 @@ export { workflowGuest } from './weft/workflow.js';
 
 const DEFAULT_ACTIVITY_QUEUE = 'ORDER_ACTIVITY_Q';
 const ACTIVITY_TIMEOUT_MS = 60_000;
-const GRACE_MS = 1_000;
+// The grace period unless the third argument says, and the longest it may be.
+const DEFAULT_GRACE_MS = 1_000;
+const MAX_GRACE_MS = 86_400_000;
 
-workflow('OrderWorkflow', (orderId, activityQueue = DEFAULT_ACTIVITY_QUEUE) => {
+workflow('OrderWorkflow', (orderId, activityQueue = DEFAULT_ACTIVITY_QUEUE, graceMs = DEFAULT_GRACE_MS) => {
+  if (!Number.isInteger(graceMs) || graceMs < 1 || graceMs > MAX_GRACE_MS) {
+    const message = `argument 3 (grace_ms) must be a JSON integer from 1 to ${MAX_GRACE_MS}`;
+    throw new ApplicationError(message, 'InvalidInput', { nonRetryable: true });
+  }
+
   const runActivity = (activityType) => {
     try {
       return executeActivity(activityType, [orderId], {
@@ -34,7 +42,7 @@ workflow('OrderWorkflow', (orderId, activityQueue = DEFAULT_ACTIVITY_QUEUE) => {
 
   // Grace period: whichever comes first, the timer or a cancel-order signal.
   setQuery('status', 'grace');
-  const timer = startTimer(GRACE_MS);
+  const timer = startTimer(graceMs);
   const cancel = nextSignal('cancel-order');
   if (waitAny(timer, cancel) === cancel) {
     timer.cancel();

@@ -1,7 +1,8 @@
 """OrderWorkflow in Python: the contract in guest-examples/ORDER.md.
 
-Creates the order, gives the customer a 1 s grace period to cancel (signal
-`cancel-order`), charges the payment, and returns both activity results.
+Creates the order, gives the customer a grace period to cancel (signal
+`cancel-order`; 1 s unless the third argument says), charges the payment,
+and returns both activity results.
 Query `status` shows where the order is.
 """
 
@@ -14,11 +15,23 @@ from weft_sdk.workflow import WorkflowGuest  # noqa: F401
 
 DEFAULT_ACTIVITY_QUEUE = "ORDER_ACTIVITY_Q"
 ACTIVITY_TIMEOUT_MS = 60_000
-GRACE_MS = 1_000
+# The grace period unless the third argument says, and the longest it may be.
+DEFAULT_GRACE_MS = 1_000
+MAX_GRACE_MS = 86_400_000
 
 
 @wf.workflow("OrderWorkflow")
-def order_workflow(order_id: str, activity_queue: str = DEFAULT_ACTIVITY_QUEUE):
+def order_workflow(
+    order_id: str, activity_queue: str = DEFAULT_ACTIVITY_QUEUE, grace_ms: int = DEFAULT_GRACE_MS
+):
+    # bool is an int in Python, but not a JSON integer.
+    if type(grace_ms) is not int or not 1 <= grace_ms <= MAX_GRACE_MS:
+        raise ApplicationError(
+            f"argument 3 (grace_ms) must be a JSON integer from 1 to {MAX_GRACE_MS}",
+            "InvalidInput",
+            non_retryable=True,
+        )
+
     def run_activity(activity_type: str):
         try:
             return wf.execute_activity(
@@ -38,7 +51,7 @@ def order_workflow(order_id: str, activity_queue: str = DEFAULT_ACTIVITY_QUEUE):
 
     # Grace period: whichever comes first, the timer or a cancel-order signal.
     wf.set_query("status", "grace")
-    timer = wf.start_timer(GRACE_MS)
+    timer = wf.start_timer(grace_ms)
     cancel = wf.next_signal("cancel-order")
     if wf.wait_any(timer, cancel) is cancel:
         timer.cancel()

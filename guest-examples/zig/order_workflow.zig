@@ -1,8 +1,8 @@
 //! OrderWorkflow in Zig: a weft workflow component (see ../ORDER.md).
 //!
-//! Creates an order with the CreateOrder activity, gives the customer a one
-//! second grace period to send the `cancel-order` signal, then charges the
-//! order with ChargePayment. The `status` query follows each step.
+//! Creates an order with the CreateOrder activity, gives the customer a grace
+//! period (one second unless the third argument says) to send the
+//! `cancel-order` signal, then charges the order with ChargePayment. The `status` query follows each step.
 //!
 //! Straight-line code: `weft.result` and `weft.waitAny` block until a later
 //! workflow activation resolves what they wait on. The module imports
@@ -19,7 +19,10 @@ const order_workflow = "OrderWorkflow";
 /// Task queue of the order activities unless the second argument says.
 const default_activity_queue = "ORDER_ACTIVITY_Q";
 const activity_timeout_ms = 60_000;
-const grace_period_ms = 1_000;
+/// The grace period unless the third argument says, and the longest it may
+/// ask for (a day).
+const default_grace_ms: u64 = 1_000;
+const max_grace_ms: u64 = 86_400_000;
 
 /// Runs one order activity with the order id as its argument. Its result is
 /// parsed as JSON; its failure is returned as received.
@@ -47,7 +50,7 @@ fn runActivity(activity_type: []const u8, order_id: []const u8, queue: []const u
 }
 
 /// The workflow itself.
-fn orderWorkflow(order_id: []const u8, queue: []const u8) weft.Outcome {
+fn orderWorkflow(order_id: []const u8, queue: []const u8, grace_ms: u64) weft.Outcome {
     // 1-2. Create the order.
     weft.setQuery("status", "creating");
     weft.log(.info, "order {s}: creating order", .{order_id});
@@ -62,7 +65,7 @@ fn orderWorkflow(order_id: []const u8, queue: []const u8) weft.Outcome {
 
     // 3. Grace period: the timer or the `cancel-order` signal, first wins.
     weft.setQuery("status", "grace");
-    const timer = weft.startTimer(grace_period_ms);
+    const timer = weft.startTimer(grace_ms);
     const signal = weft.nextSignal("cancel-order");
     if (weft.waitAny(&.{ timer, signal }) == signal) {
         weft.cancel(timer);
@@ -106,26 +109,49 @@ fn stringArg(args: []const weft.Payload, index: usize) union(enum) {
     return .{ .ok = parsed };
 }
 
-/// Checks the arguments, `[order_id]` or `[order_id, activity_task_queue]`.
+/// Argument `index` as the grace period: a JSON integer from 1 to
+/// `max_grace_ms`, or an `InvalidInput` failure.
+fn graceArg(args: []const weft.Payload, index: usize) union(enum) {
+    ok: u64,
+    err: weft.Failure,
+} {
+    // As a JSON value: parsing to u64 directly would take `1000.0` too.
+    const ms: ?i64 = if (weft.parseJson(std.json.Value, &args[index])) |parsed| blk: {
+        defer parsed.deinit();
+        break :blk switch (parsed.value) {
+            .integer => |i| i,
+            else => null,
+        };
+    } else |_| null;
+    if (ms) |value| if (value >= 1 and value <= max_grace_ms) return .{ .ok = @intCast(value) };
+    return .{ .err = weft.failure("InvalidInput", true, "argument {d} (grace_ms) must be a JSON integer from 1 to {d}", .{ index + 1, max_grace_ms }) };
+}
+
+/// Checks the arguments, `[order_id]`, `[order_id, activity_task_queue]` or
+/// `[order_id, activity_task_queue, grace_ms]`.
 fn run(workflow_type: []const u8, args: []const weft.Payload) weft.Outcome {
     if (!std.mem.eql(u8, workflow_type, order_workflow)) {
         return .{ .err = weft.failure("UnknownWorkflowType", true, "this component does not offer workflow type \"{s}\"", .{workflow_type}) };
     }
-    if (args.len != 1 and args.len != 2) {
-        return .{ .err = weft.failure("InvalidInput", true, "expected the order id and optionally the activity task queue, got {d} arguments", .{args.len}) };
+    if (args.len < 1 or args.len > 3) {
+        return .{ .err = weft.failure("InvalidInput", true, "expected the order id and optionally the activity task queue and the grace period, got {d} arguments", .{args.len}) };
     }
     const order_id = switch (stringArg(args, 0)) {
         .ok => |parsed| parsed,
         .err => |failure| return .{ .err = failure },
     };
     defer order_id.deinit();
-    if (args.len == 1) return orderWorkflow(order_id.value, default_activity_queue);
+    if (args.len == 1) return orderWorkflow(order_id.value, default_activity_queue, default_grace_ms);
     const queue = switch (stringArg(args, 1)) {
         .ok => |parsed| parsed,
         .err => |failure| return .{ .err = failure },
     };
     defer queue.deinit();
-    return orderWorkflow(order_id.value, queue.value);
+    const grace_ms = if (args.len == 2) default_grace_ms else switch (graceArg(args, 2)) {
+        .ok => |ms| ms,
+        .err => |failure| return .{ .err = failure },
+    };
+    return orderWorkflow(order_id.value, queue.value, grace_ms);
 }
 
 // The exports the generated C bindings call.

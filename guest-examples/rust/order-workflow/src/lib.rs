@@ -1,9 +1,10 @@
 //! `OrderWorkflow` in Rust, on the weft Rust SDK (see ../../ORDER.md).
 //!
-//! Creates the order, gives the customer a one-second grace period to cancel
-//! it (signal `cancel-order`), charges the payment, and returns both activity
-//! results. Query `status` tells where it stands. It is plain straight-line
-//! code: each blocking call resumes when Temporal's history says so.
+//! Creates the order, gives the customer a grace period (one second unless
+//! the third argument says) to cancel it (signal `cancel-order`), charges the
+//! payment, and returns both activity results. Query `status` tells where it
+//! stands. It is plain straight-line code: each blocking call resumes when
+//! Temporal's history says so.
 
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -12,14 +13,24 @@ use weft_sdk::{Args, Failure, LogLevel, non_retryable};
 
 /// Where the activities run unless the second argument names a queue.
 const DEFAULT_ACTIVITY_QUEUE: &str = "ORDER_ACTIVITY_Q";
-/// How long the customer may cancel after the order is created.
-const GRACE: Duration = Duration::from_millis(1_000);
+/// How long the customer may cancel after the order is created, in ms,
+/// unless the third argument says.
+const DEFAULT_GRACE_MS: u64 = 1_000;
+/// The longest grace period the third argument may ask for (a day).
+const MAX_GRACE_MS: u64 = 86_400_000;
 
 fn order_workflow(args: Args) -> Result<Value, Failure> {
     let order_id: String = args.get(0)?;
     let queue: String = args
         .opt(1)?
         .unwrap_or_else(|| DEFAULT_ACTIVITY_QUEUE.to_owned());
+    let grace_ms: u64 = args.opt(2)?.unwrap_or(DEFAULT_GRACE_MS);
+    if !(1..=MAX_GRACE_MS).contains(&grace_ms) {
+        return Err(non_retryable(
+            "InvalidInput",
+            format!("argument 3 (grace_ms) must be a JSON integer from 1 to {MAX_GRACE_MS}"),
+        ));
+    }
     let step = |status: &str| workflow::set_query("status", status);
     let activity = |activity_type: &str| -> Result<Value, Failure> {
         Activity::new(activity_type)
@@ -34,7 +45,7 @@ fn order_workflow(args: Args) -> Result<Value, Failure> {
     let created = activity("CreateOrder")?;
 
     step("grace");
-    let timer = workflow::timer(GRACE);
+    let timer = workflow::timer(Duration::from_millis(grace_ms));
     let cancel = workflow::signal("cancel-order");
     if workflow::wait_any(&[timer, cancel]) == 1 {
         timer.cancel();
