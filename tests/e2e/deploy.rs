@@ -302,7 +302,10 @@ async fn malformed_uploads_are_refused_with_the_reason_and_change_nothing() {
         (
             &wasi_workflow,
             &[],
-            "it imports wasi:random/random@0.2.0, wasi:clocks/wall-clock@0.2.0;",
+            // The imports, and why a workflow may not have them.
+            "it imports wasi:random/random@0.2.0, wasi:clocks/wall-clock@0.2.0; workflows \
+             may import only weft:plugin/workflow-host (no WASI: no clock, randomness, files \
+             or network), so that every run is deterministic",
         ),
         (&no_world, &[], "not a weft component: it exports neither"),
         (
