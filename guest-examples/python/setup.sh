@@ -11,5 +11,7 @@ if [ "$installed" = "$COMPONENTIZE_PY_VERSION" ] && command -v componentize-py >
   echo "componentize-py $COMPONENTIZE_PY_VERSION already installed"
   exit 0
 fi
-python3 -m pip install --quiet "componentize-py==$COMPONENTIZE_PY_VERSION"
+# Debian's python3 is "externally managed" (PEP 668): allow the install there.
+python3 -m pip install --quiet --break-system-packages "componentize-py==$COMPONENTIZE_PY_VERSION" 2>/dev/null ||
+  python3 -m pip install --quiet "componentize-py==$COMPONENTIZE_PY_VERSION"
 componentize-py --version
