@@ -265,12 +265,12 @@ async fn js_order_example() {
     language("js").await;
 }
 
-/// A Rust workflow calls Python activities. (A JavaScript workflow calling
-/// C activities is the compiled-component cache test below.)
+/// A Rust workflow calls Python activities and a JavaScript workflow calls
+/// C activities, each pair on its own task queues, in one host.
 #[tokio::test(flavor = "multi_thread")]
 async fn workflows_call_activities_written_in_other_languages() {
     let ns = "e2e-interop";
-    let pairs = [("rust", "python")];
+    let pairs = [("rust", "python"), ("js", "c")];
     let (dir, _weft) = serve("interop", ns, &pairs);
     let client = Client::new(ns).await;
     for (wf, act) in pairs {
@@ -299,7 +299,7 @@ fn loaded_from_cache(weft: &Weft, file: &str) -> bool {
 /// activities and stores both; killed and started again on the same
 /// directory it loads them instead, and the workflow still completes
 /// (calling another language's activities). The suite's other hosts share
-/// a cache that is warm after the first run, so only this test compiles.
+/// a cache that is warm after the first load of each module.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_restarted_host_loads_compiled_components_from_its_cache() {
     let ns = "e2e-compile-cache";
