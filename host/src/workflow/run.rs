@@ -278,11 +278,6 @@ impl Run {
             }
             Poll::Ready(Err(trap)) => {
                 self.task = None;
-                let said = self
-                    .lock()
-                    .last_error_log()
-                    .map(|m| format!(" (guest said: {m})"))
-                    .unwrap_or_default();
                 if trap.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::OutOfFuel) {
                     return Err(TaskFailure(format!(
                         "workflow guest ran out of fuel: it spent all {} units of one \
@@ -290,6 +285,11 @@ impl Run {
                         super::FUEL_PER_ACTIVATION
                     )));
                 }
+                let said = self
+                    .lock()
+                    .last_error_log()
+                    .map(|m| format!(" (guest said: {m})"))
+                    .unwrap_or_default();
                 return Err(TaskFailure(format!(
                     "workflow guest trapped{said}: {trap:#}"
                 )));
