@@ -265,6 +265,21 @@ async def b_py_workflow(client: Client, q: argparse.Namespace) -> str:
     return f"PyOrderWorkflow returned {result!r}"
 
 
+def expect_activity_failure(
+    e: WorkflowFailureError, activity_type: str, error_type: str, message: str, details: tuple
+) -> None:
+    """A workflow failed by a weft activity's non-retryable application
+    failure, read field by field as any Python SDK workflow reads it."""
+    activity_error = e.__cause__
+    expect(isinstance(activity_error, ActivityError), f"expected ActivityError: {chain(e)}")
+    cause = application_cause(activity_error, ActivityError)  # type: ignore[arg-type]
+    expect(cause.type == error_type, f"error type: {chain(e)}")
+    expect(cause.non_retryable, f"not non-retryable: {chain(e)}")
+    expect(cause.message == message, f"message: {chain(e)}")
+    expect(tuple(cause.details) == details, f"details {cause.details!r}, expected {details!r}")
+    expect(activity_error.activity_type == activity_type, f"activity: {chain(e)}")  # type: ignore[union-attr]
+
+
 async def b_declined(client: Client, q: argparse.Namespace) -> str:
     order_id = "decline-py-wf-1"
     try:
@@ -275,18 +290,11 @@ async def b_declined(client: Client, q: argparse.Namespace) -> str:
             task_queue=q.py_workflow_queue,
         )
     except WorkflowFailureError as e:
-        activity_error = e.__cause__
-        expect(isinstance(activity_error, ActivityError), f"expected ActivityError: {chain(e)}")
-        cause = application_cause(activity_error, ActivityError)  # type: ignore[arg-type]
-        expect(cause.type == "PaymentDeclined", f"error type: {chain(e)}")
-        expect(cause.non_retryable, f"not non-retryable: {chain(e)}")
-        expect(
-            cause.message == f"payment for order {order_id} declined", f"message: {chain(e)}"
-        )
         # The Rust ChargePayment attaches no details to PaymentDeclined.
-        expect(tuple(cause.details) == (), f"details {cause.details!r}, expected none")
-        expect(activity_error.activity_type == "ChargePayment", f"activity: {chain(e)}")  # type: ignore[union-attr]
-        return f"WorkflowFailureError -> {chain(activity_error)}"
+        expect_activity_failure(
+            e, "ChargePayment", "PaymentDeclined", f"payment for order {order_id} declined", ()
+        )
+        return f"WorkflowFailureError -> {chain(e.__cause__)}"  # type: ignore[arg-type]
     raise CheckFailed(f"workflow completed with {result!r}, expected PaymentDeclined")
 
 
@@ -299,17 +307,9 @@ async def b_failure_details(client: Client, q: argparse.Namespace) -> str:
             task_queue=q.py_workflow_queue,
         )
     except WorkflowFailureError as e:
-        activity_error = e.__cause__
-        expect(isinstance(activity_error, ActivityError), f"expected ActivityError: {chain(e)}")
-        cause = application_cause(activity_error, ActivityError)  # type: ignore[arg-type]
-        expect(cause.type == "Declined", f"error type: {chain(e)}")
-        expect(cause.non_retryable, f"not non-retryable: {chain(e)}")
-        expect(cause.message == "failed on attempt 1", f"message: {chain(e)}")
-        # Decoded by the Python SDK's own JSON converter.
-        details = tuple(cause.details)
-        expect(details == ({"attempt": 1},), f"details {details!r}, expected ({{'attempt': 1}},)")
-        expect(activity_error.activity_type == "Fail", f"activity: {chain(e)}")  # type: ignore[union-attr]
-        return f"WorkflowFailureError -> {chain(activity_error)} details={details!r}"
+        # The details are decoded by the Python SDK's own JSON converter.
+        expect_activity_failure(e, "Fail", "Declined", "failed on attempt 1", ({"attempt": 1},))
+        return f"WorkflowFailureError -> {chain(e.__cause__)} details=({{'attempt': 1}},)"  # type: ignore[arg-type]
     raise CheckFailed(f"workflow completed with {result!r}, expected Declined")
 
 
