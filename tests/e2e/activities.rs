@@ -43,9 +43,9 @@ async fn each_cancellation_type_decides_when_the_guest_hears_of_it() {
     // try-cancel: the request goes to the activity, but the guest is told
     // at once and the run closes before the activity has stopped.
     let history = events(&client, "try-cancel").await;
-    assert!(has(&history, EventType::ActivityTaskCancelRequested));
+    assert!(history.contains(&EventType::ActivityTaskCancelRequested));
     assert!(
-        !has(&history, EventType::ActivityTaskCanceled),
+        !history.contains(&EventType::ActivityTaskCanceled),
         "the run did not wait for the activity: {history:?}"
     );
     // wait: the guest hears of it once the activity has acknowledged it at a
@@ -57,13 +57,9 @@ async fn each_cancellation_type_decides_when_the_guest_hears_of_it() {
     // abandon: no request at all; the activity is left to run.
     let history = events(&client, "abandon").await;
     assert!(
-        !has(&history, EventType::ActivityTaskCancelRequested),
+        !history.contains(&EventType::ActivityTaskCancelRequested),
         "{history:?}"
     );
-}
-
-fn has(history: &[EventType], ty: EventType) -> bool {
-    history.contains(&ty)
 }
 
 fn position(history: &[EventType], ty: EventType) -> usize {

@@ -245,13 +245,7 @@ fn upsert() -> Result<Payload, Failure> {
 fn family(input: &Value) -> Result<Payload, Failure> {
     let me = host::info().workflow_id;
     let child = |workflow_type: &str, id: &str, args: &[Payload]| {
-        let options = ChildOptions {
-            workflow_id: Some(format!("{me}-{id}")),
-            task_queue: None,
-            execution_timeout_ms: Some(60_000),
-            parent_close_policy: ParentClosePolicy::Terminate,
-            cancellation: ChildCancellation::WaitCancellationCompleted,
-        };
+        let options = child_options(id, ParentClosePolicy::Terminate);
         host::start_child(workflow_type, args, &options)
     };
     // A child that sums one signal, which this parent sends it by id.
@@ -272,6 +266,18 @@ fn family(input: &Value) -> Result<Payload, Failure> {
         "sleeper": sleeper_outcome,
         "external_cancel_delivered": cancel_delivered,
     })))
+}
+
+/// Options for a child `<this workflow's id>-<suffix>` on this task queue,
+/// cancelled by waiting for it to end.
+fn child_options(suffix: &str, parent_close_policy: ParentClosePolicy) -> ChildOptions {
+    ChildOptions {
+        workflow_id: Some(format!("{}-{suffix}", host::info().workflow_id)),
+        task_queue: None,
+        execution_timeout_ms: Some(60_000),
+        parent_close_policy,
+        cancellation: ChildCancellation::WaitCancellationCompleted,
+    }
 }
 
 /// Runs the activity the input describes as a local activity.
@@ -401,11 +407,9 @@ fn parent(input: &Value) -> Result<Payload, Failure> {
         }
     };
     let options = ChildOptions {
-        workflow_id: Some(format!("{}-child", host::info().workflow_id)),
-        task_queue: None,
+        // Long enough to outlive the test when abandoned.
         execution_timeout_ms: Some(600_000),
-        parent_close_policy: policy,
-        cancellation: ChildCancellation::Abandon,
+        ..child_options("child", policy)
     };
     host::start_child("Cancellable", &[], &options)?;
     Ok(encode_json(&json!("child started")))
@@ -421,13 +425,7 @@ fn fanout() -> Result<Payload, Failure> {
         })
         .collect::<Result<_, _>>()?;
     handles.push(host::start_timer(250));
-    let options = ChildOptions {
-        workflow_id: Some(format!("{}-child", host::info().workflow_id)),
-        task_queue: None,
-        execution_timeout_ms: Some(60_000),
-        parent_close_policy: ParentClosePolicy::Terminate,
-        cancellation: ChildCancellation::WaitCancellationCompleted,
-    };
+    let options = child_options("child", ParentClosePolicy::Terminate);
     handles.push(host::start_child("Sleep", &[encode_json(&json!(150))], &options)?);
     // `result` blocks until its handle resolves, so this waits for all.
     let results = handles
