@@ -76,9 +76,21 @@ async fn signals_are_received_and_queries_answered() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cancellation_is_visible_to_the_guest() {
-    let (_dir, _weft) = serve("cancel");
     let ns = "e2e-cancel";
     let client = Client::new(ns).await;
+    // Requested before any worker polls: the run's first task brings its
+    // start and the request together, and its code still cleans up.
+    client
+        .start("cancel-early", "Cancellable", QUEUE, &[])
+        .await;
+    temporal_cli(ns, &["workflow", "cancel", "--workflow-id", "cancel-early"]);
+    let (_dir, _weft) = serve("cancel");
+    assert_eq!(client.outcome("cancel-early").await, Outcome::Cancelled);
+    assert_eq!(
+        query(ns, "cancel-early", "state"),
+        Some(json!({"timer": "CancelledError"}))
+    );
+    // Requested while the run waits on its timer.
     client.start("cancel-me", "Cancellable", QUEUE, &[]).await;
     client
         .wait_event("cancel-me", "the timer to start", |e| {

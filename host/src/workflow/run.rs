@@ -96,7 +96,6 @@ impl Run {
         &mut self,
         act: &WorkflowActivation,
     ) -> Result<Vec<WorkflowCommand>, TaskFailure> {
-        let mut cancel_now = false;
         let mut queries = Vec::new();
         let pin = self.pin.take();
         {
@@ -183,9 +182,7 @@ impl Run {
                         let value = s.input.first().cloned().unwrap_or_else(payload::null);
                         state.signal(&s.signal_name, payload::to_wit(value));
                     }
-                    // A guest that asked for its cancellation handle cleans up
-                    // itself; any other is cancelled at once.
-                    Job::CancelWorkflow(_) => cancel_now = !state.request_cancellation(),
+                    Job::CancelWorkflow(_) => state.request_cancellation(),
                     Job::DoUpdate(u) => {
                         let input = u.input.first().cloned().unwrap_or_else(payload::null);
                         state.deliver_update(
@@ -210,16 +207,17 @@ impl Run {
                 state.patch(format!("{PIN_PREFIX}{digest}"), false);
             }
         }
-        let mut commands = if cancel_now {
+        // The guest runs first, even when cancellation was requested: one
+        // whose request arrives with its start (or with what it waited on)
+        // still gets to ask for its cancellation handle and clean up. One
+        // still running without having asked is cancelled now.
+        let mut commands = self.poll()?;
+        if self.task.is_some() && self.lock().ignores_cancellation() {
             self.task = None;
-            let mut commands = self.lock().take_commands();
             commands.push(command(Command::CancelWorkflowExecution(
                 CancelWorkflowExecution::default(),
             )));
-            commands
-        } else {
-            self.poll()?
-        };
+        }
         let state = self.lock();
         commands.extend(queries.into_iter().map(|q| {
             let variant = match state.query(&q.query_type) {

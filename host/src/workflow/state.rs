@@ -243,16 +243,20 @@ impl RunState {
         decision
     }
 
-    /// Temporal asked the run to stop. Returns true when the guest handles
-    /// cancellation itself (it asked for its cancellation handle).
-    pub fn request_cancellation(&mut self) -> bool {
+    /// Temporal asked the run to stop: resolve its cancellation handles.
+    pub fn request_cancellation(&mut self) {
         self.cancel_requested = true;
         for slot in self.slots.values_mut() {
             if slot.kind == HandleKind::Cancellation && slot.outcome.is_none() {
                 slot.outcome = Some(Ok(payload::to_wit(payload::null())));
             }
         }
-        self.handles_cancellation
+    }
+
+    /// True when cancellation was requested and the guest has not asked for
+    /// its cancellation handle, so nothing in it will clean up.
+    pub fn ignores_cancellation(&self) -> bool {
+        self.cancel_requested && !self.handles_cancellation
     }
 
     /// True once Temporal asked the run to stop.
