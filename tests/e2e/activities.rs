@@ -10,12 +10,14 @@ use temporalio_common::protos::temporal::api::enums::v1::EventType;
 /// A task queue no worker polls: activities there never start.
 const NOBODY: &str = "NOBODY_Q";
 
-/// The `Race` input: a `Wait` activity of a minute against a 300 ms timer,
-/// heartbeating, cancelled the `cancellation` way when the timer wins.
+/// The `Race` input: a `Wait` activity of a minute against a 2 s timer,
+/// heartbeating, cancelled the `cancellation` way when the timer wins. The
+/// timer leaves the activity time to start even on a loaded machine: one
+/// cancelled before it starts closes at once whatever the type.
 fn race(cancellation: &str) -> Value {
     json!({
         "activity_type": "Wait", "task_queue": QUEUE, "args": [60_000],
-        "timer_ms": 300, "heartbeat_timeout_ms": 1000, "cancellation": cancellation,
+        "timer_ms": 2000, "heartbeat_timeout_ms": 1000, "cancellation": cancellation,
     })
 }
 

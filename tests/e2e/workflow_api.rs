@@ -117,9 +117,10 @@ async fn an_activity_races_a_timer_and_the_loser_is_cancelled() {
         })
     };
     // The timer wins: the activity learns of the cancellation at a heartbeat
-    // and the workflow waits until it has stopped.
+    // and the workflow waits until it has stopped. The 2 s timer lets the
+    // activity start first even on a loaded machine.
     client
-        .start("timer-wins", "Race", QUEUE, &[race(60_000, 300)])
+        .start("timer-wins", "Race", QUEUE, &[race(60_000, 2000)])
         .await;
     assert_eq!(
         client.outcome("timer-wins").await,
