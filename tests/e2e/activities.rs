@@ -2,7 +2,7 @@
 //! the timeouts Temporal enforces, and failures reaching the guest field by
 //! field.
 
-use crate::harness::{Client, Outcome, event_millis, event_type};
+use crate::harness::{Client, Outcome, event_millis, event_type, signal};
 use crate::workflow_api::{QUEUE, serve};
 use serde_json::{Value, json};
 use temporalio_common::protos::temporal::api::enums::v1::EventType;
@@ -10,14 +10,14 @@ use temporalio_common::protos::temporal::api::enums::v1::EventType;
 /// A task queue no worker polls: activities there never start.
 const NOBODY: &str = "NOBODY_Q";
 
-/// The `Race` input: a `Wait` activity of a minute against a 2 s timer,
-/// heartbeating, cancelled the `cancellation` way when the timer wins. The
-/// timer leaves the activity time to start even on a loaded machine: one
-/// cancelled before it starts closes at once whatever the type.
+/// The `Race` input: a heartbeating `Wait` activity of a minute against
+/// signal `stop`, cancelled the `cancellation` way when the signal wins.
+/// One attempt: a missed heartbeat fails the test instead of retrying.
 fn race(cancellation: &str) -> Value {
     json!({
         "activity_type": "Wait", "task_queue": QUEUE, "args": [60_000],
-        "timer_ms": 2000, "heartbeat_timeout_ms": 1000, "cancellation": cancellation,
+        "signal": "stop", "heartbeat_timeout_ms": 5000, "cancellation": cancellation,
+        "retry": {"maximum_attempts": 1},
     })
 }
 
@@ -30,9 +30,15 @@ async fn events(client: &Client, id: &str) -> Vec<EventType> {
 async fn each_cancellation_type_decides_when_the_guest_hears_of_it() {
     let (_dir, _weft) = serve("cancel-types");
     let client = Client::new("e2e-cancel-types").await;
-    let cancelled = json!({"winner": "timer", "activity": {"error_type": "CancelledError"}});
+    let cancelled = json!({"winner": "signal", "activity": {"error_type": "CancelledError"}});
     for kind in ["try-cancel", "wait", "abandon"] {
         client.start(kind, "Race", QUEUE, &[race(kind)]).await;
+    }
+    // Cancelled once running: one cancelled before it starts closes at once
+    // whatever its cancellation type.
+    for kind in ["try-cancel", "wait", "abandon"] {
+        client.wait_activity_started(kind).await;
+        signal("e2e-cancel-types", kind, "stop", None);
     }
     for kind in ["try-cancel", "wait", "abandon"] {
         assert_eq!(
@@ -120,7 +126,7 @@ async fn timeouts_reach_the_guest_as_timeout_failures() {
                 .any(|(ty, says)| caught["error_type"] == *ty && message.contains(says)),
             "{id}: expected one of {expected:?}, caught {caught}"
         );
-        // Well before the 20 s of work or the 3 s start-to-close.
+        // Well before the 20 s of work: the margin is for a loaded machine.
         let history = client.history(id).await;
         let at = |ty| {
             history
@@ -132,7 +138,7 @@ async fn timeouts_reach_the_guest_as_timeout_failures() {
         let ended =
             at(EventType::ActivityTaskTimedOut).or_else(|| at(EventType::ActivityTaskFailed));
         let took = ended.expect("the activity ended") - scheduled.expect("scheduled");
-        assert!(took < 2500, "{id}: timed out after {took} ms");
+        assert!(took < 15_000, "{id}: timed out after {took} ms");
     }
 }
 

@@ -4,7 +4,7 @@
 //! work; the operator's `[allow]` list
 //! bounds grants at start; `weft inspect` tells what a module needs.
 
-use crate::harness::{Client, Outcome, Weft, repo, scratch, wait_for, wasm};
+use crate::harness::{Client, DEADLINE, Outcome, Weft, repo, scratch, wait_for, wasm};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, UdpSocket};
@@ -186,7 +186,8 @@ fn failed(id: &str, outcome: Outcome) -> (String, String) {
 /// `expected.txt` of a denied case.
 #[derive(Debug, Default)]
 struct Expected {
-    error_type: Option<String>,
+    /// The error types the failure may have (any, if empty).
+    error_types: Vec<String>,
     /// Each entry: substrings one line of the host log must all contain.
     log: Vec<Vec<String>>,
     message: String,
@@ -197,7 +198,7 @@ fn parse_expected(text: &str) -> Expected {
     let mut message = Vec::new();
     for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
         if let Some(t) = line.strip_prefix("type:") {
-            expected.error_type = Some(t.trim().to_owned());
+            expected.error_types = t.split('|').map(|t| t.trim().to_owned()).collect();
         } else if let Some(l) = line.strip_prefix("log:") {
             expected
                 .log
@@ -365,11 +366,10 @@ async fn denied_cases_fail_and_the_host_goes_on() {
         let (message, error_type) =
             failed(&id, outcome_of(&client, &id, "CAPS_Q", &case.action).await);
         eprintln!("denied case {}: {error_type}: {message}", case.name);
-        if let Some(expected_type) = &case.expected.error_type
-            && &error_type != expected_type
-        {
+        let types = &case.expected.error_types;
+        if !types.is_empty() && !types.contains(&error_type) {
             problem(format!(
-                "error type {error_type:?}, expected {expected_type:?} ({message})"
+                "error type {error_type:?}, expected one of {types:?} ({message})"
             ));
         }
         if !message.contains(&case.expected.message) {
@@ -380,8 +380,8 @@ async fn denied_cases_fail_and_the_host_goes_on() {
         }
         for parts in &case.expected.log {
             // Written when the guest is denied, before its failure reaches
-            // Temporal: a short wait covers the log's flush.
-            let found = poll(Duration::from_secs(10), || {
+            // Temporal: the wait only covers the log's flush.
+            let found = poll(DEADLINE, || {
                 plain(&weft.log_text())
                     .lines()
                     .any(|l| parts.iter().all(|p| l.contains(p.as_str())))

@@ -96,6 +96,17 @@ fn signal_finish(ns: &str, id: &str, value: &str) {
     );
 }
 
+/// Wait until visibility, which lags history, lists run `id` under `query`
+/// (`listed`) or no longer does. The host finds open and recent runs there.
+fn wait_listed(ns: &str, query: &str, id: &str, listed: bool) {
+    let verb = if listed { "list" } else { "no longer list" };
+    let what = format!("visibility's {query} to {verb} {id}");
+    wait_for(&what, || {
+        let table = temporal_cli(ns, &["workflow", "list", "--query", query]);
+        (table.split_whitespace().any(|w| w == id) == listed).then_some(())
+    });
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn runs_finish_on_the_version_they_started_on_even_after_a_restart() {
     let ns = "e2e-deploy-pin";
@@ -118,6 +129,7 @@ async fn runs_finish_on_the_version_they_started_on_even_after_a_restart() {
     );
 
     // v2 issues the same commands: the gate replays the open run and lets it in.
+    wait_listed(ns, "WorkflowType='Versioned'", "old", true);
     let (v2, out) = deploy(&dir, "host", &wasm("versioned_v2"), "versioned", &[]);
     assert_ne!(v1, v2);
     assert!(out.contains("current:    yes"), "{out}");
@@ -162,6 +174,8 @@ async fn runs_finish_on_the_version_they_started_on_even_after_a_restart() {
     );
 
     // Nothing is pinned to v1 any more: it can go; the current one cannot.
+    let running = "WorkflowType='Versioned' AND ExecutionStatus='Running'";
+    wait_listed(ns, running, "old", false);
     let (ok, out, err) = weft(&dir, "host", &["undeploy", "versioned", "--digest", &v2]);
     assert!(!ok && err.contains("is the current version"), "{out}{err}");
     let (ok, out, err) = weft(&dir, "host", &["undeploy", "versioned", "--digest", &v1]);
@@ -219,15 +233,7 @@ async fn the_replay_gate_refuses_a_version_that_does_not_replay_recent_runs() {
         client.outcome("done").await,
         Outcome::Completed(_)
     ));
-    // The gate finds runs through visibility, which may lag the history.
-    wait_for("the run in visibility", || {
-        temporal_cli(
-            ns,
-            &["workflow", "list", "--query", "WorkflowType='Versioned'"],
-        )
-        .contains("done")
-        .then_some(())
-    });
+    wait_listed(ns, "WorkflowType='Versioned'", "done", true);
 
     // v3 schedules an activity where v1's history has a timer.
     let v3_file = wasm("versioned_v3");

@@ -13,7 +13,7 @@ use temporalio_common::protos::temporal::api::common::v1::{
     Payload, Payloads, WorkflowExecution, WorkflowType,
 };
 use temporalio_common::protos::temporal::api::enums::v1::{
-    EventType, HistoryEventFilterType, TaskQueueKind,
+    EventType, HistoryEventFilterType, PendingActivityState, TaskQueueKind,
 };
 use temporalio_common::protos::temporal::api::failure::v1::{Failure, failure::FailureInfo};
 use temporalio_common::protos::temporal::api::history::v1::{
@@ -21,8 +21,8 @@ use temporalio_common::protos::temporal::api::history::v1::{
 };
 use temporalio_common::protos::temporal::api::taskqueue::v1::TaskQueue;
 use temporalio_common::protos::temporal::api::workflowservice::v1::{
-    GetWorkflowExecutionHistoryRequest, StartWorkflowExecutionRequest,
-    TerminateWorkflowExecutionRequest,
+    DescribeWorkflowExecutionRequest, GetWorkflowExecutionHistoryRequest,
+    StartWorkflowExecutionRequest, TerminateWorkflowExecutionRequest,
 };
 
 /// How long a test waits for a condition before failing.
@@ -341,7 +341,32 @@ impl Client {
 
     /// Start a workflow with JSON arguments.
     pub async fn start(&self, id: &str, workflow_type: &str, task_queue: &str, args: &[Value]) {
+        self.start_request(self.start_options(id, workflow_type, task_queue, args))
+            .await;
+    }
+
+    /// Start a workflow whose tasks may each take a minute (Temporal's
+    /// default is 10 s): for a guest that burns a whole activation's fuel,
+    /// which a loaded machine may take longer than 10 s to do.
+    pub async fn start_with_long_tasks(&self, id: &str, workflow_type: &str, task_queue: &str) {
         let request = StartWorkflowExecutionRequest {
+            workflow_task_timeout: Some(prost_wkt_types::Duration {
+                seconds: 60,
+                nanos: 0,
+            }),
+            ..self.start_options(id, workflow_type, task_queue, &[])
+        };
+        self.start_request(request).await;
+    }
+
+    fn start_options(
+        &self,
+        id: &str,
+        workflow_type: &str,
+        task_queue: &str,
+        args: &[Value],
+    ) -> StartWorkflowExecutionRequest {
+        StartWorkflowExecutionRequest {
             namespace: self.namespace.clone(),
             workflow_id: id.to_owned(),
             workflow_type: Some(WorkflowType {
@@ -355,19 +380,57 @@ impl Client {
             input: Some(Payloads {
                 payloads: args.iter().map(json_payload).collect(),
             }),
+            // A bound for runs a failed test leaves open, well past any
+            // test's own waits (host restarts may be slow on a loaded box).
             workflow_execution_timeout: Some(prost_wkt_types::Duration {
-                seconds: 120,
+                seconds: 600,
                 nanos: 0,
             }),
             request_id: format!("{id}-{}", std::process::id()),
             identity: "weft-e2e".to_owned(),
             ..Default::default()
-        };
+        }
+    }
+
+    async fn start_request(&self, request: StartWorkflowExecutionRequest) {
         self.connection
             .workflow_service()
             .start_workflow_execution(tonic::Request::new(request))
             .await
             .expect("start workflow");
+    }
+
+    /// Wait until a worker has picked up an activity of the workflow.
+    pub async fn wait_activity_started(&self, id: &str) {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let request = DescribeWorkflowExecutionRequest {
+                namespace: self.namespace.clone(),
+                execution: Some(WorkflowExecution {
+                    workflow_id: id.to_owned(),
+                    run_id: String::new(),
+                }),
+            };
+            let described = self
+                .connection
+                .workflow_service()
+                .describe_workflow_execution(tonic::Request::new(request))
+                .await
+                .expect("describe workflow")
+                .into_inner();
+            if described
+                .pending_activities
+                .iter()
+                .any(|a| a.state() == PendingActivityState::Started)
+            {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for an activity of {id} to start"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// The workflow's history so far.

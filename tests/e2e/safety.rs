@@ -112,7 +112,7 @@ async fn trapping_or_runaway_workflow_fails_its_task_not_the_host() {
     );
 
     // A guest that never yields runs out of fuel: only its task fails.
-    client.start("spin", "Spin", "TRAP_Q", &[]).await;
+    client.start_with_long_tasks("spin", "Spin", "TRAP_Q").await;
     let message = failed_task_message(&client, "spin").await;
     assert!(
         message.contains("workflow guest ran out of fuel"),
@@ -163,13 +163,19 @@ async fn runaway_activity_is_stopped_at_its_timeout() {
             message,
             error_type,
         } => {
-            assert_eq!(error_type, "TimeoutError", "{message}");
+            // The last attempt ends at schedule-to-close, where Temporal's
+            // timeout and the host's own deadline fall together.
+            assert!(
+                ["TimeoutError", "ActivityTimeout"].contains(&error_type.as_str()),
+                "{error_type}: {message}"
+            );
         }
         other => panic!("a runaway activity must time out, got {other:?}"),
     }
     crate::harness::wait_for("the host to report the stopped attempt", || {
         weft.log_text()
-            .contains("activity ran past its 1s timeout and was stopped")
+            .lines()
+            .any(|l| l.contains("activity ran past its") && l.contains("timeout and was stopped"))
             .then_some(())
     });
     assert!(weft.is_running(), "the host goes on");

@@ -52,6 +52,14 @@ pub fn query(ns: &str, id: &str, name: &str) -> Option<Value> {
     answer.get("queryResult").and_then(|r| r.get(0)).cloned()
 }
 
+/// The answer to query `name` of workflow `id`, asked until one comes (a
+/// closed run's answer needs a replay, which may take a moment).
+pub fn answer(ns: &str, id: &str, name: &str) -> Value {
+    wait_for(&format!("an answer to query `{name}` of {id}"), || {
+        query(ns, id, name)
+    })
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn signals_are_received_and_queries_answered() {
     let (_dir, _weft) = serve("signals");
@@ -71,7 +79,7 @@ async fn signals_are_received_and_queries_answered() {
         Outcome::Completed(json!({"total": 17}))
     );
     // A closed run still answers: the host replays it to the end.
-    assert_eq!(query(ns, "sum", "total"), Some(json!(17)));
+    assert_eq!(answer(ns, "sum", "total"), json!(17));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -87,8 +95,8 @@ async fn cancellation_is_visible_to_the_guest() {
     let (_dir, _weft) = serve("cancel");
     assert_eq!(client.outcome("cancel-early").await, Outcome::Cancelled);
     assert_eq!(
-        query(ns, "cancel-early", "state"),
-        Some(json!({"timer": "CancelledError"}))
+        answer(ns, "cancel-early", "state"),
+        json!({"timer": "CancelledError"})
     );
     // Requested while the run waits on its timer.
     client.start("cancel-me", "Cancellable", QUEUE, &[]).await;
@@ -113,14 +121,15 @@ async fn an_activity_races_a_timer_and_the_loser_is_cancelled() {
     let race = |wait_ms: u64, timer_ms: u64| {
         json!({
             "activity_type": "Wait", "task_queue": QUEUE, "args": [wait_ms],
-            "timer_ms": timer_ms, "heartbeat_timeout_ms": 1000, "cancellation": "wait",
+            "timer_ms": timer_ms, "heartbeat_timeout_ms": 5000, "cancellation": "wait",
+            "retry": {"maximum_attempts": 1},
         })
     };
     // The timer wins: the activity learns of the cancellation at a heartbeat
-    // and the workflow waits until it has stopped. The 2 s timer lets the
+    // and the workflow waits until it has stopped. The 5 s timer lets the
     // activity start first even on a loaded machine.
     client
-        .start("timer-wins", "Race", QUEUE, &[race(60_000, 2000)])
+        .start("timer-wins", "Race", QUEUE, &[race(60_000, 5000)])
         .await;
     assert_eq!(
         client.outcome("timer-wins").await,

@@ -11,8 +11,9 @@
 //!   publishing the running sum as query `total`, and returns `{"total"}`.
 //! - `Cancellable`: waits for an hour-long timer or its cancellation; on
 //!   cancellation cancels the timer and ends as cancelled.
-//! - `Race`: input like `RunActivity` plus `"timer_ms"`; races the activity
-//!   against a timer, cancels the loser, returns `{"winner", ...}`.
+//! - `Race`: input like `RunActivity` plus `"timer_ms"` (or `"signal"`, a
+//!   signal name); races the activity against that timer (or signal),
+//!   cancels the loser, returns `{"winner", ...}`.
 //! - `ContinueAsNew`: input `{"left", "runs"}`; continues as new until
 //!   `left` is 0, then returns `{"runs"}`.
 //! - `Patched`: returns `"v2"` when it takes patch `v2`, `"v1"` otherwise.
@@ -335,12 +336,18 @@ fn diverge() -> Result<Payload, Failure> {
     host::result(handle)
 }
 
-/// Races an activity against a timer; the loser is cancelled.
+/// Races an activity against a timer or a signal; the loser is cancelled.
 fn race(input: &Value) -> Result<Payload, Failure> {
     let activity = start_activity(input)?;
-    let timer = host::start_timer(input["timer_ms"].as_u64().unwrap_or(1000));
-    if host::wait_any(&[activity, timer]) == activity {
-        host::cancel(timer);
+    let (rival, name) = match input["signal"].as_str() {
+        Some(signal) => (host::next_signal(signal), "signal"),
+        None => (
+            host::start_timer(input["timer_ms"].as_u64().unwrap_or(1000)),
+            "timer",
+        ),
+    };
+    if host::wait_any(&[activity, rival]) == activity {
+        host::cancel(rival);
         let result = decode_json(&host::result(activity)?)?;
         return Ok(encode_json(
             &json!({ "winner": "activity", "result": result }),
@@ -351,9 +358,7 @@ fn race(input: &Value) -> Result<Payload, Failure> {
         Ok(p) => json!({ "completed": decode_json(&p)? }),
         Err(f) => json!({ "error_type": f.error_type }),
     };
-    Ok(encode_json(
-        &json!({ "winner": "timer", "activity": loser }),
-    ))
+    Ok(encode_json(&json!({ "winner": name, "activity": loser })))
 }
 
 /// Never calls the host: only fuel exhaustion stops it.
