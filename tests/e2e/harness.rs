@@ -406,10 +406,7 @@ impl Client {
         loop {
             let request = DescribeWorkflowExecutionRequest {
                 namespace: self.namespace.clone(),
-                execution: Some(WorkflowExecution {
-                    workflow_id: id.to_owned(),
-                    run_id: String::new(),
-                }),
+                execution: latest(id),
             };
             let described = self
                 .connection
@@ -440,10 +437,7 @@ impl Client {
         loop {
             let request = GetWorkflowExecutionHistoryRequest {
                 namespace: self.namespace.clone(),
-                execution: Some(WorkflowExecution {
-                    workflow_id: id.to_owned(),
-                    run_id: String::new(),
-                }),
+                execution: latest(id),
                 next_page_token: next_page_token.clone(),
                 ..Default::default()
             };
@@ -488,10 +482,7 @@ impl Client {
         loop {
             let request = GetWorkflowExecutionHistoryRequest {
                 namespace: self.namespace.clone(),
-                execution: Some(WorkflowExecution {
-                    workflow_id: id.to_owned(),
-                    run_id: String::new(),
-                }),
+                execution: latest(id),
                 wait_new_event: true,
                 history_event_filter_type: HistoryEventFilterType::CloseEvent as i32,
                 ..Default::default()
@@ -570,10 +561,7 @@ impl Client {
     pub async fn terminate(&self, id: &str) {
         let request = TerminateWorkflowExecutionRequest {
             namespace: self.namespace.clone(),
-            workflow_execution: Some(WorkflowExecution {
-                workflow_id: id.to_owned(),
-                run_id: String::new(),
-            }),
+            workflow_execution: latest(id),
             reason: "test over".into(),
             ..Default::default()
         };
@@ -583,6 +571,14 @@ impl Client {
             .terminate_workflow_execution(tonic::Request::new(request))
             .await;
     }
+}
+
+/// The latest run of workflow `id`.
+fn latest(id: &str) -> Option<WorkflowExecution> {
+    Some(WorkflowExecution {
+        workflow_id: id.to_owned(),
+        run_id: String::new(),
+    })
 }
 
 /// A Temporal failure as an SDK reads it: the fields of its
