@@ -210,7 +210,7 @@ impl Weft {
         env: &[(&str, &str)],
     ) -> Weft {
         let config = match std::env::var("WEFT_E2E_MAX_CACHED") {
-            Ok(n) if !config.contains("max_cached_workflows") => config.replace(
+            Ok(n) if !n.is_empty() && !config.contains("max_cached_workflows") => config.replace(
                 "[[worker]]\n",
                 &format!("[[worker]]\nmax_cached_workflows = {n}\n"),
             ),
