@@ -402,8 +402,7 @@ impl Client {
 
     /// Wait until a worker has picked up an activity of the workflow.
     pub async fn wait_activity_started(&self, id: &str) {
-        let deadline = Instant::now() + DEADLINE;
-        loop {
+        eventually(&format!("an activity of {id} to start"), async || {
             let request = DescribeWorkflowExecutionRequest {
                 namespace: self.namespace.clone(),
                 execution: latest(id),
@@ -415,19 +414,13 @@ impl Client {
                 .await
                 .expect("describe workflow")
                 .into_inner();
-            if described
+            described
                 .pending_activities
                 .iter()
                 .any(|a| a.state() == PendingActivityState::Started)
-            {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for an activity of {id} to start"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+                .then_some(())
+        })
+        .await
     }
 
     /// The workflow's history so far.
@@ -463,17 +456,10 @@ impl Client {
         what: &str,
         pred: impl Fn(&HistoryEvent) -> bool,
     ) -> HistoryEvent {
-        let deadline = Instant::now() + DEADLINE;
-        loop {
-            if let Some(e) = self.history(id).await.into_iter().find(|e| pred(e)) {
-                return e;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what} in {id}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        eventually(&format!("{what} in {id}"), async || {
+            self.history(id).await.into_iter().find(|e| pred(e))
+        })
+        .await
     }
 
     /// Wait for the workflow to close and return how it ended.
@@ -570,6 +556,18 @@ impl Client {
             .workflow_service()
             .terminate_workflow_execution(tonic::Request::new(request))
             .await;
+    }
+}
+
+/// Ask `check` until it gives a value; fail after [`DEADLINE`].
+async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
