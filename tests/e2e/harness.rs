@@ -341,7 +341,7 @@ impl Client {
 
     /// Start a workflow with JSON arguments.
     pub async fn start(&self, id: &str, workflow_type: &str, task_queue: &str, args: &[Value]) {
-        self.start_request(self.start_options(id, workflow_type, task_queue, args))
+        self.send_start(self.start_request(id, workflow_type, task_queue, args))
             .await;
     }
 
@@ -354,12 +354,13 @@ impl Client {
                 seconds: 60,
                 nanos: 0,
             }),
-            ..self.start_options(id, workflow_type, task_queue, &[])
+            ..self.start_request(id, workflow_type, task_queue, &[])
         };
-        self.start_request(request).await;
+        self.send_start(request).await;
     }
 
-    fn start_options(
+    /// The request that starts workflow `id` with JSON arguments.
+    fn start_request(
         &self,
         id: &str,
         workflow_type: &str,
@@ -392,7 +393,8 @@ impl Client {
         }
     }
 
-    async fn start_request(&self, request: StartWorkflowExecutionRequest) {
+    /// Send a start request.
+    async fn send_start(&self, request: StartWorkflowExecutionRequest) {
         self.connection
             .workflow_service()
             .start_workflow_execution(tonic::Request::new(request))
