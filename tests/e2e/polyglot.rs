@@ -6,7 +6,7 @@
 use crate::harness::{
     AppFailure, Client, Outcome, Weft, has_event, scratch, signal, temporal_cli, wait_for, wasm,
 };
-use crate::workflow_api::query;
+use crate::workflow_api::{answer, query};
 use serde_json::{Value, json};
 use std::path::Path;
 use temporalio_common::protos::temporal::api::enums::v1::EventType;
@@ -84,7 +84,7 @@ fn cancelled(id: &str) -> AppFailure {
 }
 
 fn status(ns: &str, id: &str) -> Value {
-    wait_for("the status query", || query(ns, id, "status"))
+    answer(ns, id, "status")
 }
 
 /// The happy path: both activities, the grace timer, result and query.
