@@ -39,8 +39,10 @@ done
 fail() { echo "build-image.sh: $*" >&2; exit 1; }
 
 [ -f "$binary" ] && [ -x "$binary" ] || fail "no executable weft binary at $binary (build it: cargo build --release -p weft, or pass --binary)"
+# No layer cache: the context changes with every binary, and cached stage
+# images would only pile up (buildah bud keeps none by default either).
 if command -v podman >/dev/null; then
-  build=(podman build)
+  build=(podman build --layers=false)
 elif command -v buildah >/dev/null; then
   build=(buildah bud)
 else
