@@ -103,8 +103,9 @@ ok "/etc/weft, /var/lib/weft, /run/weft owned by 10001"
 grep -q 'BEGIN CERTIFICATE' "$root/etc/ssl/certs/ca-certificates.crt" || fail "the CA bundle holds no certificate"
 ok "/tmp 1777, binary root 755, CA bundle"
 
-# A config with nothing to load: `weft check` parses it (unknown keys are
-# errors) and exits without contacting Temporal.
+# A config with no modules (a worker that serves uploads to its store):
+# `weft check` parses it (unknown keys are errors), opens the store and exits
+# without contacting Temporal. Relative paths are relative to the config.
 mkdir -p "$root/tmp/smoke"
 cat >"$root/tmp/smoke/weft.toml" <<'EOF'
 [temporal]
@@ -117,11 +118,15 @@ listen = "0.0.0.0:9464"
 [shutdown]
 grace_ms = 30000
 
+[store]
+dir = "store"
+
 [[worker]]
 task_queue = "SMOKE_Q"
 kind = "workflow-only"
 EOF
-chmod -R a+rX "$root/tmp/smoke"
+# Writable by the user weft runs as (uid 10001 in the chroot, else this one).
+if [ "$(id -u)" -eq 0 ]; then chown -R 10001:10001 "$root/tmp/smoke"; fi
 
 # As root: chroot into the image as uid 10001, the faithful way (the binary
 # finds its loader and libraries at the image's paths), in private mount and
