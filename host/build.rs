@@ -4,9 +4,12 @@
 //!   and publishes the path through its `links` metadata.
 //! - Generate the admin API (`proto/`) with tonic, parsing the protos with
 //!   protox, so no `protoc` is needed.
+//! - Name the wasmtime and Temporal core versions built in, for
+//!   `weft --version`, from the workspace's Cargo.lock.
 
 fn main() {
     admin_api();
+    locked_versions();
     println!("cargo:rerun-if-env-changed=DEP_TEMPORALIO_PROTOS_DESCRIPTOR_PATH");
     let Ok(from) = std::env::var("DEP_TEMPORALIO_PROTOS_DESCRIPTOR_PATH") else {
         panic!("temporalio-protos did not publish its descriptor set");
@@ -29,5 +32,22 @@ fn admin_api() {
     };
     if let Err(e) = tonic_prost_build::configure().compile_fds(fds) {
         panic!("admin API code generation: {e}");
+    }
+}
+
+fn locked_versions() {
+    let lock = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock");
+    println!("cargo:rerun-if-changed={}", lock.display());
+    let text = std::fs::read_to_string(&lock).unwrap_or_default();
+    for (package, var) in [
+        ("wasmtime", "WEFT_WASMTIME_VERSION"),
+        ("temporalio-sdk-core", "WEFT_TEMPORAL_CORE_VERSION"),
+    ] {
+        let needle = format!("name = \"{package}\"\nversion = \"");
+        let version = text
+            .split_once(&needle)
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map_or("unknown", |(v, _)| v);
+        println!("cargo:rustc-env={var}={version}");
     }
 }

@@ -68,9 +68,11 @@ pub struct DevServer {
     pub ui_url: Option<String>,
 }
 
-/// True when something accepts TCP connections at `address` (`host:port`).
+/// True when something accepts TCP connections at `address` (`host:port`
+/// or a URL).
 pub async fn answers(address: &str) -> bool {
     let address = address.split("://").last().unwrap_or(address);
+    let address = address.trim_end_matches('/');
     matches!(
         tokio::time::timeout(Duration::from_secs(1), TcpStream::connect(address)).await,
         Ok(Ok(_))

@@ -5,8 +5,9 @@ use crate::admin::{AdminServer, ListenError};
 use crate::catalog::{Catalog, CatalogError};
 use crate::config::Config;
 use crate::gate::Gate;
+use crate::metrics::{Endpoint, EndpointError};
 use crate::module::CompileCache;
-use crate::temporal::{self, TemporalError};
+use crate::temporal::{self, CoreMetrics, Settings, TemporalError};
 use crate::workflow::{self, WorkflowRuntime};
 use std::future::Future;
 use std::sync::Arc;
@@ -33,6 +34,9 @@ pub enum HostError {
     /// Temporal could not be reached, or refused a worker.
     #[error(transparent)]
     Temporal(#[from] TemporalError),
+    /// The metrics endpoint cannot listen.
+    #[error(transparent)]
+    Metrics(#[from] EndpointError),
 }
 
 /// Compile and check every module of every worker, open the module store.
@@ -56,28 +60,45 @@ pub async fn load(config: &Config) -> Result<Arc<Catalog>, HostError> {
 }
 
 /// Load the config's modules, connect to Temporal, poll every worker's task
-/// queue until `shutdown` resolves, then drain and stop.
+/// queue until `shutdown` resolves, then drain and stop: polling stops at
+/// once, activity tasks in flight get the config's grace period (then core
+/// cancels them and weft fails them as retryable, so Temporal retries them
+/// on another host), workflow tasks in flight complete.
 pub async fn serve(config: &Config, shutdown: impl Future<Output = ()>) -> Result<(), HostError> {
-    let catalog = load(config).await?;
+    let settings = Settings::resolve(&config.temporal)?;
     let ready = Arc::new(AtomicBool::new(false));
-    // The admin API is up before Temporal is reached, so that health
-    // checks tell "alive, not ready" while the host connects.
+    // Health endpoints are up before modules load and Temporal is reached,
+    // so that probes tell "alive, not ready" while the host starts.
+    let core_metrics = config
+        .metrics
+        .map(|_| CoreMetrics::start().map(Arc::new))
+        .transpose()?;
+    let _endpoint = match config.metrics {
+        Some(addr) => Some(Endpoint::start(addr, ready.clone(), core_metrics.clone()).await?),
+        None => None,
+    };
+    let catalog = load(config).await?;
     let _admin = match &config.admin {
         Some(admin) => Some(AdminServer::start(admin, catalog.clone(), ready.clone()).await?),
         None => None,
     };
-    let connection = temporal::connect(&config.temporal).await?;
+    let runtime = temporal::runtime(core_metrics.as_deref())?;
+    let connection = settings.connect(&runtime).await?;
     catalog.set_gate(Gate {
         connection: connection.clone(),
-        namespace: config.temporal.namespace.clone(),
+        namespace: settings.namespace.clone(),
         histories: config.admin.as_ref().map_or(0, |a| a.gate_histories),
     });
-    let runtime = temporal::runtime()?;
     let mut pollers = JoinSet::new();
     let mut cores = Vec::new();
     for (index, w) in catalog.workers().iter().enumerate() {
-        let core =
-            temporal::start_worker(&runtime, &connection, &config.temporal.namespace, &w.config)?;
+        let core = temporal::start_worker(
+            &runtime,
+            &connection,
+            &settings.namespace,
+            &w.config,
+            config.shutdown_grace,
+        )?;
         let kind = w.config.kind();
         if kind.polls_workflows() {
             pollers.spawn(workflow::poll_workflow_tasks(
@@ -115,13 +136,17 @@ pub async fn serve(config: &Config, shutdown: impl Future<Output = ()>) -> Resul
     });
     ready.store(true, Ordering::Release);
     tracing::info!(
-        address = %config.temporal.address,
-        namespace = %config.temporal.namespace,
+        address = %settings.address,
+        namespace = %settings.namespace,
+        tls = settings.tls(),
         "weft is serving"
     );
     shutdown.await;
     ready.store(false, Ordering::Release);
-    tracing::info!("shutting down: finishing tasks in flight");
+    tracing::info!(
+        grace_ms = config.shutdown_grace.as_millis() as u64,
+        "shutting down: polling stopped, finishing tasks in flight"
+    );
     if let Some(watcher) = watcher {
         watcher.abort();
     }
@@ -132,5 +157,6 @@ pub async fn serve(config: &Config, shutdown: impl Future<Output = ()>) -> Resul
     for core in &cores {
         core.shutdown().await;
     }
+    tracing::info!("shut down");
     Ok(())
 }

@@ -10,9 +10,11 @@
 //! - [`catalog`]: what the host serves, by task queue, type and digest;
 //!   deploys change it while it serves.
 //! - [`admin`]: the admin gRPC API (upload, list, current, remove, health).
+//! - [`metrics`]: weft's metrics, and the `/metrics` `/healthz` `/readyz`
+//!   endpoint.
 //! - [`gate`]: the replay gate a new workflow version passes first.
-//! - [`temporal`]: the one adapter over Temporal's Rust core (connection,
-//!   workers, protos).
+//! - [`temporal`]: the one adapter over Temporal's Rust core (connection
+//!   settings, workers, core's metrics, protos).
 //! - [`workflow`]: the workflow runtime (one component instance per run).
 //! - [`activity`]: the activity runtime (a fresh instance per task, WASI grants).
 //! - [`payload`]: Temporal payloads and failures <-> the WIT types.
@@ -34,6 +36,7 @@ pub mod dev_server;
 pub mod gate;
 pub mod host;
 pub mod inspect;
+pub mod metrics;
 pub mod module;
 pub mod payload;
 pub mod replay;

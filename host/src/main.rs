@@ -15,8 +15,18 @@ use weft::dev_server::{self, DevServer, DevServerOptions};
 /// weft is a Temporal worker host. It polls task queues on a Temporal server
 /// and runs workflows in deterministic, sandboxed Wasm components and
 /// activities in Wasm components that get only the IO their config grants.
+/// `weft --version`: weft's version and the engines built into it.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (wasmtime ",
+    env!("WEFT_WASMTIME_VERSION"),
+    ", temporal core ",
+    env!("WEFT_TEMPORAL_CORE_VERSION"),
+    ")"
+);
+
 #[derive(Parser)]
-#[command(version, propagate_version = true)]
+#[command(version = VERSION, propagate_version = true)]
 struct Cli {
     /// Log format (the level comes from RUST_LOG, `info` by default).
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "WEFT_LOG_FORMAT")]
@@ -143,8 +153,11 @@ impl ConnectionArgs {
 fn init_logging(format: LogFormat, default_level: &str) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    // Colour only for a person at a terminal: a log file or `kubectl logs`
+    // would get raw escape codes.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
@@ -264,7 +277,8 @@ async fn start_dev_server_if_needed(
     config: &Config,
     args: &DevArgs,
 ) -> anyhow::Result<Option<DevServer>> {
-    let address = &config.temporal.address;
+    let settings = weft::temporal::Settings::resolve(&config.temporal)?;
+    let address = &settings.address;
     if dev_server::answers(address).await {
         tracing::info!(%address, "Temporal answers; not starting a dev server");
         return Ok(None);
@@ -285,7 +299,7 @@ async fn start_dev_server_if_needed(
             "nothing answers at `{address}`, and weft dev starts a dev server only on a loopback address"
         ),
     };
-    let namespace = &config.temporal.namespace;
+    let namespace = &settings.namespace;
     let opts = DevServerOptions {
         bin: args.temporal_bin.clone(),
         ip,

@@ -51,7 +51,7 @@ impl WasiHttpHooks for HttpPolicy {
             .iter()
             .any(|g| g.allows(&scheme, &host, port, &method));
         if !allowed {
-            self.who.warn(&format!(
+            self.who.denied("http", &format!(
                 "denied HTTP {method} {scheme}://{host}:{port}: not in the module's `http` grants"
             ));
             return Box::new(async { Err(Error::HttpRequestDenied) });

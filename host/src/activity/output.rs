@@ -13,7 +13,17 @@ use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 pub struct Identity(pub std::sync::Arc<ActivityInfo>);
 
 impl Identity {
-    /// Log a host note about the task (a denied request, ...) at warn level.
+    /// A request the grants refused (`kind`: http, socket): logged and
+    /// counted.
+    pub fn denied(&self, kind: &str, message: &str) {
+        crate::metrics::get()
+            .grant_denials
+            .with_label_values(&[self.0.activity_type.as_str(), kind])
+            .inc();
+        self.warn(message);
+    }
+
+    /// Log a host note about the task at warn level.
     pub fn warn(&self, message: &str) {
         let i = &self.0;
         tracing::warn!(

@@ -112,9 +112,10 @@ impl ActivityHost {
         wasi.socket_addr_check(move |addr, use_| {
             let allowed = socket_allowed(&sockets, addr, use_);
             if !allowed {
-                socket_who.warn(&format!(
-                    "denied socket {use_:?} {addr}: not in the module's `sockets` grants"
-                ));
+                socket_who.denied(
+                    "socket",
+                    &format!("denied socket {use_:?} {addr}: not in the module's `sockets` grants"),
+                );
             }
             Box::pin(async move { allowed })
         });

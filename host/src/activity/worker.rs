@@ -5,7 +5,7 @@ use super::sandbox::{ActivityHost, TaskContext};
 use super::{ActivityModule, ActivityRegistry};
 use crate::bindings::activity::weft::plugin::activity_host::ActivityInfo;
 use crate::bindings::types::Failure;
-use crate::module::Live;
+use crate::module::{self, Live};
 use crate::payload;
 use crate::temporal::proto::activity_result::{
     self, ActivityExecutionResult, activity_execution_result::Status,
@@ -25,8 +25,21 @@ use tokio_util::sync::CancellationToken;
 /// Longest an attempt may run when Temporal gives no timeout at all.
 const FALLBACK_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// A task in flight, as a cancel reaches it.
+struct InFlight {
+    ctx: TaskContext,
+    /// Stops the attempt as cancelled (timed out, gone, cancel requested).
+    abort: CancellationToken,
+    /// Stops the attempt as failed and retryable: this host shuts down and
+    /// the grace period is over, so another host should run it.
+    shutdown: CancellationToken,
+}
+
 /// Tasks in flight, by token, so that a cancel can reach them.
-type Running = Arc<Mutex<HashMap<Vec<u8>, (TaskContext, CancellationToken)>>>;
+type Running = Arc<Mutex<HashMap<Vec<u8>, InFlight>>>;
+
+/// The failure type of an attempt stopped because its host shut down.
+pub const WORKER_SHUTDOWN: &str = "WorkerShutdown";
 
 /// Poll and run activity tasks until the worker shuts down.
 pub async fn poll_activity_tasks(worker: Arc<Worker>, registry: Arc<Live<ActivityRegistry>>) {
@@ -49,8 +62,17 @@ pub async fn poll_activity_tasks(worker: Arc<Worker>, registry: Arc<Live<Activit
         match variant {
             Some(activity_task::Variant::Start(start)) => {
                 let (worker, registry, running) = (worker.clone(), registry.get(), running.clone());
+                let task_queue = task_queue.clone();
                 tokio::spawn(async move {
-                    let result = run(&worker, &registry, &running, token.clone(), start).await;
+                    let result = run(
+                        &worker,
+                        &registry,
+                        &running,
+                        &task_queue,
+                        token.clone(),
+                        start,
+                    )
+                    .await;
                     running
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
@@ -66,13 +88,15 @@ pub async fn poll_activity_tasks(worker: Arc<Worker>, registry: Arc<Live<Activit
             }
             Some(activity_task::Variant::Cancel(cancel)) => {
                 let running = running.lock().unwrap_or_else(|p| p.into_inner());
-                if let Some((ctx, abort)) = running.get(&token) {
+                if let Some(task) = running.get(&token) {
                     // The guest sees the request at its next heartbeat. If
                     // the attempt is over anyway (timed out, gone, host
-                    // shutting down), stop it now.
-                    ctx.cancelled.store(true, Ordering::SeqCst);
-                    if cancel.reason() != ActivityCancelReason::Cancelled {
-                        abort.cancel();
+                    // shut down), stop it now.
+                    task.ctx.cancelled.store(true, Ordering::SeqCst);
+                    match cancel.reason() {
+                        ActivityCancelReason::Cancelled => {}
+                        ActivityCancelReason::WorkerShutdown => task.shutdown.cancel(),
+                        _ => task.abort.cancel(),
                     }
                 }
             }
@@ -85,6 +109,7 @@ async fn run(
     worker: &Arc<Worker>,
     registry: &ActivityRegistry,
     running: &Running,
+    task_queue: &str,
     token: Vec<u8>,
     start: Start,
 ) -> ActivityExecutionResult {
@@ -127,11 +152,21 @@ async fn run(
             .map(payload::to_wit)
             .collect(),
     };
-    let abort = CancellationToken::new();
-    running
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(token, (ctx.clone(), abort.clone()));
+    let (abort, shutdown) = (CancellationToken::new(), CancellationToken::new());
+    running.lock().unwrap_or_else(|p| p.into_inner()).insert(
+        token,
+        InFlight {
+            ctx: ctx.clone(),
+            abort: abort.clone(),
+            shutdown: shutdown.clone(),
+        },
+    );
+    let module_label = crate::metrics::module_label(module::Module::path(module));
+    let labels = crate::metrics::module_labels(task_queue, &module_label, module.digest());
+    crate::metrics::get()
+        .instantiations
+        .with_label_values(&["activity", labels[0], labels[1], labels[2]])
+        .inc();
     let timeout = attempt_timeout(
         std_duration(start.start_to_close_timeout.as_ref()),
         std_duration(start.schedule_to_close_timeout.as_ref()),
@@ -155,7 +190,7 @@ async fn run(
             details: vec![],
         })
     };
-    tokio::select! {
+    let result = tokio::select! {
         outcome = tokio::time::timeout(timeout, execute(module, ctx, &start.activity_type, args)) => match outcome {
             Ok(Ok(Ok(result))) => completed(payload::from_wit(result)),
             Ok(Ok(Err(_))) if cancelled.load(Ordering::SeqCst) => cancelled_result(),
@@ -167,7 +202,27 @@ async fn run(
             ),
         },
         _ = abort.cancelled() => cancelled_result(),
-    }
+        _ = shutdown.cancelled() => stopped(
+            "the worker shut down and its grace period ran out: retried on another worker".into(),
+            WORKER_SHUTDOWN,
+        ),
+    };
+    let outcome = match &result.status {
+        Some(Status::Completed(_)) => "completed",
+        Some(Status::Cancelled(_)) => "cancelled",
+        _ => "failed",
+    };
+    crate::metrics::get()
+        .activity_tasks
+        .with_label_values(&[
+            labels[0],
+            labels[1],
+            labels[2],
+            start.activity_type.as_str(),
+            outcome,
+        ])
+        .inc();
+    result
 }
 
 /// How long this attempt may run: its start-to-close timeout, but no longer

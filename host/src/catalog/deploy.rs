@@ -132,6 +132,21 @@ impl Catalog {
 
     /// Validate, gate, store and serve an upload.
     pub async fn deploy(&self, req: DeployRequest) -> Result<Deployed, DeployError> {
+        let name = req.name.clone();
+        let deployed = self.deploy_checked(req).await;
+        let outcome = if deployed.is_ok() {
+            "deployed"
+        } else {
+            "refused"
+        };
+        crate::metrics::get()
+            .deploys
+            .with_label_values(&[name.as_str(), outcome])
+            .inc();
+        deployed
+    }
+
+    async fn deploy_checked(&self, req: DeployRequest) -> Result<Deployed, DeployError> {
         let store = self.require_store()?;
         let _one = self.changing.lock().await;
         let label = PathBuf::from(format!("upload `{}`", req.name));

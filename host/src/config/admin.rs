@@ -115,7 +115,7 @@ pub struct AdminConfig {
 }
 
 /// A key and what is wrong with it.
-type Problem = (String, String);
+pub(super) type Problem = (String, String);
 
 /// Validate `[store]`.
 pub fn store(raw: RawStore, base: &Path) -> Result<StoreConfig, Problem> {

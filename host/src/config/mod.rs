@@ -7,6 +7,7 @@
 
 mod admin;
 mod grants;
+mod temporal;
 
 pub use admin::{AdminConfig, Listen, RawAdmin, RawStore, StoreConfig, TlsFiles};
 pub use grants::{
@@ -15,12 +16,12 @@ pub use grants::{
 };
 use serde::Deserialize;
 use std::collections::HashSet;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-
-/// Default Temporal frontend address, as the Temporal CLI uses.
-pub const DEFAULT_ADDRESS: &str = "localhost:7233";
-/// Default Temporal namespace.
-pub const DEFAULT_NAMESPACE: &str = "default";
+use std::time::Duration;
+pub use temporal::{
+    DEFAULT_GRACE, RawMetrics, RawShutdown, RawTemporal, RawTls, TemporalConfig, TlsConfig,
+};
 
 /// Why a config could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -69,18 +70,11 @@ pub struct RawConfig {
     pub store: Option<RawStore>,
     /// The admin API.
     pub admin: Option<RawAdmin>,
-}
-
-/// `[temporal]` as written.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawTemporal {
-    /// `host:port` of the frontend (`TEMPORAL_ADDRESS` overrides it).
-    pub address: Option<String>,
-    /// Namespace (`TEMPORAL_NAMESPACE` overrides it).
-    pub namespace: Option<String>,
-    /// Worker identity shown in Temporal; `weft@<hostname>:<pid>` by default.
-    pub identity: Option<String>,
+    /// The Prometheus and health endpoint.
+    pub metrics: Option<RawMetrics>,
+    /// How the host stops.
+    #[serde(default)]
+    pub shutdown: RawShutdown,
 }
 
 /// `[[worker]]` as written.
@@ -136,19 +130,12 @@ pub struct Config {
     pub store: Option<StoreConfig>,
     /// The admin API, if enabled.
     pub admin: Option<AdminConfig>,
+    /// Where `/metrics`, `/healthz` and `/readyz` are served, if anywhere.
+    pub metrics: Option<SocketAddr>,
+    /// How long activity tasks in flight may finish after SIGTERM.
+    pub shutdown_grace: Duration,
     /// The config file's directory: uploaded grants resolve against it.
     pub base: PathBuf,
-}
-
-/// Validated connection settings.
-#[derive(Debug, Clone)]
-pub struct TemporalConfig {
-    /// `host:port` or a URL.
-    pub address: String,
-    /// Namespace.
-    pub namespace: String,
-    /// Worker identity, if set.
-    pub identity: Option<String>,
 }
 
 /// A validated worker.
@@ -258,22 +245,18 @@ impl Config {
         };
         let base = std::path::absolute(base).unwrap_or_else(|_| base.to_owned());
 
-        let address = overrides
-            .address
-            .clone()
-            .or(raw.temporal.address)
-            .unwrap_or_else(|| DEFAULT_ADDRESS.to_owned());
-        if address.trim().is_empty() {
-            return Err(invalid("temporal.address".into(), "must not be empty"));
-        }
-        let namespace = overrides
-            .namespace
-            .clone()
-            .or(raw.temporal.namespace)
-            .unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned());
-        if namespace.trim().is_empty() {
-            return Err(invalid("temporal.namespace".into(), "must not be empty"));
-        }
+        let temporal = temporal::temporal(
+            raw.temporal,
+            overrides.address.clone(),
+            overrides.namespace.clone(),
+            &base,
+        )
+        .map_err(|(k, problem)| invalid(k, &problem))?;
+        let metrics = raw
+            .metrics
+            .map(temporal::metrics)
+            .transpose()
+            .map_err(|(k, problem)| invalid(k, &problem))?;
 
         let allow = raw
             .allow
@@ -380,15 +363,13 @@ impl Config {
             .transpose()
             .map_err(|(k, problem)| invalid(k, &problem))?;
         Ok(Config {
-            temporal: TemporalConfig {
-                address,
-                namespace,
-                identity: raw.temporal.identity,
-            },
+            temporal,
             workers,
             allow,
             store,
             admin,
+            metrics,
+            shutdown_grace: temporal::grace(raw.shutdown),
             base,
         })
     }
@@ -428,8 +409,11 @@ mod tests {
             "#,
         )
         .expect("valid config");
-        assert_eq!(c.temporal.address, DEFAULT_ADDRESS);
-        assert_eq!(c.temporal.namespace, DEFAULT_NAMESPACE);
+        // Unset: Temporal's client configuration or its defaults decide.
+        assert_eq!(c.temporal.address, None);
+        assert_eq!(c.temporal.namespace, None);
+        assert_eq!(c.shutdown_grace, DEFAULT_GRACE);
+        assert_eq!(c.metrics, None);
         let w = &c.workers[0];
         assert_eq!(w.kind(), WorkerKind::Mixed);
         assert_eq!(w.workflows, vec![PathBuf::from("/etc/weft/wf.wasm")]);
@@ -525,8 +509,46 @@ mod tests {
             },
         )
         .expect("valid config");
-        assert_eq!(c.temporal.address, "b:2");
-        assert_eq!(c.temporal.namespace, "n");
+        assert_eq!(c.temporal.address.as_deref(), Some("b:2"));
+        assert_eq!(c.temporal.namespace.as_deref(), Some("n"));
+    }
+
+    #[test]
+    fn production_sections_resolve_paths_and_durations() {
+        let c = parse(
+            r#"
+            [temporal]
+            address = "ns.acct.tmprl.cloud:7233"
+            api_key_file = "secrets/api-key"
+            [temporal.tls]
+            server_ca_file = "tls/ca.pem"
+            server_name = "temporal.internal"
+            client_cert_file = "/tls/client.pem"
+            client_key_file = "/tls/client.key"
+            [metrics]
+            listen = "0.0.0.0:9464"
+            [shutdown]
+            grace_ms = 2500
+            [[worker]]
+            task_queue = "Q"
+            workflows = ["w.wasm"]
+            "#,
+        )
+        .expect("valid config");
+        let t = &c.temporal;
+        assert_eq!(
+            t.api_key_file,
+            Some(PathBuf::from("/etc/weft/secrets/api-key"))
+        );
+        let tls = t.tls.as_ref().expect("tls section");
+        assert_eq!(
+            tls.server_ca_file,
+            Some(PathBuf::from("/etc/weft/tls/ca.pem"))
+        );
+        assert_eq!(tls.client_key_file, Some(PathBuf::from("/tls/client.key")));
+        assert_eq!(tls.server_name.as_deref(), Some("temporal.internal"));
+        assert_eq!(c.metrics, Some("0.0.0.0:9464".parse().expect("addr")));
+        assert_eq!(c.shutdown_grace, Duration::from_millis(2500));
     }
 
     #[test]
@@ -561,6 +583,15 @@ mod tests {
             (
                 "[[worker]]\ntask_queue = 5",
                 "invalid type: integer `5`, expected a string",
+            ),
+            (
+                "[temporal.tls]\nclient_cert_file = \"c.pem\"\n[[worker]]\ntask_queue = \"Q\"\nworkflows = [\"w\"]",
+                "`temporal.tls`: client_cert_file and client_key_file go together",
+            ),
+            ("[temporal]\napi_key = \"k\"", "unknown field `api_key`"),
+            (
+                "[metrics]\nlisten = \"9464\"\n[[worker]]\ntask_queue = \"Q\"\nworkflows = [\"w\"]",
+                "`metrics.listen`: `9464` is not IP:PORT",
             ),
         ];
         for (text, expected) in cases {

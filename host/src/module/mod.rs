@@ -109,14 +109,25 @@ pub fn compile(
         None => Component::new(engine, bytes).map(|c| (c, false)),
     }
     .map_err(|e| compile_error(format!("{e:#}")))?;
+    let took = started.elapsed();
     tracing::info!(
         module = %path.display(),
         %kind,
         size_kib = bytes.len() / 1024,
-        ms = started.elapsed().as_millis() as u64,
+        ms = took.as_millis() as u64,
         from_cache = cached,
         "module compiled"
     );
+    let (kind, label) = (kind.to_string(), crate::metrics::module_label(path));
+    let metrics = crate::metrics::get();
+    metrics
+        .module_loads
+        .with_label_values(&[kind.as_str(), &label, if cached { "true" } else { "false" }])
+        .inc();
+    metrics
+        .module_compile_seconds
+        .with_label_values(&[kind.as_str(), &label])
+        .observe(took.as_secs_f64());
     Ok(component)
 }
 

@@ -3,15 +3,19 @@
 //! Everything else in weft names core's types through this module, so a core
 //! upgrade (its API is marked unstable) touches this file and little else.
 
+mod connection;
 mod history;
+mod metrics;
 pub mod runs;
 
-use crate::config::{Nondeterminism, TemporalConfig, WorkerConfig, WorkerKind};
+use crate::config::{Nondeterminism, WorkerConfig, WorkerKind};
+pub use connection::Settings;
 pub use history::{History, HistoryError};
+pub use metrics::CoreMetrics;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 pub use temporalio_client::Connection;
-use temporalio_client::ConnectionOptions;
 use temporalio_common::worker::WorkerTaskTypes;
 pub use temporalio_sdk_core::{CoreRuntime, PollError, Worker};
 use temporalio_sdk_core::{
@@ -42,13 +46,29 @@ pub enum TemporalError {
         /// Parser message.
         reason: String,
     },
-    /// The frontend did not answer. Retry later or fix the address.
-    #[error("cannot connect to Temporal at {address}: {reason}")]
+    /// The frontend did not answer, or refused the credentials.
+    #[error("cannot connect to Temporal at {address}: {reason} ({hint})")]
     Connect {
-        /// As configured.
+        /// As resolved.
         address: String,
         /// Client message.
         reason: String,
+        /// What to check.
+        hint: &'static str,
+    },
+    /// Temporal's client configuration (`TEMPORAL_*`, temporal.toml) is
+    /// unusable.
+    #[error("invalid Temporal client configuration: {0}")]
+    Settings(String),
+    /// A credential file named in the config cannot be read.
+    #[error("cannot read `{key}` {path}: {source}")]
+    ReadFile {
+        /// The config key naming it.
+        key: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The IO error.
+        source: std::io::Error,
     },
     /// Core's runtime could not start.
     #[error("cannot start Temporal core: {0}")]
@@ -94,23 +114,17 @@ pub fn default_identity() -> String {
     format!("weft@{host}:{}", std::process::id())
 }
 
-/// Connect to the frontend named by `cfg`.
-pub async fn connect(cfg: &TemporalConfig) -> Result<Connection, TemporalError> {
-    let url = address_url(&cfg.address)?;
-    let identity = cfg.identity.clone().unwrap_or_else(default_identity);
-    let options = ConnectionOptions::new(url).identity(identity).build();
-    Connection::connect(options)
-        .await
-        .map_err(|e| TemporalError::Connect {
-            address: cfg.address.clone(),
-            reason: e.to_string(),
-        })
-}
-
-/// Core's runtime (telemetry, worker heartbeats), on the current tokio runtime.
-pub fn runtime() -> Result<CoreRuntime, TemporalError> {
-    CoreRuntime::new_assume_tokio(RuntimeOptions::default())
-        .map_err(|e| TemporalError::Runtime(format!("{e:#}")))
+/// Core's runtime (telemetry, worker heartbeats), on the current tokio
+/// runtime; with `metrics`, core records its worker metrics there.
+pub fn runtime(metrics: Option<&CoreMetrics>) -> Result<CoreRuntime, TemporalError> {
+    let telemetry = temporalio_common::telemetry::TelemetryOptions::builder()
+        .maybe_metrics(metrics.map(CoreMetrics::meter))
+        .build();
+    let options = RuntimeOptions::builder()
+        .telemetry_options(telemetry)
+        .build()
+        .map_err(|e| TemporalError::Runtime(e.to_string()))?;
+    CoreRuntime::new_assume_tokio(options).map_err(|e| TemporalError::Runtime(format!("{e:#}")))
 }
 
 /// Start one core worker for a configured worker: workflow-only,
@@ -120,6 +134,7 @@ pub fn start_worker(
     connection: &Connection,
     namespace: &str,
     worker: &WorkerConfig,
+    shutdown_grace: Duration,
 ) -> Result<Arc<Worker>, TemporalError> {
     let kind = worker.kind();
     let task_types = WorkerTaskTypes {
@@ -144,7 +159,7 @@ pub fn start_worker(
         .max_outstanding_activities(worker.max_concurrent_activities)
         .max_outstanding_local_activities(worker.max_concurrent_activities)
         .max_outstanding_nexus_tasks(1usize)
-        .graceful_shutdown_period(Duration::from_secs(5))
+        .graceful_shutdown_period(shutdown_grace)
         .workflow_failure_errors(match worker.nondeterminism {
             Nondeterminism::FailTask => Default::default(),
             Nondeterminism::FailWorkflow => [WorkflowErrorType::Nondeterminism].into(),

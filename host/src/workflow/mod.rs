@@ -162,6 +162,9 @@ impl WorkflowModule {
         store.call_hook(|mut ctx, hook| {
             if hook.exiting_host() && ctx.data().lock_state().take_refuel() {
                 ctx.set_fuel(FUEL_PER_ACTIVATION)?;
+            } else if hook.entering_host() {
+                let left = ctx.get_fuel()?;
+                ctx.data().lock_state().record_fuel_left(left);
             }
             Ok(())
         });

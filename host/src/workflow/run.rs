@@ -90,6 +90,11 @@ impl Run {
         &self.module
     }
 
+    /// Fuel the guest spent in the last activation.
+    pub fn fuel_spent(&self) -> u64 {
+        self.lock().fuel_spent()
+    }
+
     /// Apply an activation's jobs, let the guest run until it blocks or
     /// returns, and answer with the commands it issued.
     pub fn activate(

@@ -88,6 +88,9 @@ pub struct RunState {
     slots: BTreeMap<u32, Slot>,
     last_error_log: Option<String>,
     refuel: bool,
+    /// Fuel left when the guest last entered the host (its last call, or
+    /// its return): what this activation spent, for metrics.
+    fuel_left: u64,
     /// Signals no one waited for yet, per name, in arrival order.
     signals: BTreeMap<String, VecDeque<Payload>>,
     /// Handles waiting for a signal, per name, in the order they asked.
@@ -131,6 +134,7 @@ impl RunState {
             slots: BTreeMap::new(),
             last_error_log: None,
             refuel: true,
+            fuel_left: super::FUEL_PER_ACTIVATION,
             signals: BTreeMap::new(),
             signal_waiters: BTreeMap::new(),
             cancel_requested: false,
@@ -158,6 +162,17 @@ impl RunState {
         self.now_ms = now_ms;
         self.replaying = replaying;
         self.refuel = true;
+        self.fuel_left = super::FUEL_PER_ACTIVATION;
+    }
+
+    /// The guest entered the host with `left` fuel.
+    pub fn record_fuel_left(&mut self, left: u64) {
+        self.fuel_left = left;
+    }
+
+    /// Fuel the guest spent in this activation so far.
+    pub fn fuel_spent(&self) -> u64 {
+        super::FUEL_PER_ACTIVATION.saturating_sub(self.fuel_left)
     }
 
     /// True once per activation: the guest's next entry gets a full fuel

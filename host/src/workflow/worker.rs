@@ -2,6 +2,7 @@
 //! the run each belongs to, complete the activation with its commands.
 
 use super::{ModuleSource, PIN_PREFIX, Run, TaskFailure};
+use crate::module::Module;
 use crate::payload;
 use crate::store::Digest;
 use crate::temporal::proto::workflow_activation::{WorkflowActivation, workflow_activation_job};
@@ -52,7 +53,15 @@ impl<S: ModuleSource> Activations<S> {
                 // Eviction comes alone; dropping the instance frees it. The
                 // next task for this run replays from history.
                 Variant::RemoveFromCache(_) => {
-                    lock().remove(run_id);
+                    let cached = {
+                        let mut runs = lock();
+                        runs.remove(run_id);
+                        runs.len()
+                    };
+                    crate::metrics::get()
+                        .cached_runs
+                        .with_label_values(&[&self.task_queue])
+                        .set(cached as i64);
                     return Ok(Vec::new());
                 }
                 Variant::InitializeWorkflow(i) => init = Some(i.clone()),
@@ -60,6 +69,7 @@ impl<S: ModuleSource> Activations<S> {
             }
         }
         let (namespace, task_queue) = (&self.namespace, &self.task_queue);
+        let started = init.is_some();
         let mut run = match init {
             Some(init) => {
                 // A run's history pins it to the module it started on (core
@@ -95,9 +105,38 @@ impl<S: ModuleSource> Activations<S> {
                 TaskFailure(format!("run {run_id} is not in this worker's cache"))
             })?,
         };
+        let metrics = crate::metrics::get();
+        let module = run.module().clone();
+        let module_label = crate::metrics::module_label(Module::path(&*module));
+        let labels = crate::metrics::module_labels(task_queue, &module_label, module.digest());
+        if started {
+            metrics
+                .instantiations
+                .with_label_values(&["workflow", labels[0], labels[1], labels[2]])
+                .inc();
+        }
+        let stopwatch = crate::metrics::Stopwatch::start();
         // On failure the run is dropped: core evicts it and replays later.
-        let commands = run.activate(activation)?;
-        lock().insert(run_id.clone(), run);
+        let activated = run.activate(activation);
+        metrics.activations.with_label_values(&labels).inc();
+        metrics
+            .activation_seconds
+            .with_label_values(&labels)
+            .observe(stopwatch.elapsed().as_secs_f64());
+        metrics
+            .activation_fuel
+            .with_label_values(&labels)
+            .observe(run.fuel_spent() as f64);
+        let commands = activated?;
+        let cached = {
+            let mut runs = lock();
+            runs.insert(run_id.clone(), run);
+            runs.len()
+        };
+        metrics
+            .cached_runs
+            .with_label_values(&[task_queue])
+            .set(cached as i64);
         Ok(commands)
     }
 }
