@@ -13,5 +13,9 @@ printf '\n== %s\n' "cargo clippy" >&2
 cargo clippy --workspace --all-targets -- -D warnings
 printf '\n== %s\n' "cargo test" >&2
 cargo test --workspace
+printf '\n== %s\n' "Kubernetes manifests, and weft check of their configs" >&2
+./deploy/validate-k8s.sh --weft "${CARGO_TARGET_DIR:-target}/debug/weft"
+printf '\n== %s\n' "container image (podman build, then weft from the exported filesystem)" >&2
+./deploy/smoke-image.sh --binary "${CARGO_TARGET_DIR:-target}/debug/weft"
 printf '\n== %s\n' "end-to-end tests again, without the sticky cache (every task replays history)" >&2
 WEFT_E2E_MAX_CACHED=0 cargo test --workspace --test e2e
