@@ -2,7 +2,10 @@
 //! `weft undeploy`, the admin API): runs pinned to the version they started
 //! on, the replay gate, refused uploads, the admin token, a shared store.
 
-use crate::harness::{Client, Outcome, Weft, compile_cache, scratch, temporal_cli, wait_for, wasm};
+use crate::harness::{
+    Client, Outcome, Weft, certificates, compile_cache, free_port, scratch, temporal_cli, wait_for,
+    wasm,
+};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -368,13 +371,6 @@ async fn malformed_uploads_are_refused_with_the_reason_and_change_nothing() {
     );
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_admin_api_wants_the_token_on_a_non_loopback_listener() {
     let ns = "e2e-deploy-token";
@@ -478,70 +474,6 @@ async fn hosts_sharing_a_store_serve_each_others_deploys() {
         orders.join("order-7.json").exists(),
         "the activity host wrote the order"
     );
-}
-
-/// Run openssl; fail the test with its stderr if it fails.
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run openssl (scripts/setup.sh installs it)");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A CA, and a key + certificate it signed with `extensions`.
-fn certificates(dir: &Path, ca: &str, leaves: &[(&str, &str)]) {
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-    ];
-    let mut args = vec!["req", "-x509", "-days", "1", "-subj"];
-    let subject = format!("/CN={ca}");
-    let (key, pem) = (format!("{ca}.key"), format!("{ca}.pem"));
-    args.extend([subject.as_str(), "-keyout", &key, "-out", &pem]);
-    args.extend(ec);
-    openssl(dir, &args);
-    for (leaf, extensions) in leaves {
-        let ext = format!("{leaf}.ext");
-        std::fs::write(dir.join(&ext), extensions).expect("write");
-        let (leaf_key, csr, leaf_pem) = (
-            format!("{leaf}.key"),
-            format!("{leaf}.csr"),
-            format!("{leaf}.pem"),
-        );
-        let subject = format!("/CN={leaf}");
-        let mut args = vec!["req", "-subj", &subject, "-keyout", &leaf_key, "-out", &csr];
-        args.extend(ec);
-        openssl(dir, &args);
-        openssl(
-            dir,
-            &[
-                "x509",
-                "-req",
-                "-days",
-                "1",
-                "-in",
-                &csr,
-                "-CA",
-                &pem,
-                "-CAkey",
-                &key,
-                "-CAcreateserial",
-                "-out",
-                &leaf_pem,
-                "-extfile",
-                &ext,
-            ],
-        );
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -5,7 +5,7 @@
 use serde_json::Value;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use temporalio_client::{Connection, ConnectionOptions};
@@ -84,6 +84,11 @@ pub const NAMESPACES: &[&str] = &[
     "e2e-clock",
     "e2e-query-restart",
     "e2e-patch-replay",
+    "e2e-tls",
+    "e2e-mtls",
+    "e2e-api-key",
+    "e2e-metrics",
+    "e2e-shutdown",
 ];
 
 /// The shared dev server.
@@ -118,7 +123,8 @@ pub fn wasm(name: &str) -> PathBuf {
     path
 }
 
-fn free_port() -> u16 {
+/// A TCP port nothing listens on now.
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -164,23 +170,28 @@ pub fn server() -> &'static Server {
             .expect("start the Temporal dev server (is `temporal` installed?)");
         let lifeline = child.stdin.take().expect("watchdog stdin");
         let address = format!("127.0.0.1:{port}");
-        // The port opens before the frontend is ready: ask it its health.
-        wait_for("the Temporal dev server to be healthy", || {
-            TcpStream::connect(&address).ok()?;
-            let health = Command::new(temporal_bin())
-                .args(["operator", "cluster", "health", "--address", &address])
-                .output()
-                .ok()?;
-            String::from_utf8_lossy(&health.stdout)
-                .contains("SERVING")
-                .then_some(())
-        });
+        wait_healthy(&address);
         Server {
             address,
             _lifeline: lifeline,
             _watchdog: child,
         }
     })
+}
+
+/// Wait until the dev server at `address` answers its health check (its
+/// port opens before the frontend is ready).
+pub fn wait_healthy(address: &str) {
+    wait_for("the Temporal dev server to be healthy", || {
+        TcpStream::connect(address).ok()?;
+        let health = Command::new(temporal_bin())
+            .args(["operator", "cluster", "health", "--address", address])
+            .output()
+            .ok()?;
+        String::from_utf8_lossy(&health.stdout)
+            .contains("SERVING")
+            .then_some(())
+    });
 }
 
 /// A `weft` process serving a config; killed when dropped.
@@ -203,6 +214,20 @@ impl Weft {
     /// [`Weft::serve`] with extra variables in the process's environment
     /// (secrets read `from_env`, `WEFT_LOG_FORMAT`, ...).
     pub fn serve_with_env(
+        dir: &Path,
+        name: &str,
+        namespace: &str,
+        config: &str,
+        env: &[(&str, &str)],
+    ) -> Weft {
+        let mut weft = Weft::start_with_env(dir, name, namespace, config, env);
+        weft.wait_serving();
+        weft
+    }
+
+    /// [`Weft::serve_with_env`] without waiting for the host to serve: for
+    /// a host that must fail at start.
+    pub fn start_with_env(
         dir: &Path,
         name: &str,
         namespace: &str,
@@ -233,9 +258,7 @@ impl Weft {
             .stderr(out)
             .spawn()
             .expect("start weft");
-        let mut weft = Weft { child, log };
-        weft.wait_serving();
-        weft
+        Weft { child, log }
     }
 
     /// Wait until the host has loaded its modules and polls. Python and
@@ -263,6 +286,30 @@ impl Weft {
     pub fn kill9(&mut self) {
         self.child.kill().expect("kill -9 weft");
         let _ = self.child.wait();
+    }
+
+    /// Ask the process to stop, as an orchestrator does: SIGTERM.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM {} failed", self.child.id());
+    }
+
+    /// Wait up to `within` for the process to exit; its exit status, or
+    /// `None` if it still runs.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for weft") {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// True while the process runs.
@@ -326,7 +373,13 @@ pub enum Outcome {
 impl Client {
     /// Connect to the shared server.
     pub async fn new(namespace: &str) -> Client {
-        let url = format!("http://{}", server().address);
+        Client::connect(&server().address, namespace).await
+    }
+
+    /// Connect to the server at `address` (`host:port`), for a test that
+    /// runs a server of its own.
+    pub async fn connect(address: &str, namespace: &str) -> Client {
+        let url = format!("http://{address}");
         let options = ConnectionOptions::new(url.parse::<temporalio_client::Url>().expect("url"))
             .identity("weft-e2e".to_owned())
             .build();
@@ -672,4 +725,70 @@ pub fn event_millis(e: &HistoryEvent) -> u64 {
 /// The event type of a history event.
 pub fn event_type(e: &HistoryEvent) -> EventType {
     EventType::try_from(e.event_type).unwrap_or(EventType::Unspecified)
+}
+
+/// Run openssl; fail the test with its stderr if it fails.
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run openssl (scripts/setup.sh installs it)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// In `dir`: a CA (`{ca}.pem`, `{ca}.key`), and for each leaf a key
+/// (`{leaf}.key`) and a certificate (`{leaf}.pem`) the CA signed with the
+/// leaf's `extensions` (an openssl extfile, e.g. its subjectAltName).
+pub fn certificates(dir: &Path, ca: &str, leaves: &[(&str, &str)]) {
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let mut args = vec!["req", "-x509", "-days", "1", "-subj"];
+    let subject = format!("/CN={ca}");
+    let (key, pem) = (format!("{ca}.key"), format!("{ca}.pem"));
+    args.extend([subject.as_str(), "-keyout", &key, "-out", &pem]);
+    args.extend(ec);
+    openssl(dir, &args);
+    for (leaf, extensions) in leaves {
+        let ext = format!("{leaf}.ext");
+        std::fs::write(dir.join(&ext), extensions).expect("write");
+        let (leaf_key, csr, leaf_pem) = (
+            format!("{leaf}.key"),
+            format!("{leaf}.csr"),
+            format!("{leaf}.pem"),
+        );
+        let subject = format!("/CN={leaf}");
+        let mut args = vec!["req", "-subj", &subject, "-keyout", &leaf_key, "-out", &csr];
+        args.extend(ec);
+        openssl(dir, &args);
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-days",
+                "1",
+                "-in",
+                &csr,
+                "-CA",
+                &pem,
+                "-CAkey",
+                &key,
+                "-CAcreateserial",
+                "-out",
+                &leaf_pem,
+                "-extfile",
+                &ext,
+            ],
+        );
+    }
 }

@@ -9,6 +9,7 @@ mod deploy;
 mod harness;
 mod order;
 mod polyglot;
+mod production;
 mod replay;
 mod safety;
 mod sdk_interop;
