@@ -39,6 +39,15 @@ if ! command -v openssl >/dev/null; then
 fi
 openssl version
 
+step "nginx (the e2e TLS, mTLS and API-key tests run it as a gRPC proxy)"
+if ! command -v nginx >/dev/null; then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light
+fi
+nginx -v
+
 # One setup.sh per guest language: clang + wasi-libc (apt), Zig (PyPI),
 # componentize-py (PyPI), componentize-js (npm, from package-lock.json).
 for lang in c zig python js; do

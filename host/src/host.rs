@@ -84,6 +84,7 @@ pub async fn serve(config: &Config, shutdown: impl Future<Output = ()>) -> Resul
     };
     let runtime = temporal::runtime(core_metrics.as_deref())?;
     let connection = settings.connect(&runtime).await?;
+    let watch = temporal::watch(connection.clone(), settings.address.clone());
     catalog.set_gate(Gate {
         connection: connection.clone(),
         namespace: settings.namespace.clone(),
@@ -147,6 +148,7 @@ pub async fn serve(config: &Config, shutdown: impl Future<Output = ()>) -> Resul
         grace_ms = config.shutdown_grace.as_millis() as u64,
         "shutting down: polling stopped, finishing tasks in flight"
     );
+    watch.abort();
     if let Some(watcher) = watcher {
         watcher.abort();
     }

@@ -634,7 +634,7 @@ mod tests {
         assert!(!g.http[0].allows("http", "127.0.0.1", 8081, "GET"));
         assert!(g.http[1].allows("https", "API.example.com", 443, "GET"));
         assert!(!g.http[1].allows("https", "api.example.com", 443, "DELETE"));
-        let addr = |s: &str| s.parse::<std::net::SocketAddr>().expect("addr");
+        let addr = |s: &str| s.parse::<SocketAddr>().expect("addr");
         assert!(g.sockets[0].allows(true, addr("127.0.0.1:5432")));
         assert!(!g.sockets[0].allows(false, addr("127.0.0.1:5432")));
         assert!(g.sockets[1].allows(false, addr("10.0.0.53:53")));

@@ -11,6 +11,7 @@
 use super::{CoreRuntime, TemporalError};
 use crate::config::TemporalConfig;
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 use temporalio_client::envconfig::{
     ClientConfigProfile, DataSource, LoadClientConfigProfileOptions,
 };
@@ -87,6 +88,58 @@ impl Settings {
             }
         })
     }
+}
+
+/// How often a healthy connection is checked.
+const WATCH_EVERY: Duration = Duration::from_secs(5);
+/// The longest wait between checks of a lost connection.
+const WATCH_BACKOFF_MAX: Duration = Duration::from_secs(10);
+
+/// Watch the frontend, to tell the operator when it goes and comes back.
+///
+/// Core's client retries every call with backoff while the frontend is
+/// away, so polls resume by themselves and Temporal retries the tasks that
+/// were in flight; without this the outage would be silent. One cheap call
+/// (`GetSystemInfo`) per check.
+pub fn watch(connection: Connection, address: String) -> tokio::task::JoinHandle<()> {
+    use temporalio_common::protos::temporal::api::workflowservice::v1::GetSystemInfoRequest;
+    use tonic::IntoRequest;
+    tokio::spawn(async move {
+        let mut service = connection.workflow_service();
+        let mut lost_since: Option<Instant> = None;
+        let mut every = WATCH_EVERY;
+        loop {
+            tokio::time::sleep(every).await;
+            let call = service.get_system_info(GetSystemInfoRequest::default().into_request());
+            let failure = match tokio::time::timeout(WATCH_EVERY, call).await {
+                Ok(Ok(_)) => None,
+                Ok(Err(status)) => Some(status.message().to_owned()),
+                Err(_) => Some(format!("no answer within {WATCH_EVERY:?}")),
+            };
+            match (failure, lost_since) {
+                (None, None) => {}
+                (None, Some(since)) => {
+                    tracing::info!(%address, "reconnected to Temporal after {:.1?}", since.elapsed());
+                    lost_since = None;
+                    every = WATCH_EVERY;
+                }
+                (Some(reason), was_lost) => {
+                    every = match was_lost {
+                        None => Duration::from_secs(1),
+                        Some(_) => (every * 2).min(WATCH_BACKOFF_MAX),
+                    };
+                    let since = *lost_since.get_or_insert_with(Instant::now);
+                    tracing::warn!(
+                        %address,
+                        down_for = ?since.elapsed(),
+                        next_check = ?every,
+                        "lost the connection to Temporal ({reason}): core retries its polls with \
+                         backoff, Temporal retries the tasks that were in flight"
+                    );
+                }
+            }
+        }
+    })
 }
 
 /// weft.toml's values over the profile's. Key material is read here, from

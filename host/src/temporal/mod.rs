@@ -9,7 +9,7 @@ mod metrics;
 pub mod runs;
 
 use crate::config::{Nondeterminism, WorkerConfig, WorkerKind};
-pub use connection::Settings;
+pub use connection::{Settings, watch};
 pub use history::{History, HistoryError};
 pub use metrics::CoreMetrics;
 use std::path::PathBuf;
