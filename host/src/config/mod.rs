@@ -12,7 +12,7 @@ mod temporal;
 pub use admin::{AdminConfig, Listen, RawAdmin, RawStore, StoreConfig, TlsFiles};
 pub use grants::{
     Allow, DirGrant, Grants, HttpGrant, RawActivityModule, RawAllow, SecretHeader, SocketGrant,
-    canonical_host, parse_origin, parse_socket, resolve as resolve_grants,
+    canonical_host, normalise, parse_origin, parse_socket, resolve as resolve_grants,
 };
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -634,7 +634,7 @@ mod tests {
         assert!(!g.http[0].allows("http", "127.0.0.1", 8081, "GET"));
         assert!(g.http[1].allows("https", "API.example.com", 443, "GET"));
         assert!(!g.http[1].allows("https", "api.example.com", 443, "DELETE"));
-        let addr = |s: &str| s.parse::<std::net::SocketAddr>().expect("addr");
+        let addr = |s: &str| s.parse::<SocketAddr>().expect("addr");
         assert!(g.sockets[0].allows(true, addr("127.0.0.1:5432")));
         assert!(!g.sockets[0].allows(false, addr("127.0.0.1:5432")));
         assert!(g.sockets[1].allows(false, addr("10.0.0.53:53")));
