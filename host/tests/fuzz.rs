@@ -528,3 +528,30 @@ fn history_json_never_panics_on_mutated_histories() {
         Ok(())
     });
 }
+
+// --- the admin API -----------------------------------------------------
+
+/// The wire form of every admin request, as tonic decodes it before a
+/// handler runs. (The handlers themselves need a catalog, a module store
+/// and Temporal: the e2e deploy tests drive them.)
+#[test]
+fn admin_requests_decode_without_panicking() {
+    use prost::Message;
+    use weft::admin::proto::{
+        DeployRequest, InspectModuleRequest, ListModulesRequest, SetCurrentRequest, UndeployRequest,
+    };
+    fuzz(
+        "admin-requests",
+        1024,
+        prop::collection::vec(any::<u8>(), 0..256),
+        |bytes| {
+            let bytes = bytes.as_slice();
+            let _ = DeployRequest::decode(bytes);
+            let _ = InspectModuleRequest::decode(bytes);
+            let _ = ListModulesRequest::decode(bytes);
+            let _ = SetCurrentRequest::decode(bytes);
+            let _ = UndeployRequest::decode(bytes);
+            Ok(())
+        },
+    );
+}
