@@ -34,15 +34,17 @@ fn fuzz<S: Strategy>(
     let cases =
         env("WEFT_FUZZ_CASES").map_or(default_cases, |c| c.clamp(1, u64::from(u32::MAX)) as u32);
     let seconds = env("WEFT_FUZZ_SECONDS");
-    let batch = if seconds.is_some() { 256 } else { cases };
-    let mut runner = TestRunner::new(RunnerConfig {
-        cases: batch,
-        failure_persistence: None,
-        ..RunnerConfig::default()
-    });
+    let batch = if seconds.is_some() { 32 } else { cases };
     let start = Instant::now();
     let mut ran = 0u64;
     loop {
+        // A fresh runner per batch, randomly seeded: a runner counts its
+        // passed cases and would run no more once it reached `cases`.
+        let mut runner = TestRunner::new(RunnerConfig {
+            cases: batch,
+            failure_persistence: None,
+            ..RunnerConfig::default()
+        });
         if let Err(e) = runner.run(&strategy, &test) {
             panic!("fuzz target {name} failed after {ran} cases: {e}");
         }
