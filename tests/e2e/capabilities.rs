@@ -25,7 +25,18 @@ struct HttpServer {
 
 impl HttpServer {
     fn start() -> HttpServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the test HTTP server");
+        let ok = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n\
+             connection: close\r\n\r\n{HTTP_BODY}",
+            HTTP_BODY.len()
+        );
+        HttpServer::start_with("127.0.0.1:0", ok)
+    }
+
+    /// A server on `addr` that answers every request with `response` (the
+    /// whole HTTP/1.1 response, head and body).
+    fn start_with(addr: &str, response: String) -> HttpServer {
+        let listener = TcpListener::bind(addr).expect("bind the test HTTP server");
         let port = listener.local_addr().expect("its address").port();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let seen = requests.clone();
@@ -44,11 +55,6 @@ impl HttpServer {
                 seen.lock()
                     .expect("requests")
                     .push(String::from_utf8_lossy(&head).into_owned());
-                let response = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n\
-                     connection: close\r\n\r\n{HTTP_BODY}",
-                    HTTP_BODY.len()
-                );
                 let _ = stream.write_all(response.as_bytes());
                 let _ = stream.flush();
             }
@@ -86,7 +92,12 @@ struct EchoServer {
 
 impl EchoServer {
     fn start() -> EchoServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the echo server");
+        EchoServer::start_on("127.0.0.1:0")
+    }
+
+    /// An echo server on `addr`.
+    fn start_on(addr: &str) -> EchoServer {
+        let listener = TcpListener::bind(addr).expect("bind the echo server");
         let port = listener.local_addr().expect("its address").port();
         let lines = Arc::new(Mutex::new(Vec::new()));
         let seen = lines.clone();
@@ -543,6 +554,226 @@ async fn http_reaches_a_granted_origin_only() {
         "{:?}",
         http.requests()
     );
+}
+
+/// A name the system resolver maps to a loopback address that is not
+/// `localhost` itself (Debian's /etc/hosts maps the machine's own name to
+/// 127.0.0.1 or 127.0.1.1): a stand-in for a public name whose DNS answers
+/// with a loopback address.
+fn loopback_alias() -> String {
+    let hosts = std::fs::read_to_string("/etc/hosts").expect("read /etc/hosts");
+    hosts
+        .lines()
+        .filter_map(|l| {
+            let mut words = l.split('#').next()?.split_whitespace();
+            let ip: std::net::IpAddr = words.next()?.parse().ok()?;
+            ip.is_loopback().then_some(words)
+        })
+        .flatten()
+        .find(|name| {
+            !name.starts_with("localhost")
+                && !name.starts_with("ip6-")
+                && name.contains(|c: char| c.is_ascii_alphabetic())
+        })
+        .map(str::to_owned)
+        .expect("/etc/hosts maps a name other than localhost to a loopback address")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn http_policy_holds_against_redirects_ipv6_and_names_that_resolve_to_loopback() {
+    let dir = scratch("capabilities-http-policy");
+    // The ungranted origin a redirect points at.
+    let target = HttpServer::start();
+    let redirect = HttpServer::start_with(
+        "127.0.0.1:0",
+        format!(
+            "HTTP/1.1 302 Found\r\nlocation: {}/followed\r\ncontent-length: 0\r\n\
+             connection: close\r\n\r\n",
+            target.origin()
+        ),
+    );
+    let ok = format!(
+        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{HTTP_BODY}",
+        HTTP_BODY.len()
+    );
+    let v6 = HttpServer::start_with("[::1]:0", ok);
+    // Two echo servers on the same port, one per family: a grant of the
+    // IPv6 one must not reach the IPv4 one.
+    let echo4 = EchoServer::start();
+    let echo6 = EchoServer::start_on(&format!("[::1]:{}", echo4.port));
+    let alias = loopback_alias();
+    let port = target.port;
+    let config = format!(
+        "{}{}{}{}{}",
+        worker(
+            "REDIRECT_Q",
+            true,
+            &format!("http = [{:?}]\n", redirect.origin())
+        ),
+        worker(
+            "V6_Q",
+            false,
+            &format!(
+                "http = [\"http://[::1]:{}\"]\nsockets = [\"tcp://[::1]:{}\"]\n",
+                v6.port, echo6.port
+            )
+        ),
+        worker(
+            "NAME_Q",
+            false,
+            &format!("http = [\"http://{alias}:{port}\"]\n")
+        ),
+        worker(
+            "NAME_AND_IP_Q",
+            false,
+            &format!(
+                "http = [\"http://{alias}:{port}\", {:?}]\n",
+                target.origin()
+            )
+        ),
+        worker(
+            "LOCALHOST_Q",
+            false,
+            &format!("http = [{{ url = \"HTTP://LocalHost.:{port}/\", methods = [\"get\"] }}]\n")
+        ),
+    );
+    // The namespace of the other HTTP test (its own task queues and ids):
+    // namespaces are registered once per dev server, in the harness.
+    let weft = Weft::serve(&dir, "weft", "e2e-caps-http", &config);
+    let client = Client::new("e2e-caps-http").await;
+    let get = |queue: &str, url: String| run(queue, "HttpGet", json!({ "url": url }));
+    let ok = |body: &str| Outcome::Completed(json!({"status": 200, "body": body}));
+    let denied = |id: &str, outcome: Outcome| {
+        let (message, error_type) = failed(id, outcome);
+        assert_eq!(error_type, "HttpError", "{id}: {message}");
+        assert!(message.contains("HttpRequestDenied"), "{id}: {message}");
+    };
+
+    // Redirects are not followed: the guest gets the 302 itself, the
+    // ungranted origin it points at sees nothing, and a request the guest
+    // makes to it is denied.
+    let start = get("REDIRECT_Q", format!("{}/start", redirect.origin()));
+    assert_eq!(
+        outcome_of(&client, "policy-redirect", "REDIRECT_Q", &start).await,
+        Outcome::Completed(json!({"status": 302, "body": ""}))
+    );
+    assert!(redirect.request_for("/start").is_some());
+    let follow = get("REDIRECT_Q", format!("{}/followed", target.origin()));
+    denied(
+        "policy-redirect-follow",
+        outcome_of(&client, "policy-redirect-follow", "REDIRECT_Q", &follow).await,
+    );
+    assert!(target.requests().is_empty(), "{:?}", target.requests());
+
+    // IPv6 literals: granted [::1]:PORT works and is only itself.
+    let v6_get = get("V6_Q", format!("http://[::1]:{}/v6", v6.port));
+    assert_eq!(
+        outcome_of(&client, "policy-v6", "REDIRECT_Q", &v6_get).await,
+        ok(HTTP_BODY)
+    );
+    assert!(v6.request_for("/v6").is_some(), "{:?}", v6.requests());
+    let v4_get = get("V6_Q", format!("http://127.0.0.1:{}/v4", v6.port));
+    denied(
+        "policy-v6-not-v4",
+        outcome_of(&client, "policy-v6-not-v4", "REDIRECT_Q", &v4_get).await,
+    );
+    let connect =
+        |addr: String, line: &str| run("V6_Q", "Connect", json!({ "addr": addr, "line": line }));
+    assert_eq!(
+        outcome_of(
+            &client,
+            "policy-tcp-v6",
+            "REDIRECT_Q",
+            &connect(format!("[::1]:{}", echo6.port), "over v6")
+        )
+        .await,
+        Outcome::Completed(json!({"echo": "over v6"}))
+    );
+    let (message, error_type) = failed(
+        "policy-tcp-v4",
+        outcome_of(
+            &client,
+            "policy-tcp-v4",
+            "REDIRECT_Q",
+            &connect(format!("127.0.0.1:{}", echo4.port), "must not arrive"),
+        )
+        .await,
+    );
+    assert_eq!(error_type, "SocketError", "{message}");
+    assert_eq!(echo6.lines(), ["over v6"]);
+    assert!(echo4.lines().is_empty(), "{:?}", echo4.lines());
+
+    // A granted name that resolves to loopback does not reach it, unless
+    // the address is granted too.
+    let by_name = |queue: &str, path: &str| get(queue, format!("http://{alias}:{port}{path}"));
+    denied(
+        "policy-name-to-loopback",
+        outcome_of(
+            &client,
+            "policy-name-to-loopback",
+            "REDIRECT_Q",
+            &by_name("NAME_Q", "/by-name"),
+        )
+        .await,
+    );
+    assert_eq!(target.request_for("/by-name"), None);
+    wait_for_warning(
+        &weft,
+        &[
+            &format!("denied HTTP GET http://{alias}:{port}: it resolves to"),
+            "workflow_id=policy-name-to-loopback",
+        ],
+    );
+    assert_eq!(
+        outcome_of(
+            &client,
+            "policy-name-and-ip",
+            "REDIRECT_Q",
+            &by_name("NAME_AND_IP_Q", "/name-and-ip")
+        )
+        .await,
+        ok(HTTP_BODY)
+    );
+    assert!(target.request_for("/name-and-ip").is_some());
+
+    // `localhost` named in the grant is a loopback grant, however it is
+    // spelt in the grant or the request; the grant's `get` is GET.
+    for (id, url) in [
+        (
+            "policy-localhost",
+            format!("http://localhost:{port}/localhost"),
+        ),
+        (
+            "policy-localhost-odd",
+            format!("http://LOCALHOST.:{port}/odd"),
+        ),
+    ] {
+        assert_eq!(
+            outcome_of(&client, id, "REDIRECT_Q", &get("LOCALHOST_Q", url)).await,
+            ok(HTTP_BODY),
+            "{id}"
+        );
+    }
+    let head = target
+        .request_for("/odd")
+        .expect("the odd spelling arrived");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains(&format!("host: localhost:{port}\r\n")),
+        "the server sees the canonical host: {head:?}"
+    );
+
+    // Userinfo does not change the origin, and never reaches the server.
+    let with_user = get(
+        "NAME_AND_IP_Q",
+        format!("http://user:pw@127.0.0.1:{port}/userinfo"),
+    );
+    assert_eq!(
+        outcome_of(&client, "policy-userinfo", "REDIRECT_Q", &with_user).await,
+        ok(HTTP_BODY)
+    );
+    let head = target.request_for("/userinfo").expect("arrived");
+    assert!(!head.contains("user:pw"), "userinfo leaked: {head:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

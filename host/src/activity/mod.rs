@@ -3,7 +3,7 @@
 //! allow (see [`sandbox`]). Deny by default: no directory, no environment
 //! variable, no socket address unless the config lists it.
 
-mod http;
+pub mod http;
 mod output;
 pub mod sandbox;
 mod worker;

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Component, Path, PathBuf};
 
 /// Linear memory an activity instance may grow to unless its grants say.
@@ -180,14 +180,28 @@ pub struct HttpGrant {
 
 impl HttpGrant {
     /// Does a request to `scheme://host:port` with `method` fall within it?
+    /// `host` must be in canonical form ([`canonical_host`]); methods are
+    /// compared exactly, as HTTP defines them to be case-sensitive (grants
+    /// are upper-cased at config time, so a grant of `get` is `GET`).
     pub fn allows(&self, scheme: &str, host: &str, port: u16, method: &str) -> bool {
         self.scheme.eq_ignore_ascii_case(scheme)
             && self.host.eq_ignore_ascii_case(host)
             && self.port.is_none_or(|p| p == port)
-            && self
-                .methods
-                .as_ref()
-                .is_none_or(|m| m.contains(&method.to_ascii_uppercase()))
+            && self.methods.as_ref().is_none_or(|m| m.contains(method))
+    }
+
+    /// The origin as it would be written in a grant: `scheme://host:port`
+    /// (IPv6 in brackets, port `*` for any); [`parse_origin`] reads it back.
+    pub fn origin(&self) -> String {
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        match self.port {
+            Some(p) => format!("{}://{host}:{p}", self.scheme),
+            None => format!("{}://{host}:*", self.scheme),
+        }
     }
 
     /// Is every request this grant allows also allowed by `bound`?
@@ -205,10 +219,7 @@ impl HttpGrant {
 
 impl std::fmt::Display for HttpGrant {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.port {
-            Some(p) => write!(f, "{}://{}:{p}", self.scheme, self.host)?,
-            None => write!(f, "{}://{}:*", self.scheme, self.host)?,
-        }
+        f.write_str(&self.origin())?;
         if let Some(m) = &self.methods {
             let m: Vec<&str> = m.iter().map(String::as_str).collect();
             write!(f, " ({})", m.join(", "))?;
@@ -230,13 +241,29 @@ pub struct SocketGrant {
 
 impl SocketGrant {
     /// Does it allow talking to `addr` over TCP (`tcp`) or UDP?
+    /// An IPv4-mapped IPv6 address (`::ffff:127.0.0.1`) is the IPv4
+    /// address it maps, on both sides, so neither spelling reaches an
+    /// address the other would not.
     pub fn allows(&self, tcp: bool, addr: SocketAddr) -> bool {
-        self.tcp == tcp && self.ip == addr.ip() && self.port.is_none_or(|p| p == addr.port())
+        self.tcp == tcp
+            && self.ip.to_canonical() == addr.ip().to_canonical()
+            && self.port.is_none_or(|p| p == addr.port())
+    }
+
+    /// The grant as written: `tcp://IP:PORT` (IPv6 in brackets, port `*`
+    /// for any); [`parse_socket`] reads it back.
+    pub fn address(&self) -> String {
+        let proto = if self.tcp { "tcp" } else { "udp" };
+        let port = self.port.map_or("*".to_owned(), |p| p.to_string());
+        match self.ip {
+            IpAddr::V4(ip) => format!("{proto}://{ip}:{port}"),
+            IpAddr::V6(ip) => format!("{proto}://[{ip}]:{port}"),
+        }
     }
 
     fn within(&self, bound: &SocketGrant) -> bool {
         self.tcp == bound.tcp
-            && self.ip == bound.ip
+            && self.ip.to_canonical() == bound.ip.to_canonical()
             && (bound.port.is_none() || bound.port == self.port)
     }
 }
@@ -266,7 +293,76 @@ pub struct Allow {
 /// A grant problem: the key (relative to the module) and what is wrong.
 pub type Problem = (String, String);
 
-/// Parse `scheme://host[:port]` (port `*` for any).
+/// The canonical spelling of a URL host, the form in which grants and
+/// requests are compared: `%`-escapes decoded, lower case, one trailing dot
+/// dropped, IP addresses in their standard form (IPv6 without brackets).
+/// Anything that is neither an IP address nor a DNS name is refused, and so
+/// is a numeric name such as `2130706433` or `0x7f.1`, which resolvers read
+/// as an IPv4 address in another spelling.
+pub fn canonical_host(raw: &str) -> Result<String, String> {
+    let decoded =
+        percent_decode(raw).ok_or_else(|| format!("`{raw}`: bad `%`-escape in the host"))?;
+    if let Some(inner) = decoded.strip_prefix('[') {
+        let ip: Ipv6Addr = inner
+            .strip_suffix(']')
+            .and_then(|i| i.parse().ok())
+            .ok_or_else(|| format!("`{raw}` is not an IPv6 address like `[::1]`"))?;
+        return Ok(ip.to_string());
+    }
+    let host = decoded
+        .strip_suffix('.')
+        .unwrap_or(&decoded)
+        .to_ascii_lowercase();
+    if let Ok(ip) = host.parse::<Ipv4Addr>() {
+        return Ok(ip.to_string());
+    }
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    let last = host.rsplit('.').next().unwrap_or_default();
+    let numeric = last.bytes().all(|b| b.is_ascii_digit())
+        || (last.starts_with("0x") && last[2..].bytes().all(|b| b.is_ascii_hexdigit()));
+    if host.len() > 253 || !host.split('.').all(label_ok) || numeric {
+        return Err(format!(
+            "`{raw}` is not a host name or IP address (IPv6 goes in brackets)"
+        ));
+    }
+    Ok(host)
+}
+
+/// `%XX` escapes decoded; `None` for a bad escape or a result that is not
+/// UTF-8.
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// A port as written after `:`: digits only, 1 to 65535.
+fn parse_port(text: &str) -> Option<u16> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok().filter(|p| *p != 0)
+}
+
+/// Parse `scheme://host[:port]` (port `*` for any). The scheme and host are
+/// canonical afterwards ([`canonical_host`]): `HTTP://Example.COM.:80` is
+/// `http://example.com:80`. IPv6 addresses go in brackets.
 pub fn parse_origin(url: &str) -> Result<HttpGrant, String> {
     let (scheme, rest) = url
         .split_once("://")
@@ -278,56 +374,86 @@ pub fn parse_origin(url: &str) -> Result<HttpGrant, String> {
         _ => return Err(format!("`{url}`: only http and https are supported")),
     };
     let rest = rest.trim_end_matches('/');
-    if rest.contains('/') || rest.contains('@') || rest.is_empty() {
+    if rest.is_empty() || rest.contains(['/', '@', '?', '#']) {
         return Err(format!(
             "`{url}` must be scheme://host[:port] with no path or user"
         ));
     }
-    let (host, port) = match rest.rsplit_once(':') {
-        Some((h, "*")) => (h, None),
-        Some((h, p)) if !h.ends_with(']') || rest.starts_with('[') => (
-            h,
-            Some(
-                p.parse::<u16>()
-                    .map_err(|_| format!("`{url}`: bad port `{p}`"))?,
-            ),
+    let (host, port) = match (rest.starts_with('['), rest.find(']'), rest.rfind(':')) {
+        (true, Some(end), _) => rest.split_at(end + 1),
+        (false, _, Some(colon)) => rest.split_at(colon),
+        _ => (rest, ""),
+    };
+    let port = match port {
+        "" => Some(default_port),
+        ":*" => None,
+        p => Some(
+            p.strip_prefix(':')
+                .and_then(parse_port)
+                .ok_or_else(|| format!("`{url}`: bad port `{p}`"))?,
         ),
-        _ => (rest, Some(default_port)),
     };
     Ok(HttpGrant {
         scheme,
-        host: host.trim_matches(['[', ']']).to_ascii_lowercase(),
+        host: canonical_host(host).map_err(|e| format!("`{url}`: {e}"))?,
         port,
         methods: None,
     })
+}
+
+/// A method of a grant: an HTTP token, upper-cased (so `get` is `GET`).
+fn parse_method(method: &str) -> Result<String, String> {
+    let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if method.is_empty() || !method.bytes().all(tchar) {
+        return Err(format!("`{method}` is not an HTTP method"));
+    }
+    Ok(method.to_ascii_uppercase())
 }
 
 fn parse_http(raw: &RawHttpGrant) -> Result<HttpGrant, String> {
     match raw {
         RawHttpGrant::Url(url) => parse_origin(url),
         RawHttpGrant::Table { url, methods } => Ok(HttpGrant {
-            methods: methods
-                .as_ref()
-                .map(|m| m.iter().map(|m| m.to_ascii_uppercase()).collect()),
+            methods: match methods {
+                Some(m) => Some(
+                    m.iter()
+                        .map(|m| parse_method(m))
+                        .collect::<Result<_, _>>()?,
+                ),
+                None => None,
+            },
             ..parse_origin(url)?
         }),
     }
 }
 
-/// Parse `tcp://IP:PORT` / `udp://IP:PORT` (port `*` for any).
+/// Parse `tcp://IP:PORT` / `udp://IP:PORT` (port `*` for any; IPv6 in
+/// brackets, `tcp://[::1]:5432`).
 pub fn parse_socket(text: &str) -> Result<SocketGrant, String> {
-    let bad = || format!("`{text}` is not like `tcp://127.0.0.1:5432` (an IP, not a name)");
+    let bad = || {
+        format!(
+            "`{text}` is not like `tcp://127.0.0.1:5432` or `tcp://[::1]:5432` (an IP, not a name)"
+        )
+    };
     let (proto, addr) = text.split_once("://").ok_or_else(bad)?;
-    let tcp = match proto {
+    let tcp = match proto.to_ascii_lowercase().as_str() {
         "tcp" => true,
         "udp" => false,
         _ => return Err(bad()),
     };
     let (ip, port) = addr.rsplit_once(':').ok_or_else(bad)?;
-    let ip: IpAddr = ip.trim_matches(['[', ']']).parse().map_err(|_| bad())?;
+    let ip: IpAddr = match ip.strip_prefix('[') {
+        Some(v6) => IpAddr::V6(
+            v6.strip_suffix(']')
+                .ok_or_else(bad)?
+                .parse()
+                .map_err(|_| bad())?,
+        ),
+        None => IpAddr::V4(ip.parse().map_err(|_| bad())?),
+    };
     let port = match port {
         "*" => None,
-        p => Some(p.parse().map_err(|_| bad())?),
+        p => Some(parse_port(p).ok_or_else(bad)?),
     };
     Ok(SocketGrant { tcp, ip, port })
 }
@@ -545,4 +671,92 @@ pub fn resolve(
     }
     grants.max_instances = raw.max_instances;
     Ok(grants)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_normalised_before_matching() {
+        let canonical = |url: &str| parse_origin(url).map(|g| g.origin());
+        for (written, origin) in [
+            ("HTTP://Example.COM.", "http://example.com:80"),
+            ("http://example.com:80/", "http://example.com:80"),
+            ("https://example.com:443", "https://example.com:443"),
+            ("http://%65xample.%63om", "http://example.com:80"),
+            ("http://[::1]", "http://[::1]:80"),
+            ("http://[0:0::1]:8080", "http://[::1]:8080"),
+            ("https://[FD00:EC2::254]:*", "https://[fd00:ec2::254]:*"),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ] {
+            assert_eq!(canonical(written).as_deref(), Ok(origin), "{written}");
+        }
+        for bad in [
+            "http://user@example.com",
+            "http://user:pw@example.com",
+            "http://example.com/path",
+            "http://example.com?q",
+            "http://::1:8080",
+            "http://[::1",
+            "http://[example.com]",
+            "http://example.com:0",
+            "http://example.com:+80",
+            "http://example.com:65536",
+            "http://exa mple.com",
+            "http://example..com",
+            "http://%zz.com",
+            "http://%2f.com",
+            "http://2130706433",
+            "http://0x7f.1",
+            "http://127.000.000.001",
+            "ftp://example.com",
+            "http://",
+        ] {
+            assert!(parse_origin(bad).is_err(), "{bad} was accepted");
+        }
+    }
+
+    #[test]
+    fn grant_methods_are_upper_cased_and_must_be_tokens() {
+        let table = |methods: &[&str]| RawHttpGrant::Table {
+            url: "http://example.com".into(),
+            methods: Some(methods.iter().map(|m| (*m).to_owned()).collect()),
+        };
+        let grant = parse_http(&table(&["get", "Post"])).expect("grant");
+        assert_eq!(
+            grant.methods,
+            Some(["GET".to_owned(), "POST".to_owned()].into())
+        );
+        assert!(grant.allows("http", "example.com", 80, "GET"));
+        assert!(!grant.allows("http", "example.com", 80, "get"));
+        assert!(parse_http(&table(&[""])).is_err());
+        assert!(parse_http(&table(&["GET POST"])).is_err());
+    }
+
+    #[test]
+    fn socket_grants_take_ipv6_in_brackets_and_match_only_themselves() {
+        let grant = parse_socket("tcp://[::1]:5432").expect("grant");
+        assert_eq!(grant.address(), "tcp://[::1]:5432");
+        let addr = |s: &str| s.parse::<SocketAddr>().expect("addr");
+        assert!(grant.allows(true, addr("[::1]:5432")));
+        assert!(!grant.allows(true, addr("127.0.0.1:5432")));
+        assert!(!grant.allows(true, addr("[::2]:5432")));
+        assert!(!grant.allows(true, addr("[::1]:5433")));
+        assert!(!grant.allows(false, addr("[::1]:5432")));
+        // A mapped address is the IPv4 address it maps, both ways.
+        let v4 = parse_socket("TCP://127.0.0.1:5432").expect("grant");
+        assert!(v4.allows(true, addr("[::ffff:127.0.0.1]:5432")));
+        assert!(!v4.allows(true, addr("[::ffff:127.0.0.2]:5432")));
+        for bad in [
+            "tcp://::1:5432",
+            "tcp://[::1:5432",
+            "tcp://localhost:5432",
+            "tcp://127.0.0.1:0",
+            "tcp://127.0.0.1",
+            "sctp://127.0.0.1:1",
+        ] {
+            assert!(parse_socket(bad).is_err(), "{bad} was accepted");
+        }
+    }
 }

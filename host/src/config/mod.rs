@@ -12,7 +12,7 @@ mod temporal;
 pub use admin::{AdminConfig, Listen, RawAdmin, RawStore, StoreConfig, TlsFiles};
 pub use grants::{
     Allow, DirGrant, Grants, HttpGrant, RawActivityModule, RawAllow, SecretHeader, SocketGrant,
-    parse_origin, resolve as resolve_grants,
+    canonical_host, normalise, parse_origin, parse_socket, resolve as resolve_grants,
 };
 use serde::Deserialize;
 use std::collections::HashSet;

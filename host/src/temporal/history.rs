@@ -24,7 +24,11 @@ pub enum HistoryError {
 /// this build does not know (from a newer server) are skipped.
 pub fn from_json(json: &[u8]) -> Result<History, HistoryError> {
     let json_err = |e: &dyn std::fmt::Display| HistoryError::Json(e.to_string());
-    let pool = DescriptorPool::decode(DESCRIPTORS).map_err(|e| json_err(&e))?;
+    // Decoded once: decoding the whole Temporal API's descriptors costs more
+    // than reading a typical history (the fuzz targets read thousands).
+    static POOL: std::sync::LazyLock<Result<DescriptorPool, String>> =
+        std::sync::LazyLock::new(|| DescriptorPool::decode(DESCRIPTORS).map_err(|e| e.to_string()));
+    let pool = POOL.as_ref().map_err(|e| HistoryError::Json(e.clone()))?;
     let descriptor = pool
         .get_message_by_name("temporal.api.history.v1.History")
         .ok_or_else(|| HistoryError::Json("descriptor of History missing".to_owned()))?;
