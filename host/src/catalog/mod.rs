@@ -13,7 +13,7 @@ mod deploy;
 pub use deploy::{DeployError, DeployRequest, Deployed, ModuleListing, VersionListing};
 
 use crate::activity::{ActivityModule, ActivityRegistry, ActivityRuntime};
-use crate::config::{Allow, Config, Grants, WorkerConfig, resolve_grants};
+use crate::config::{Allow, Config, Grants, SecretSources, WorkerConfig, resolve_grants};
 use crate::gate::Gate;
 use crate::module::{self, DuplicateType, Kind, Live, Module as _, ModuleError};
 use crate::store::{Digest, ModuleStore, NameRecord, StoreError};
@@ -64,6 +64,8 @@ pub struct Catalog {
     base: PathBuf,
     /// ...and must stay within the operator's allow-list (empty if none).
     upload_allow: Allow,
+    /// ...and read the secrets they name from the operator's `[secrets]`.
+    secrets: SecretSources,
     workers: Vec<WorkerModules>,
     /// Workflow versions by digest, held while some run uses them.
     loaded: Mutex<HashMap<Digest, Weak<WorkflowModule>>>,
@@ -134,6 +136,7 @@ impl Catalog {
             store,
             base: config.base.clone(),
             upload_allow,
+            secrets: config.secrets.clone(),
             workers,
             loaded: Mutex::default(),
             activities: Mutex::default(),
@@ -301,7 +304,7 @@ impl Catalog {
         let raw = table
             .try_into()
             .map_err(|e: toml::de::Error| DeployError::Grants(e.message().to_owned()))?;
-        resolve_grants(raw, &self.base, Some(&self.upload_allow))
+        resolve_grants(raw, &self.base, Some(&self.upload_allow), &self.secrets)
             .map_err(|(key, problem)| DeployError::Grants(format!("`{key}`: {problem}")))
     }
 
