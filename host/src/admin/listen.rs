@@ -281,7 +281,7 @@ impl AdminServer {
                             accepted = listener.accept() => match accepted {
                                 Ok((io, _)) => {
                                     if let Some(permit) = admit(&connections) {
-                                        serve(io, service(), permit);
+                                        serve(io, service(), permit, IDLE_TIMEOUT);
                                     }
                                 }
                                 Err(e) => tracing::warn!("admin API accept: {e}"),
@@ -302,7 +302,7 @@ impl AdminServer {
                             accepted = listener.accept() => match (accepted, &tls) {
                                 (Ok((io, _)), None) => {
                                     if let Some(permit) = admit(&connections) {
-                                        serve(io, service(), permit);
+                                        serve(io, service(), permit, IDLE_TIMEOUT);
                                     }
                                 }
                                 (Ok((io, peer)), Some(tls)) => {
@@ -310,7 +310,7 @@ impl AdminServer {
                                     let (tls, service) = (tls.clone(), service());
                                     tokio::spawn(async move {
                                         match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(io)).await {
-                                            Ok(Ok(io)) => serve(io, service, permit),
+                                            Ok(Ok(io)) => serve(io, service, permit, IDLE_TIMEOUT),
                                             Ok(Err(e)) => tracing::warn!(%peer, "admin API TLS handshake: {e}"),
                                             Err(_) => tracing::warn!(
                                                 %peer,
@@ -400,8 +400,8 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
 }
 
 /// Serve one connection (HTTP/2: gRPC) while it holds `permit`, closing it
-/// after [`IDLE_TIMEOUT`] without traffic.
-fn serve<I, S>(io: I, service: S, permit: OwnedSemaphorePermit)
+/// after `idle` ([`IDLE_TIMEOUT`]) without traffic.
+fn serve<I, S>(io: I, service: S, permit: OwnedSemaphorePermit, idle_timeout: Duration)
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     S: tower::Service<
@@ -425,7 +425,7 @@ where
         let connection = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
             .serve_connection(TokioIo::new(io), TowerToHyperService::new(service));
         tokio::pin!(connection);
-        let mut tick = tokio::time::interval(IDLE_TIMEOUT / 10);
+        let mut tick = tokio::time::interval(idle_timeout / 10);
         loop {
             tokio::select! {
                 done = &mut connection => {
@@ -436,7 +436,7 @@ where
                 }
                 _ = tick.tick() => {
                     let idle = start.elapsed().saturating_sub(Duration::from_millis(last.load(Ordering::Relaxed)));
-                    if idle >= IDLE_TIMEOUT {
+                    if idle >= idle_timeout {
                         // Dropped, not shut down gracefully: a stalled
                         // stream would hold a graceful shutdown forever.
                         tracing::debug!("admin API connection idle for {idle:?}, closed");
@@ -460,5 +460,98 @@ mod tests {
         assert!(!authorized(header("Bearer s3cretX").as_ref(), "s3cret"));
         assert!(!authorized(header("s3cret").as_ref(), "s3cret"));
         assert!(!authorized(None, "s3cret"));
+    }
+
+    #[test]
+    fn the_unix_socket_replaces_only_a_stale_socket_and_is_0600() {
+        use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+        let dir = std::env::temp_dir().join(format!("weft-admin-sock-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("a-dir")).expect("dir");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let _guard = runtime.enter();
+
+        // A regular file or a directory is never removed.
+        let file = dir.join("a-file");
+        std::fs::write(&file, "keep me").expect("write");
+        for (path, what) in [(&file, "a file"), (&dir.join("a-dir"), "a directory")] {
+            let e = bind_unix(path).map(|_| ()).expect_err("not a socket");
+            assert!(
+                e.contains(&format!("it exists and is not a socket ({what})")),
+                "{e}"
+            );
+        }
+        assert_eq!(
+            std::fs::read_to_string(&file).expect("still there"),
+            "keep me"
+        );
+        assert!(dir.join("a-dir").is_dir());
+
+        // A socket nobody listens on (a host that died) is replaced, and
+        // the new one is 0600.
+        let path = dir.join("admin.sock");
+        drop(std::os::unix::net::UnixListener::bind(&path).expect("stale socket"));
+        let (live, _) = bind_unix(&path).expect("replaces the stale socket");
+        let meta = std::fs::symlink_metadata(&path).expect("socket");
+        assert!(meta.file_type().is_socket());
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        std::os::unix::net::UnixStream::connect(&path).expect("reachable at its path");
+        // A socket some process listens on is not taken over.
+        let e = bind_unix(&path).map(|_| ()).expect_err("live socket");
+        assert!(e.contains("a process is listening on it already"), "{e}");
+        drop(live);
+        // No private dir left behind.
+        let left: Vec<_> = std::fs::read_dir(&dir)
+            .expect("dir")
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".weft-admin"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn connections_are_counted() {
+        let connections = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+        let held: Vec<_> = (0..MAX_CONNECTIONS)
+            .map(|_| admit(&connections).expect("a slot"))
+            .collect();
+        assert!(admit(&connections).is_none(), "one more is refused");
+        drop(held);
+        assert!(
+            admit(&connections).is_some(),
+            "slots come back when connections end"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_idle_connection_is_closed_and_frees_its_slot() {
+        use tokio::io::AsyncReadExt;
+        let connections = Arc::new(Semaphore::new(1));
+        let (mut client, server) = tokio::io::duplex(1024);
+        let service = tower::service_fn(|_req: http::Request<hyper::body::Incoming>| async {
+            Ok::<_, std::convert::Infallible>(http::Response::new(tonic::body::Body::empty()))
+        });
+        let permit = admit(&connections).expect("a slot");
+        let started = Instant::now();
+        serve(server, service, permit, Duration::from_millis(300));
+        // The client says nothing; the host closes the connection (EOF
+        // here) once it has been idle long enough, and its slot is free.
+        let mut buf = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(10), client.read_to_end(&mut buf))
+            .await
+            .expect("closed well within 10 s");
+        assert!(read.is_ok(), "{read:?}");
+        assert!(started.elapsed() >= Duration::from_millis(300));
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while connections.available_permits() == 0 {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("the slot is freed");
     }
 }
