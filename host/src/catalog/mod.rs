@@ -277,9 +277,10 @@ impl Catalog {
                 let grants = self
                     .upload_grants(&path, &version.grants)
                     .map_err(|e| e.to_string())?;
+                let bytes = store.read(&version.digest).map_err(|e| e.to_string())?;
                 let m = self
                     .activity_runtime
-                    .load(&path, &grants)
+                    .load_bytes(&path, &bytes, &grants)
                     .await
                     .map_err(|e| e.to_string())?;
                 lock(&self.activities).insert(key, m.clone());
@@ -317,9 +318,8 @@ impl Catalog {
         if let Some(m) = self.configured_workflow(digest) {
             return Ok(m.clone());
         }
-        let path = self
-            .store
-            .as_ref()
+        let store = self.store.as_ref();
+        let path = store
             .map(|s| s.path(digest))
             .filter(|p| p.exists())
             .ok_or_else(|| {
@@ -328,9 +328,15 @@ impl Catalog {
                      upload that version (`weft deploy`) or serve these runs from a host that has it"
                 )
             })?;
+        // Checked against its digest on every load: a changed file fails
+        // the run's task, never runs in its place.
+        let bytes = store
+            .ok_or("no module store")?
+            .read(digest)
+            .map_err(|e| e.to_string())?;
         let module = Arc::new(
             self.workflow_runtime
-                .load(&path)
+                .load_bytes(&path, &bytes)
                 .await
                 .map_err(|e| e.to_string())?,
         );

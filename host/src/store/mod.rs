@@ -117,6 +117,15 @@ pub enum StoreError {
         /// What was uploaded.
         now: String,
     },
+    /// A component file's bytes do not have the digest it is stored under
+    /// (changed on disk): it must not run, and nothing stands in for it.
+    #[error("module blob does not match {digest}: {path} was changed on disk; it will not run")]
+    BlobMismatch {
+        /// The digest it is stored under.
+        digest: Digest,
+        /// The component file.
+        path: PathBuf,
+    },
     /// A name's record is unreadable.
     #[error("module store record {path}: {reason}")]
     Corrupt {
@@ -207,6 +216,21 @@ impl ModuleStore {
     /// The component file of `digest` (whether or not it exists).
     pub fn path(&self, digest: &Digest) -> PathBuf {
         self.blobs().join(format!("{}.wasm", digest.hex()))
+    }
+
+    /// The component stored under `digest`, checked against it on every
+    /// read: whoever can write the store's files must not be able to swap
+    /// the code a pinned run replays on.
+    pub fn read(&self, digest: &Digest) -> Result<Vec<u8>, StoreError> {
+        let path = self.path(digest);
+        let bytes = std::fs::read(&path).map_err(io(&path))?;
+        if Digest::of(&bytes) != *digest {
+            return Err(StoreError::BlobMismatch {
+                digest: digest.clone(),
+                path,
+            });
+        }
+        Ok(bytes)
     }
 
     /// Store `bytes` under their digest; storing the same bytes twice is a

@@ -137,3 +137,17 @@ fn bad_input_changes_nothing() {
     assert!(!orphan.exists());
     let _ = std::fs::remove_dir_all(root);
 }
+
+#[test]
+fn a_blob_changed_on_disk_is_refused_on_every_read() {
+    let (root, store) = temp_store("mismatch");
+    let v1 = store.put(b"component one").expect("put");
+    assert_eq!(store.read(&v1).expect("intact"), b"component one");
+    std::fs::write(store.path(&v1), b"component two").expect("tamper");
+    let e = store.read(&v1).expect_err("changed on disk").to_string();
+    assert!(
+        e.starts_with(&format!("module blob does not match {v1}")),
+        "{e}"
+    );
+    let _ = std::fs::remove_dir_all(root);
+}
