@@ -252,13 +252,19 @@ fn wait_for_warning(weft: &Weft, needles: &[&str]) {
     });
 }
 
-/// Copy a directory tree.
+/// Copy a directory tree; symlinks are copied as links (the symlink cases
+/// need them as they are).
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("create dir");
     for entry in std::fs::read_dir(from).expect("read dir") {
         let entry = entry.expect("dir entry");
         let target = to.join(entry.file_name());
-        if entry.file_type().expect("file type").is_dir() {
+        let kind = entry.file_type().expect("file type");
+        if kind.is_symlink() {
+            let link = std::fs::read_link(entry.path()).expect("read link");
+            let _ = std::fs::remove_file(&target);
+            std::os::unix::fs::symlink(link, &target).expect("copy symlink");
+        } else if kind.is_dir() {
             copy_dir(&entry.path(), &target);
         } else {
             std::fs::copy(entry.path(), &target).expect("copy file");
@@ -785,11 +791,16 @@ async fn secret_header_reaches_the_server_but_not_the_guest() {
     let origin = http.origin();
     let grants = format!(
         "http = [{origin:?}]\n\
-         secrets = [{{ name = \"API_TOKEN\", from_env = \"WEFT_TEST_TOKEN\", \
+         secrets = [{{ name = \"API_TOKEN\", \
          header = {{ url = {origin:?}, name = \"authorization\", value = \"Bearer {{secret}}\" }} }}, \
-         {{ name = \"DB_PASSWORD\", from_env = \"WEFT_TEST_DB_PASSWORD\", env = true }}]\n"
+         {{ name = \"DB_PASSWORD\", env = true }}]\n"
     );
-    let config = worker("SECRET_Q", true, &grants);
+    // The sources are the operator's: `[secrets]`, not the grants.
+    let config = format!(
+        "{}\n[secrets]\nAPI_TOKEN = {{ from_env = \"WEFT_TEST_TOKEN\" }}\n\
+         DB_PASSWORD = {{ from_env = \"WEFT_TEST_DB_PASSWORD\" }}\n",
+        worker("SECRET_Q", true, &grants)
+    );
     let weft = Weft::serve_with_env(
         &dir,
         "weft",

@@ -278,7 +278,18 @@ fn component(dir: &Path, name: &str, wat: &str) -> PathBuf {
 async fn malformed_uploads_are_refused_with_the_reason_and_change_nothing() {
     let ns = "e2e-deploy-bad";
     let dir = scratch("deploy-bad");
-    let _host = Weft::serve(&dir, "host", ns, &host_config(&dir, "max_upload_mib = 1"));
+    // TOKEN is a secret the operator lets uploads name, bound to its source
+    // here; an upload can name it, never choose where it is read from.
+    let _host = Weft::serve(
+        &dir,
+        "host",
+        ns,
+        &host_config(
+            &dir,
+            "max_upload_mib = 1\n[allow]\nsecrets = [\"TOKEN\"]\n\
+             [secrets]\nTOKEN = { from_env = \"WEFT_TEST_DEPLOY_TOKEN\" }",
+        ),
+    );
     let good = std::fs::read(wasm("versioned_v1")).expect("v1");
     let text = dir.join("not-wasm.wasm");
     std::fs::write(&text, "hello").expect("write");
@@ -301,9 +312,28 @@ async fn malformed_uploads_are_refused_with_the_reason_and_change_nothing() {
     );
     let grants = dir.join("grants.toml");
     std::fs::write(&grants, "env = { SECRET_PLACE = \"x\" }\n").expect("write");
+    // The hole this closes: a grant choosing which host file (or variable)
+    // its secret is read from. Refused by rule, whether the file exists or
+    // not (the same answer, so it tells nothing about the host).
+    let source_grants = |name: &str, source: &str| {
+        let path = dir.join(name);
+        std::fs::write(
+            &path,
+            format!("secrets = [{{ name = \"TOKEN\", {source}, env = true }}]\n"),
+        )
+        .expect("write");
+        path
+    };
+    let passwd = source_grants("passwd.toml", "from_file = \"/etc/passwd\"");
+    let missing = source_grants("missing.toml", "from_file = \"/no/such/weft/file\"");
+    let host_env = source_grants("host-env.toml", "from_env = \"HOME\"");
+    let rule = "a grant names a secret, never its source: the operator binds `TOKEN` to a \
+                variable or file in weft.toml's `[secrets]`";
 
     let activity = wasm("sandbox_activities");
-    let cases: [(&Path, &[&str], &str); 7] = [
+    let from_file = format!("`secrets[0].from_file`: {rule}");
+    let from_env = format!("`secrets[0].from_env`: {rule}");
+    let cases: [(&Path, &[&str], &str); 10] = [
         (&text, &[], "not WebAssembly"),
         (&core, &[], "a core WebAssembly module, not a component"),
         (&truncated, &[], "malformed component"),
@@ -321,6 +351,21 @@ async fn malformed_uploads_are_refused_with_the_reason_and_change_nothing() {
             &activity,
             &["--grants", grants.to_str().expect("utf-8 path")],
             "`env.SECRET_PLACE`",
+        ),
+        (
+            &activity,
+            &["--grants", passwd.to_str().expect("utf-8 path")],
+            &from_file,
+        ),
+        (
+            &activity,
+            &["--grants", missing.to_str().expect("utf-8 path")],
+            &from_file,
+        ),
+        (
+            &activity,
+            &["--grants", host_env.to_str().expect("utf-8 path")],
+            &from_env,
         ),
     ];
     for (file, more, expected) in cases {
@@ -372,25 +417,49 @@ async fn malformed_uploads_are_refused_with_the_reason_and_change_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_admin_api_wants_the_token_on_a_non_loopback_listener() {
+async fn the_admin_api_wants_the_token_on_every_tcp_listener() {
     let ns = "e2e-deploy-token";
     let dir = scratch("deploy-token");
     let port = free_port();
     let open = format!(
         "[store]\ndir = \"store\"\n[admin]\nlisten = \"0.0.0.0:{port}\"\n\n[[worker]]\ntask_queue = \"{QUEUE}\"\n"
     );
-    // Without a token a non-loopback listener is refused at start.
-    std::fs::write(dir.join("open.toml"), &open).expect("write");
-    let (ok, _, err) = weft(&dir, "open", &["check"]);
-    assert!(!ok);
+    // Without a token a TCP listener is refused at start, loopback too:
+    // any local user (or an activity granted a loopback socket) reaches it.
+    let loopback = open.replace("0.0.0.0:", "127.0.0.1:");
+    for (name, config, listen) in [
+        ("open", &open, format!("0.0.0.0:{port}")),
+        ("loopback", &loopback, format!("127.0.0.1:{port}")),
+    ] {
+        std::fs::write(dir.join(format!("{name}.toml")), config).expect("write");
+        let (ok, _, err) = weft(&dir, name, &["check"]);
+        assert!(!ok, "{name} must be refused");
+        assert!(
+            err.contains(&format!("`admin.listen`: {listen} is a TCP listener"))
+                && err.contains("set `admin.token_file`"),
+            "{err}"
+        );
+    }
+    // Off loopback, a token without TLS is refused too...
+    let plaintext = open.replace("[admin]\n", "[admin]\ntoken_file = \"token\"\n");
+    std::fs::write(dir.join("plaintext.toml"), &plaintext).expect("write");
+    let (ok, _, err) = weft(&dir, "plaintext", &["check"]);
+    assert!(!ok, "a plaintext token off loopback must be refused");
     assert!(
-        err.contains("`admin.listen`") && err.contains("set `admin.token_file`"),
+        err.contains("is not a loopback address and has no TLS")
+            && err.contains("insecure_plaintext_token = true"),
         "{err}"
     );
 
     std::fs::write(dir.join("token"), "s3cret-token\n").expect("write");
-    let guarded = open.replace("[admin]\n", "[admin]\ntoken_file = \"token\"\n");
-    let _host = Weft::serve(&dir, "guarded", ns, &guarded);
+    // ...unless accepted explicitly, with a warning at start.
+    let guarded = plaintext.replace("[admin]\n", "[admin]\ninsecure_plaintext_token = true\n");
+    let host = Weft::serve(&dir, "guarded", ns, &guarded);
+    wait_for("the plaintext warning", || {
+        host.log_text()
+            .contains("the admin token travels in clear")
+            .then_some(())
+    });
     let connect = |token: Option<&str>| {
         AdminClient::connect(ClientOptions {
             address: format!("127.0.0.1:{port}"),
@@ -487,17 +556,20 @@ async fn the_admin_api_can_require_client_certificates() {
     let port = free_port();
     let config = format!(
         "[store]\ndir = \"store\"\n[admin]\nlisten = \"127.0.0.1:{port}\"\n\
-         tls_cert = \"host.pem\"\ntls_key = \"host.key\"\nclient_ca = \"ca.pem\"\n\n\
+         token_file = \"token\"\ntls_cert = \"host.pem\"\ntls_key = \"host.key\"\n\
+         client_ca = \"ca.pem\"\n\n\
          [[worker]]\ntask_queue = \"{QUEUE}\"\n"
     );
+    // Every TCP listener needs the token, mTLS or not.
+    std::fs::write(dir.join("token"), "mtls-token\n").expect("write");
     let host = Weft::serve(&dir, "host", ns, &config);
     let connect = |identity: Option<&str>| {
         AdminClient::connect(ClientOptions {
             address: format!("https://127.0.0.1:{port}"),
+            token: Some("mtls-token".into()),
             ca: Some(dir.join("ca.pem")),
             identity: identity
                 .map(|n| (dir.join(format!("{n}.pem")), dir.join(format!("{n}.key")))),
-            ..Default::default()
         })
     };
     let mut client = connect(Some("client"))

@@ -5,8 +5,9 @@ use super::http::HttpPolicy;
 use super::output::{Identity, LogOutput, Stream};
 use crate::bindings::activity::weft::plugin::activity_host::{self, ActivityInfo};
 use crate::bindings::types::{LogLevel, Payload};
-use crate::config::{Grants, SocketGrant};
+use crate::config::{DirGrant, Grants, SocketGrant, real_path};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use wasmtime::component::ResourceTable;
@@ -57,6 +58,12 @@ impl TaskContext {
 pub fn prepare(grants: &Grants) -> Result<(), String> {
     for dir in &grants.dirs {
         if dir.create {
+            // Checked before creating too: create_dir_all follows symlinks.
+            if let Some(root) = &dir.within
+                && !real_path(&dir.host).starts_with(root)
+            {
+                return Err(left_the_tree(dir));
+            }
             std::fs::create_dir_all(&dir.host)
                 .map_err(|e| format!("cannot create granted dir {}: {e}", dir.host.display()))?;
         }
@@ -67,8 +74,38 @@ pub fn prepare(grants: &Grants) -> Result<(), String> {
                 dir.guest
             ));
         }
+        resolved_dir(dir)?;
     }
     Ok(())
+}
+
+fn left_the_tree(dir: &DirGrant) -> String {
+    format!(
+        "granted dir {} (guest {}) passes through a symlink that leads out of the \
+         operator allow-list (`allow.dirs`)",
+        dir.host.display(),
+        dir.guest
+    )
+}
+
+/// The host path to preopen for `dir`: with no symlink in it, and still
+/// within the `[allow]` dir it was granted under. Checked at every
+/// instance start, because whoever can write in the allowed tree (another
+/// module's writable grant, say) can replace a granted dir by a symlink
+/// after the grant was checked. Inside the preopen, WASI's capability-based
+/// opens (cap-std) refuse `..` and absolute symlinks on their own.
+pub fn resolved_dir(dir: &DirGrant) -> Result<PathBuf, String> {
+    let Some(root) = &dir.within else {
+        return Ok(dir.host.clone());
+    };
+    let real = dir
+        .host
+        .canonicalize()
+        .map_err(|e| format!("cannot open granted dir {}: {e}", dir.host.display()))?;
+    if !real.starts_with(root) {
+        return Err(left_the_tree(dir));
+    }
+    Ok(real)
 }
 
 /// The store data of an activity instance.
@@ -93,7 +130,7 @@ impl ActivityHost {
             } else {
                 FsPerms::ReadOnly
             };
-            wasi.preopened_dir(&dir.host, &dir.guest, perms)
+            wasi.preopened_dir(resolved_dir(dir)?, &dir.guest, perms)
                 .map_err(|e| format!("cannot open granted dir {}: {e:#}", dir.host.display()))?;
         }
         for (name, value) in &grants.env {

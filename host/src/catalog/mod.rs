@@ -13,7 +13,7 @@ mod deploy;
 pub use deploy::{DeployError, DeployRequest, Deployed, ModuleListing, VersionListing};
 
 use crate::activity::{ActivityModule, ActivityRegistry, ActivityRuntime};
-use crate::config::{Allow, Config, Grants, WorkerConfig, resolve_grants};
+use crate::config::{Allow, Config, Grants, SecretSources, WorkerConfig, resolve_grants};
 use crate::gate::Gate;
 use crate::module::{self, DuplicateType, Kind, Live, Module as _, ModuleError};
 use crate::store::{Digest, ModuleStore, NameRecord, StoreError};
@@ -64,6 +64,8 @@ pub struct Catalog {
     base: PathBuf,
     /// ...and must stay within the operator's allow-list (empty if none).
     upload_allow: Allow,
+    /// ...and read the secrets they name from the operator's `[secrets]`.
+    secrets: SecretSources,
     workers: Vec<WorkerModules>,
     /// Workflow versions by digest, held while some run uses them.
     loaded: Mutex<HashMap<Digest, Weak<WorkflowModule>>>,
@@ -134,6 +136,7 @@ impl Catalog {
             store,
             base: config.base.clone(),
             upload_allow,
+            secrets: config.secrets.clone(),
             workers,
             loaded: Mutex::default(),
             activities: Mutex::default(),
@@ -274,9 +277,10 @@ impl Catalog {
                 let grants = self
                     .upload_grants(&path, &version.grants)
                     .map_err(|e| e.to_string())?;
+                let bytes = store.read(&version.digest).map_err(|e| e.to_string())?;
                 let m = self
                     .activity_runtime
-                    .load(&path, &grants)
+                    .load_bytes(&path, &bytes, &grants)
                     .await
                     .map_err(|e| e.to_string())?;
                 lock(&self.activities).insert(key, m.clone());
@@ -301,7 +305,7 @@ impl Catalog {
         let raw = table
             .try_into()
             .map_err(|e: toml::de::Error| DeployError::Grants(e.message().to_owned()))?;
-        resolve_grants(raw, &self.base, Some(&self.upload_allow))
+        resolve_grants(raw, &self.base, Some(&self.upload_allow), &self.secrets)
             .map_err(|(key, problem)| DeployError::Grants(format!("`{key}`: {problem}")))
     }
 
@@ -314,9 +318,8 @@ impl Catalog {
         if let Some(m) = self.configured_workflow(digest) {
             return Ok(m.clone());
         }
-        let path = self
-            .store
-            .as_ref()
+        let store = self.store.as_ref();
+        let path = store
             .map(|s| s.path(digest))
             .filter(|p| p.exists())
             .ok_or_else(|| {
@@ -325,9 +328,15 @@ impl Catalog {
                      upload that version (`weft deploy`) or serve these runs from a host that has it"
                 )
             })?;
+        // Checked against its digest on every load: a changed file fails
+        // the run's task, never runs in its place.
+        let bytes = store
+            .ok_or("no module store")?
+            .read(digest)
+            .map_err(|e| e.to_string())?;
         let module = Arc::new(
             self.workflow_runtime
-                .load(&path)
+                .load_bytes(&path, &bytes)
                 .await
                 .map_err(|e| e.to_string())?,
         );

@@ -24,9 +24,13 @@ pub struct RawStore {
 pub struct RawAdmin {
     /// `unix:PATH` or `IP:PORT`; default `unix:<store dir>/admin.sock`.
     pub listen: Option<String>,
-    /// A file holding the bearer token every call must carry. Required when
-    /// `listen` is not a unix socket or a loopback address.
+    /// A file holding the bearer token every call must carry. Required on
+    /// every TCP listener, loopback included.
     pub token_file: Option<PathBuf>,
+    /// Let a non-loopback TCP listener without TLS start anyway, its token
+    /// travelling in clear (a warning is logged at start).
+    #[serde(default)]
+    pub insecure_plaintext_token: bool,
     /// PEM certificate chain and key: serve TLS.
     pub tls_cert: Option<PathBuf>,
     /// The key of `tls_cert`.
@@ -112,6 +116,9 @@ pub struct AdminConfig {
     pub max_upload_bytes: usize,
     /// Runs per workflow type the replay gate replays.
     pub gate_histories: usize,
+    /// A non-loopback listener without TLS was allowed to start: its token
+    /// travels in clear.
+    pub insecure_plaintext_token: bool,
 }
 
 /// A key and what is wrong with it.
@@ -148,13 +155,16 @@ pub fn admin(
         Some(text) => Listen::parse(text, base).map_err(|e| (key("listen"), e))?,
         None => Listen::Unix(store.dir.join("admin.sock")),
     };
-    if !listen.is_local() && raw.token_file.is_none() {
+    if matches!(listen, Listen::Tcp(_)) && raw.token_file.is_none() {
+        // Loopback too: any local user, or an activity granted a loopback
+        // socket, could reach it.
         return Err((
             key("listen"),
             format!(
-                "{listen} is not a loopback address: anyone who reaches it could deploy code, \
-                 so set `admin.token_file` (and `tls_cert`/`tls_key`, so the token does not \
-                 travel in clear)"
+                "{listen} is a TCP listener: anyone who reaches it (on a loopback address, \
+                 any local user or an activity granted a loopback socket) could deploy code, \
+                 so set `admin.token_file` (and `tls_cert`/`tls_key` off loopback, so the \
+                 token does not travel in clear), or listen on `unix:PATH`"
             ),
         ));
     }
@@ -178,6 +188,17 @@ pub fn admin(
             ));
         }
     };
+    let plaintext_off_loopback = !listen.is_local() && tls.is_none();
+    if plaintext_off_loopback && !raw.insecure_plaintext_token {
+        return Err((
+            key("listen"),
+            format!(
+                "{listen} is not a loopback address and has no TLS: the token would travel \
+                 in clear, so set `tls_cert`/`tls_key` (or `insecure_plaintext_token = true` \
+                 to accept that, e.g. behind a TLS-terminating proxy)"
+            ),
+        ));
+    }
     if matches!(listen, Listen::Unix(_)) && tls.is_some() {
         return Err((
             key("tls_cert"),
@@ -194,5 +215,6 @@ pub fn admin(
         tls,
         max_upload_bytes: max_upload_mib << 20,
         gate_histories: raw.gate_histories.unwrap_or(20),
+        insecure_plaintext_token: plaintext_off_loopback,
     })
 }

@@ -67,16 +67,19 @@ pub enum RawHttpGrant {
     },
 }
 
-/// One `secrets` entry as written.
+/// One `secrets` entry of a module's grants as written: which secret and
+/// where it goes, never where it comes from (that is the operator's
+/// `[secrets]` table).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSecret {
-    /// Its name (the env variable name when `env = true`).
+    /// Its name in `[secrets]` (the env variable name when `env = true`).
     pub name: String,
-    /// Read from this variable of the host's environment...
-    pub from_env: Option<String>,
-    /// ...or from this file (trailing newline dropped).
-    pub from_file: Option<PathBuf>,
+    /// Refused: kept only to name the rule when a grant tries to choose a
+    /// source (an uploader would otherwise pick any host variable).
+    pub from_env: Option<toml::Value>,
+    /// Refused, as `from_env` (an uploader would pick any host file).
+    pub from_file: Option<toml::Value>,
     /// Inject as a header on requests to one granted origin.
     pub header: Option<RawSecretHeader>,
     /// Let the guest read it as an environment variable.
@@ -94,6 +97,53 @@ pub struct RawSecretHeader {
     pub name: String,
     /// Header value, `{secret}` replaced by the secret (default `{secret}`).
     pub value: Option<String>,
+}
+
+/// One `[secrets]` entry as written: where the host reads the secret.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSecretSource {
+    /// Read from this variable of the host's environment...
+    pub from_env: Option<String>,
+    /// ...or from this file (relative to the config file; trailing newline
+    /// dropped).
+    pub from_file: Option<PathBuf>,
+}
+
+/// Where the host reads one secret: chosen by the operator in `[secrets]`,
+/// never by a module's grants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    /// A variable of the host's environment.
+    Env(String),
+    /// A file (absolute, normalised).
+    File(PathBuf),
+}
+
+/// The operator's `[secrets]` table: secret name -> source.
+pub type SecretSources = BTreeMap<String, SecretSource>;
+
+/// Validate `[secrets]`; relative files resolve against `base`. Nothing is
+/// read here: a secret is read when a module granted it is resolved.
+pub fn secret_sources(
+    raw: BTreeMap<String, RawSecretSource>,
+    base: &Path,
+) -> Result<SecretSources, Problem> {
+    raw.into_iter()
+        .map(|(name, s)| {
+            let source = match (s.from_env, s.from_file) {
+                (Some(var), None) => SecretSource::Env(var),
+                (None, Some(file)) => SecretSource::File(normalise(base, &file)),
+                _ => {
+                    return Err((
+                        format!("secrets.{name}"),
+                        "give exactly one of `from_env` and `from_file`".into(),
+                    ));
+                }
+            };
+            Ok((name, source))
+        })
+        .collect()
 }
 
 /// `[allow]` as written.
@@ -163,6 +213,10 @@ pub struct DirGrant {
     pub writable: bool,
     /// Create the host directory at start if missing.
     pub create: bool,
+    /// The `[allow]` directory (resolved, no symlinks) it must stay under,
+    /// checked again when an instance opens it: a symlink put in its path
+    /// after the grant was checked must not lead out of the allowed tree.
+    pub within: Option<PathBuf>,
 }
 
 /// An HTTP origin, optionally limited to some methods.
@@ -282,7 +336,8 @@ pub struct SecretHeader {
 /// The validated `[allow]` list; `None` fields bound nothing.
 #[derive(Debug, Clone, Default)]
 pub struct Allow {
-    dirs: Vec<PathBuf>,
+    /// As written (normalised), and resolved through symlinks.
+    dirs: Vec<(PathBuf, PathBuf)>,
     http: Vec<HttpGrant>,
     sockets: Vec<SocketGrant>,
     env: BTreeSet<String>,
@@ -474,7 +529,39 @@ pub fn normalise(base: &Path, path: &Path) -> PathBuf {
     out
 }
 
+/// `path` with every symlink resolved: the deepest existing ancestor
+/// canonicalised, the part that does not exist yet (a dir to be created)
+/// appended as written. `path` is absolute and normalised.
+pub fn real_path(path: &Path) -> PathBuf {
+    let mut existing = path;
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            return rest.iter().rev().fold(real, |p, c| p.join(c));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_owned());
+                existing = parent;
+            }
+            _ => return path.to_owned(),
+        }
+    }
+}
+
 impl Allow {
+    /// The resolved `[allow]` dir that `host` (as written, and resolved
+    /// through symlinks) lies under, if any. Both forms must be within the
+    /// same allowed dir: the string so that the grant reads as allowed, the
+    /// resolved path so that a symlink cannot lead out of the tree.
+    pub fn dir_root(&self, host: &Path) -> Option<&Path> {
+        let real = real_path(host);
+        self.dirs
+            .iter()
+            .find(|(real_allow, allow)| host.starts_with(allow) && real.starts_with(real_allow))
+            .map(|(real_allow, _)| real_allow.as_path())
+    }
+
     /// Validate `[allow]`; relative dirs resolve against `base`.
     pub fn resolve(raw: RawAllow, base: &Path) -> Result<Allow, Problem> {
         let key = |k: &str, i: usize| format!("allow.{k}[{i}]");
@@ -487,7 +574,14 @@ impl Allow {
             sockets.push(parse_socket(s).map_err(|e| (key("sockets", i), e))?);
         }
         Ok(Allow {
-            dirs: raw.dirs.iter().map(|d| normalise(base, d)).collect(),
+            dirs: raw
+                .dirs
+                .iter()
+                .map(|d| {
+                    let d = normalise(base, d);
+                    (real_path(&d), d)
+                })
+                .collect(),
             http,
             sockets,
             env: raw.env.into_iter().collect(),
@@ -498,11 +592,13 @@ impl Allow {
 }
 
 /// Validate one module's grants; with `allow`, refuse any grant beyond it.
-/// Secrets are read here, so a missing one fails the start.
+/// Granted secrets are read here from their `sources`, so a missing one
+/// fails the start (or the upload).
 pub fn resolve(
     raw: RawActivityModule,
     base: &Path,
     allow: Option<&Allow>,
+    sources: &SecretSources,
 ) -> Result<Grants, Problem> {
     let beyond = |key: String, what: String, list: &str| {
         (
@@ -528,16 +624,29 @@ pub fn resolve(
             ));
         }
         let host = normalise(base, &d.host);
-        if let Some(allow) = allow
-            && !allow.dirs.iter().any(|a| host.starts_with(a))
-        {
-            return Err(beyond(key, format!("directory {}", host.display()), "dirs"));
+        let mut within = None;
+        if let Some(allow) = allow {
+            if !allow.dirs.iter().any(|(_, a)| host.starts_with(a)) {
+                return Err(beyond(key, format!("directory {}", host.display()), "dirs"));
+            }
+            // The same words whether the link leads to something or not.
+            within = Some(allow.dir_root(&host).ok_or_else(|| {
+                (
+                    key.clone(),
+                    format!(
+                        "directory {} passes through a symlink that leads out of the \
+                         operator allow-list (`allow.dirs`)",
+                        host.display()
+                    ),
+                )
+            })?);
         }
         grants.dirs.push(DirGrant {
             host,
             guest: d.guest,
             writable: d.writable,
             create: d.create,
+            within: within.map(Path::to_owned),
         });
     }
 
@@ -584,38 +693,59 @@ pub fn resolve(
 
     for (i, s) in raw.secrets.into_iter().enumerate() {
         let key = format!("secrets[{i}]");
+        if s.from_env.is_some() || s.from_file.is_some() {
+            // The grant names a source: refused whatever it names, before
+            // anything is read, so the answer says nothing about the host.
+            let field = if s.from_env.is_some() {
+                "from_env"
+            } else {
+                "from_file"
+            };
+            return Err((
+                format!("{key}.{field}"),
+                format!(
+                    "a grant names a secret, never its source: the operator binds `{}` \
+                     to a variable or file in weft.toml's `[secrets]`",
+                    s.name
+                ),
+            ));
+        }
         if let Some(allow) = allow
             && !allow.secrets.contains(&s.name)
         {
             return Err(beyond(key, format!("secret `{}`", s.name), "secrets"));
         }
-        let value = match (&s.from_env, &s.from_file) {
-            (Some(var), None) => std::env::var(var).map_err(|_| {
+        let source = sources.get(&s.name).ok_or_else(|| {
+            (
+                key.clone(),
+                format!(
+                    "secret `{}` is not defined in the operator's `[secrets]`",
+                    s.name
+                ),
+            )
+        })?;
+        let value = match source {
+            SecretSource::Env(var) => std::env::var(var).map_err(|_| {
                 (
                     key.clone(),
                     format!(
-                        "secret `{}`: `{var}` is not set in the host's environment",
+                        "secret `{}`: `{var}` (from `[secrets]`) is not set in the host's environment",
                         s.name
                     ),
                 )
             })?,
-            (None, Some(file)) => std::fs::read_to_string(normalise(base, file))
+            SecretSource::File(file) => std::fs::read_to_string(file)
                 .map(|v| v.trim_end_matches(['\n', '\r']).to_owned())
                 .map_err(|e| {
                     (
                         key.clone(),
-                        format!("secret `{}`: cannot read {}: {e}", s.name, file.display()),
+                        format!(
+                            "secret `{}`: cannot read {} (from `[secrets]`): {e}",
+                            s.name,
+                            file.display()
+                        ),
                     )
                 })?,
-            _ => {
-                return Err((
-                    key,
-                    format!(
-                        "secret `{}`: give exactly one of `from_env` and `from_file`",
-                        s.name
-                    ),
-                ));
-            }
         };
         if let Some(h) = s.header {
             let origin = parse_origin(&h.url).map_err(|e| (format!("{key}.header.url"), e))?;

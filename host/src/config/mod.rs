@@ -11,11 +11,12 @@ mod temporal;
 
 pub use admin::{AdminConfig, Listen, RawAdmin, RawStore, StoreConfig, TlsFiles};
 pub use grants::{
-    Allow, DirGrant, Grants, HttpGrant, RawActivityModule, RawAllow, SecretHeader, SocketGrant,
-    canonical_host, normalise, parse_origin, parse_socket, resolve as resolve_grants,
+    Allow, DirGrant, Grants, HttpGrant, RawActivityModule, RawAllow, RawSecretSource, SecretHeader,
+    SecretSource, SecretSources, SocketGrant, canonical_host, normalise, parse_origin,
+    parse_socket, real_path, resolve as resolve_grants,
 };
 use serde::Deserialize;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -66,6 +67,9 @@ pub struct RawConfig {
     pub worker: Vec<RawWorker>,
     /// The operator's bound on every activity module's grants.
     pub allow: Option<RawAllow>,
+    /// Where each secret is read from: the operator's alone.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, RawSecretSource>,
     /// The module store uploads go to.
     pub store: Option<RawStore>,
     /// The admin API.
@@ -126,6 +130,8 @@ pub struct Config {
     pub workers: Vec<WorkerConfig>,
     /// The operator's allow-list, if the file has one.
     pub allow: Option<Allow>,
+    /// The operator's `[secrets]`: where each secret a grant names is read.
+    pub secrets: SecretSources,
     /// The module store, if uploads are used.
     pub store: Option<StoreConfig>,
     /// The admin API, if enabled.
@@ -263,6 +269,8 @@ impl Config {
             .map(|a| Allow::resolve(a, &base))
             .transpose()
             .map_err(|(k, problem)| invalid(k, &problem))?;
+        let secrets = grants::secret_sources(raw.secrets, &base)
+            .map_err(|(k, problem)| invalid(k, &problem))?;
         if raw.worker.is_empty() {
             return Err(invalid(
                 "worker".into(),
@@ -335,10 +343,9 @@ impl Config {
             let mut activities = Vec::new();
             for (j, a) in w.activities.into_iter().enumerate() {
                 let module = base.join(&a.module);
-                let grants =
-                    grants::resolve(a, &base, allow.as_ref()).map_err(|(k, problem)| {
-                        invalid(format!("worker[{i}].activities[{j}].{k}"), &problem)
-                    })?;
+                let grants = grants::resolve(a, &base, allow.as_ref(), &secrets).map_err(
+                    |(k, problem)| invalid(format!("worker[{i}].activities[{j}].{k}"), &problem),
+                )?;
                 activities.push(ActivityModuleConfig { module, grants });
             }
             workers.push(WorkerConfig {
@@ -366,6 +373,7 @@ impl Config {
             temporal,
             workers,
             allow,
+            secrets,
             store,
             admin,
             metrics,
@@ -488,9 +496,42 @@ mod tests {
             "[store]\ndir = \"m\"\n[admin]\nlisten = \"0.0.0.0:7300\"\n[[worker]]\ntask_queue = \"Q\"",
         );
         assert!(
-            e.contains("`admin.listen`: 0.0.0.0:7300 is not a loopback address"),
+            e.contains("`admin.listen`: 0.0.0.0:7300 is a TCP listener: anyone who reaches it"),
             "{e}"
         );
+        // Loopback too: any local user could reach it.
+        let tcp = |listen: &str, more: &str| {
+            format!(
+                "[store]\ndir = \"m\"\n[admin]\nlisten = \"{listen}\"\n{more}\n\
+                 [[worker]]\ntask_queue = \"Q\""
+            )
+        };
+        let e = error(&tcp("127.0.0.1:7300", ""));
+        assert!(
+            e.contains("`admin.listen`: 127.0.0.1:7300 is a TCP listener")
+                && e.contains("token_file"),
+            "{e}"
+        );
+        let c = parse(&tcp("127.0.0.1:7300", "token_file = \"t\"")).expect("loopback with a token");
+        assert!(!c.admin.expect("admin").insecure_plaintext_token);
+        // Off loopback a token needs TLS, unless plaintext is accepted.
+        let e = error(&tcp("0.0.0.0:7300", "token_file = \"t\""));
+        assert!(
+            e.contains("`admin.listen`: 0.0.0.0:7300 is not a loopback address and has no TLS")
+                && e.contains("insecure_plaintext_token = true"),
+            "{e}"
+        );
+        let c = parse(&tcp(
+            "0.0.0.0:7300",
+            "token_file = \"t\"\ninsecure_plaintext_token = true",
+        ))
+        .expect("plaintext accepted explicitly");
+        assert!(c.admin.expect("admin").insecure_plaintext_token);
+        parse(&tcp(
+            "0.0.0.0:7300",
+            "token_file = \"t\"\ntls_cert = \"c\"\ntls_key = \"k\"",
+        ))
+        .expect("token and TLS");
         let e = error(
             "[store]\ndir = \"m\"\n[admin]\nlisten = \"localhost\"\n[[worker]]\ntask_queue = \"Q\"",
         );
@@ -612,6 +653,10 @@ mod tests {
         std::fs::write(&secret_file, "s3cret\n").expect("secret file");
         let module = format!(
             r#"
+            [secrets]
+            TOKEN = {{ from_file = {secret_file:?} }}
+            DB_PASSWORD = {{ from_file = {secret_file:?} }}
+            CURRENCY = {{ from_file = {secret_file:?} }}
             [[worker]]
             task_queue = "Q"
             [[worker.activities]]
@@ -621,8 +666,8 @@ mod tests {
             http = ["http://127.0.0.1:8080", {{ url = "https://api.example.com", methods = ["get"] }}]
             sockets = ["tcp://127.0.0.1:5432", "udp://10.0.0.53:*"]
             secrets = [
-              {{ name = "TOKEN", from_file = {secret_file:?}, header = {{ url = "https://api.example.com", name = "Authorization", value = "Bearer {{secret}}" }} }},
-              {{ name = "DB_PASSWORD", from_file = {secret_file:?}, env = true }},
+              {{ name = "TOKEN", header = {{ url = "https://api.example.com", name = "Authorization", value = "Bearer {{secret}}" }} }},
+              {{ name = "DB_PASSWORD", env = true }},
             ]
             memory_mib = 64
             max_instances = 2
@@ -714,5 +759,139 @@ mod tests {
             "{e}"
         );
         let _ = std::fs::remove_file(secret_file);
+    }
+
+    #[test]
+    fn a_grant_names_secrets_never_their_sources() {
+        // The hole: a grant choosing `from_file` read any host file the host
+        // can read. Now any source in a grant is refused by rule, before
+        // anything is read, so an existing file and a missing one answer
+        // alike.
+        let config = |source: &str| {
+            format!(
+                r#"
+                [allow]
+                secrets = ["TOKEN"]
+                [secrets]
+                TOKEN = {{ from_env = "WEFT_TEST_UNSET_SECRET_VARIABLE" }}
+                [[worker]]
+                task_queue = "Q"
+                [[worker.activities]]
+                module = "a.wasm"
+                secrets = [{{ name = "TOKEN", {source}, env = true }}]
+                "#
+            )
+        };
+        let rule = "a grant names a secret, never its source: the operator binds `TOKEN` \
+                    to a variable or file in weft.toml's `[secrets]`";
+        let passwd = error(&config("from_file = \"/etc/passwd\""));
+        assert!(
+            passwd.contains(&format!(
+                "worker[0].activities[0].secrets[0].from_file`: {rule}"
+            )),
+            "{passwd}"
+        );
+        let missing = error(&config("from_file = \"/no/such/weft/file\""));
+        assert_eq!(
+            passwd, missing,
+            "the answer must not tell whether a path exists"
+        );
+        let env = error(&config("from_env = \"HOME\""));
+        assert!(
+            env.contains(&format!(
+                "worker[0].activities[0].secrets[0].from_env`: {rule}"
+            )),
+            "{env}"
+        );
+
+        // A name the operator did not bind is refused, a source without
+        // exactly one of the two keys too.
+        let text = config("header = { url = \"https://a.example\", name = \"x\" }")
+            .replace("TOKEN = {", "OTHER = {");
+        let e = error(&text);
+        assert!(
+            e.contains("secret `TOKEN` is not defined in the operator's `[secrets]`"),
+            "{e}"
+        );
+        let e = error(
+            &config("header = { url = \"https://a.example\", name = \"x\" }").replace(
+                "{ from_env = \"WEFT_TEST_UNSET_SECRET_VARIABLE\" }",
+                "{ from_env = \"A\", from_file = \"b\" }",
+            ),
+        );
+        assert!(
+            e.contains("`secrets.TOKEN`: give exactly one of `from_env` and `from_file`"),
+            "{e}"
+        );
+        // The operator's source is read: an unset variable fails the start.
+        let e = error(&config(
+            "header = { url = \"https://a.example\", name = \"x\" }",
+        ));
+        assert!(
+            e.contains("`WEFT_TEST_UNSET_SECRET_VARIABLE` (from `[secrets]`) is not set"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_granted_dir_cannot_leave_the_allowed_tree_through_a_symlink() {
+        let tmp = std::env::temp_dir().join(format!("weft-symlink-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        let (allowed, outside) = (tmp.join("allowed"), tmp.join("outside"));
+        std::fs::create_dir_all(allowed.join("real")).expect("dirs");
+        std::fs::create_dir_all(outside.join("sub")).expect("dirs");
+        std::os::unix::fs::symlink(&outside, allowed.join("out")).expect("symlink");
+        std::os::unix::fs::symlink("real", allowed.join("inside")).expect("symlink");
+        let config = |host: &str, create: bool| {
+            let text = format!(
+                r#"
+                [allow]
+                dirs = ["allowed"]
+                [[worker]]
+                task_queue = "Q"
+                [[worker.activities]]
+                module = "a.wasm"
+                dirs = [{{ host = "{host}", guest = "/data", create = {create} }}]
+                "#
+            );
+            Config::parse(&text, Path::new("weft.toml"), &tmp, &Overrides::default())
+        };
+        // The link itself, a path through it, and a dir to be created
+        // behind it: all refused, with the rule.
+        for (host, create) in [
+            ("allowed/out", false),
+            ("allowed/out/sub", false),
+            ("allowed/out/new", true),
+        ] {
+            let e = config(host, create)
+                .map(|_| ())
+                .expect_err(host)
+                .to_string();
+            assert!(
+                e.contains("passes through a symlink that leads out of the operator allow-list"),
+                "{host}: {e}"
+            );
+        }
+        // A link that stays inside the tree is fine.
+        let c = config("allowed/inside", false).expect("a link within the tree");
+        let dir = &c.workers[0].activities[0].grants.dirs[0];
+        assert_eq!(
+            dir.within.as_deref(),
+            Some(allowed.canonicalize().expect("real").as_path())
+        );
+        assert_eq!(
+            crate::activity::sandbox::resolved_dir(dir).expect("still inside"),
+            allowed.join("real").canonicalize().expect("real")
+        );
+
+        // Checked again at every instance start: a granted dir swapped for a
+        // link out of the tree after the grant was checked is refused.
+        let c = config("allowed/real", false).expect("a plain dir");
+        let dir = &c.workers[0].activities[0].grants.dirs[0];
+        std::fs::remove_dir(allowed.join("real")).expect("rmdir");
+        std::os::unix::fs::symlink(&outside, allowed.join("real")).expect("symlink");
+        let e = crate::activity::sandbox::resolved_dir(dir).expect_err("swapped for a link");
+        assert!(e.contains("passes through a symlink that leads out"), "{e}");
+        let _ = std::fs::remove_dir_all(&tmp);
     }
 }

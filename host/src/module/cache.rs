@@ -5,6 +5,12 @@
 //! keyed by the component's sha256 and the engine's compatibility hash
 //! (wasmtime version, compiler settings), so a different module, engine
 //! config or wasmtime build never reuses a stale entry.
+//!
+//! Loading an entry runs the native code in it as is: whoever can write an
+//! entry runs code inside weft, outside every sandbox. So a cache directory
+//! or entry that is group- or world-writable, or owned by another user, is
+//! not used: the host warns and compiles the component afresh (and writes
+//! nothing there). Entries are written `0600` in a `0700` directory.
 
 use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
@@ -50,7 +56,16 @@ impl CompileCache {
     /// cannot be read or written only costs a compile.
     pub fn component(&self, engine: &Engine, wasm: &[u8]) -> wasmtime::Result<(Component, bool)> {
         let entry = self.dir.join(format!("{}.cwasm", key(engine, wasm)));
-        if entry.exists() {
+        if let Err(why) = trusted(&self.dir) {
+            if self.dir.exists() {
+                tracing::warn!(dir = %self.dir.display(), "not using the compile cache: {why}");
+                return Ok((Component::new(engine, wasm)?, false));
+            }
+        } else if entry.exists() {
+            if let Err(why) = trusted(&entry) {
+                tracing::warn!(entry = %entry.display(), "not using a cache entry: {why}; recompiling");
+                return Ok((Component::new(engine, wasm)?, false));
+            }
             match load(engine, &entry) {
                 Ok(component) => return Ok((component, true)),
                 Err(e) => {
@@ -70,11 +85,52 @@ impl CompileCache {
     fn store(&self, entry: &Path, component: &Component) -> wasmtime::Result<()> {
         create_private_dir(&self.dir)?;
         let bytes = component.serialize()?;
-        let tmp = entry.with_extension(format!("tmp{}", std::process::id()));
-        std::fs::write(&tmp, bytes)?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let tmp = entry.with_extension(format!("tmp{}-{nanos}", std::process::id()));
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?
+            .write_all(&bytes)?;
         std::fs::rename(&tmp, entry)?;
         Ok(())
     }
+}
+
+/// The user this process runs as: the owner of `/proc/self` (Linux).
+fn my_uid() -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").ok().map(|m| m.uid())
+}
+
+/// Whether the cache may trust `path` (the directory or an entry): not a
+/// symlink, owned by this user, and writable by no one else.
+fn trusted(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::symlink_metadata(path).map_err(|e| e.to_string())?;
+    if meta.file_type().is_symlink() {
+        return Err("it is a symlink".into());
+    }
+    if let Some(me) = my_uid()
+        && meta.uid() != me
+    {
+        return Err(format!(
+            "it is owned by uid {}, not this user ({me})",
+            meta.uid()
+        ));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(format!(
+            "it is group- or world-writable (mode {:o}), so others could put native code there",
+            meta.mode() & 0o777
+        ));
+    }
+    Ok(())
 }
 
 /// The entry name: sha256 of the component, then the engine's hash.
@@ -135,6 +191,57 @@ mod tests {
         std::fs::write(&entry, b"garbage").expect("corrupt");
         cache.component(&engine, wasm).expect("recompiled");
         assert_ne!(std::fs::read(&entry).expect("entry"), b"garbage");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_cache_others_can_write_is_not_used() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("weft-cache-perms-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let cache = CompileCache::new(&dir);
+        let engine = Engine::default();
+        let wasm = b"(component (core module))";
+        cache.component(&engine, wasm).expect("compiles");
+        let entry = std::fs::read_dir(&dir)
+            .expect("dir")
+            .next()
+            .expect("entry")
+            .expect("entry")
+            .path();
+        let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&entry), 0o600);
+        let (_, cached) = cache.component(&engine, wasm).expect("loads");
+        assert!(cached);
+
+        // An entry others may write: recompiled, not loaded, and left alone
+        // (the code in it never runs).
+        let chmod = |p: &Path, m| {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).expect("chmod")
+        };
+        chmod(&entry, 0o666);
+        let (_, cached) = cache.component(&engine, wasm).expect("recompiled");
+        assert!(!cached, "a world-writable entry is not used");
+        chmod(&entry, 0o620);
+        let (_, cached) = cache.component(&engine, wasm).expect("recompiled");
+        assert!(!cached, "a group-writable entry is not used");
+        chmod(&entry, 0o600);
+        // A directory others may write: nothing in it is used.
+        chmod(&dir, 0o777);
+        let (_, cached) = cache.component(&engine, wasm).expect("recompiled");
+        assert!(!cached, "nothing in a world-writable dir is used");
+        chmod(&dir, 0o700);
+        let (_, cached) = cache.component(&engine, wasm).expect("loads");
+        assert!(cached, "trusted again once private");
+        // A symlinked entry is not followed.
+        let elsewhere = dir.with_extension("elsewhere");
+        std::fs::copy(&entry, &elsewhere).expect("copy");
+        std::fs::remove_file(&entry).expect("rm");
+        std::os::unix::fs::symlink(&elsewhere, &entry).expect("symlink");
+        let (_, cached) = cache.component(&engine, wasm).expect("recompiled");
+        assert!(!cached, "a symlinked entry is not used");
+        let _ = std::fs::remove_file(&elsewhere);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

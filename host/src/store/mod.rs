@@ -117,6 +117,15 @@ pub enum StoreError {
         /// What was uploaded.
         now: String,
     },
+    /// A component file's bytes do not have the digest it is stored under
+    /// (changed on disk): it must not run, and nothing stands in for it.
+    #[error("module blob does not match {digest}: {path} was changed on disk; it will not run")]
+    BlobMismatch {
+        /// The digest it is stored under.
+        digest: Digest,
+        /// The component file.
+        path: PathBuf,
+    },
     /// A name's record is unreadable.
     #[error("module store record {path}: {reason}")]
     Corrupt {
@@ -185,13 +194,18 @@ pub struct ModuleStore {
 
 impl ModuleStore {
     /// Open (creating if needed) the store at `root`, dropping temporary
-    /// files a crash left behind.
+    /// files a crash left behind. Only old ones: in a store shared by
+    /// hosts, a fresh one is another host's write in progress.
     pub fn open(root: impl Into<PathBuf>) -> Result<ModuleStore, StoreError> {
         let store = ModuleStore { root: root.into() };
         for dir in [store.blobs(), store.names_dir()] {
             std::fs::create_dir_all(&dir).map_err(io(&dir))?;
             for entry in std::fs::read_dir(&dir).map_err(io(&dir))?.flatten() {
-                if entry.file_name().to_string_lossy().starts_with(".tmp-") {
+                let stale = entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > STALE_TMP));
+                if entry.file_name().to_string_lossy().starts_with(".tmp-") && stale {
                     let _ = std::fs::remove_file(entry.path());
                 }
             }
@@ -207,6 +221,21 @@ impl ModuleStore {
     /// The component file of `digest` (whether or not it exists).
     pub fn path(&self, digest: &Digest) -> PathBuf {
         self.blobs().join(format!("{}.wasm", digest.hex()))
+    }
+
+    /// The component stored under `digest`, checked against it on every
+    /// read: whoever can write the store's files must not be able to swap
+    /// the code a pinned run replays on.
+    pub fn read(&self, digest: &Digest) -> Result<Vec<u8>, StoreError> {
+        let path = self.path(digest);
+        let bytes = std::fs::read(&path).map_err(io(&path))?;
+        if Digest::of(&bytes) != *digest {
+            return Err(StoreError::BlobMismatch {
+                digest: digest.clone(),
+                path,
+            });
+        }
+        Ok(bytes)
     }
 
     /// Store `bytes` under their digest; storing the same bytes twice is a
@@ -395,17 +424,37 @@ fn check_name(name: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// A temporary file older than this is left over from a crash.
+const STALE_TMP: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// A temporary file name for `file_name`, unique across the hosts sharing
+/// a store: the pid alone is not (containers all run as pid 1).
+fn tmp_name(file_name: &str) -> String {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().replace(['/', '\0'], "_"))
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".into());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!(".tmp-{host}-{}-{nanos}-{n}-{file_name}", std::process::id())
+}
+
 /// Write to a temporary file beside `path`, sync it, rename it over `path`.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let file_name = path.file_name().map(|f| f.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(
-        ".tmp-{}-{}",
-        std::process::id(),
-        file_name.unwrap_or_default()
-    ));
+    let tmp = dir.join(tmp_name(&file_name.unwrap_or_default()));
     let write = || -> std::io::Result<()> {
-        let mut file = std::fs::File::create(&tmp)?;
+        // create_new: never write into a file someone else has open.
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         std::fs::rename(&tmp, path)?;

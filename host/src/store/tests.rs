@@ -129,11 +129,56 @@ fn bad_input_changes_nothing() {
     assert!(Digest::try_from("sha256:abc".to_owned()).is_err());
     assert!(Digest::try_from(format!("sha256:{}", "A".repeat(64))).is_err());
 
-    // A temporary file left by a crash mid-write is ignored, then cleaned.
+    // A temporary file left by a crash mid-write (an hour ago or more) is
+    // ignored, then cleaned.
     let orphan = root.join("blobs/sha256/.tmp-1-half.wasm");
     std::fs::write(&orphan, b"half").expect("orphan");
+    std::fs::File::options()
+        .write(true)
+        .open(&orphan)
+        .and_then(|f| f.set_modified(std::time::SystemTime::now() - STALE_TMP * 2))
+        .expect("age it");
     assert!(store.names().expect("names").is_empty());
     ModuleStore::open(&root).expect("reopen");
     assert!(!orphan.exists());
+    let _ = std::fs::remove_dir_all(root);
+}
+
+#[test]
+fn a_blob_changed_on_disk_is_refused_on_every_read() {
+    let (root, store) = temp_store("mismatch");
+    let v1 = store.put(b"component one").expect("put");
+    assert_eq!(store.read(&v1).expect("intact"), b"component one");
+    std::fs::write(store.path(&v1), b"component two").expect("tamper");
+    let e = store.read(&v1).expect_err("changed on disk").to_string();
+    assert!(
+        e.starts_with(&format!("module blob does not match {v1}")),
+        "{e}"
+    );
+    let _ = std::fs::remove_dir_all(root);
+}
+
+#[test]
+fn temporary_files_are_unique_and_only_stale_ones_are_dropped() {
+    assert_ne!(tmp_name("x.toml"), tmp_name("x.toml"));
+    let (root, _store) = temp_store("tmp");
+    let names = root.join("names");
+    let fresh = names.join(".tmp-otherhost-1-1-0-a.toml");
+    let old = names.join(".tmp-otherhost-1-1-1-b.toml");
+    std::fs::write(&fresh, "another host is writing this").expect("write");
+    std::fs::write(&old, "left by a crash").expect("write");
+    let long_ago = std::time::SystemTime::now() - STALE_TMP * 2;
+    std::fs::File::options()
+        .write(true)
+        .open(&old)
+        .and_then(|f| f.set_modified(long_ago))
+        .expect("age it");
+    // A second host opening the shared store.
+    ModuleStore::open(&root).expect("open again");
+    assert!(
+        fresh.exists(),
+        "another host's write in progress is left alone"
+    );
+    assert!(!old.exists(), "a stale one is dropped");
     let _ = std::fs::remove_dir_all(root);
 }
