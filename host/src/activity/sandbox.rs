@@ -192,6 +192,8 @@ impl activity_host::Host for ActivityHost {
     }
 
     fn log(&mut self, level: LogLevel, message: String) -> wasmtime::Result<()> {
+        // One line, escaped and cut: a guest cannot forge or flood lines.
+        let message = super::output::printable(&message, super::output::MAX_LINE);
         let i = &self.task.info;
         let (ty, id, wf, attempt) = (&i.activity_type, &i.activity_id, &i.workflow_id, i.attempt);
         macro_rules! emit {
