@@ -10,7 +10,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use wasmtime::component::ResourceTable;
-use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
@@ -78,8 +77,8 @@ pub struct ActivityHost {
     http_policy: HttpPolicy,
     table: ResourceTable,
     task: TaskContext,
-    /// Memory and instance limits.
-    pub limits: StoreLimits,
+    /// Memory, table and instance limits.
+    pub limits: crate::workflow::GuestLimits,
 }
 
 impl ActivityHost {
@@ -125,13 +124,9 @@ impl ActivityHost {
             http_policy: HttpPolicy::new(grants.clone(), who),
             table: ResourceTable::new(),
             task,
-            limits: StoreLimitsBuilder::new()
-                .memory_size(grants.memory_bytes)
-                .instances(64)
-                // Past the limit, trap with a message that names it rather
-                // than let the guest's allocator fail obscurely.
-                .trap_on_grow_failure(true)
-                .build(),
+            // Past a limit, trap with a message that names it rather than
+            // let the guest's allocator fail obscurely.
+            limits: crate::workflow::GuestLimits::new(grants.memory_bytes),
         })
     }
 }

@@ -8,10 +8,12 @@
 //! clock, entropy, files or sockets cannot even be instantiated.
 
 pub mod epoch;
+pub mod limits;
 mod run;
 mod state;
 mod worker;
 
+pub use limits::GuestLimits;
 pub use run::{Run, TaskFailure};
 pub use state::{HandleKind, RunHost, RunState};
 pub use worker::{Activations, completion, poll_workflow_tasks};
@@ -23,7 +25,7 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use wasmtime::component::{HasSelf, Linker};
-use wasmtime::{Config, Engine, Store, StoreLimitsBuilder};
+use wasmtime::{Config, Engine, Store};
 
 /// Fuel for one activation: bounds a runaway guest to a failed workflow task.
 pub const FUEL_PER_ACTIVATION: u64 = 2_000_000_000;
@@ -160,10 +162,7 @@ impl WorkflowModule {
     }
 
     fn store(&self, state: Arc<Mutex<RunState>>) -> Store<RunHost> {
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(MAX_MEMORY_BYTES)
-            .instances(64)
-            .build();
+        let limits = GuestLimits::new(MAX_MEMORY_BYTES);
         let deadline = state
             .lock()
             .unwrap_or_else(|p| p.into_inner())

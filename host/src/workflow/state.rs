@@ -31,7 +31,6 @@ use std::future::poll_fn;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Poll;
 use std::time::Duration;
-use wasmtime::StoreLimits;
 
 /// The longest guest log line kept, in bytes; longer ones are cut with a
 /// marker saying how much was dropped.
@@ -489,8 +488,8 @@ impl SplitMix64 {
 pub struct RunHost {
     /// Shared with the activation driver.
     pub state: Arc<Mutex<RunState>>,
-    /// Memory and instance limits.
-    pub limits: StoreLimits,
+    /// Memory, table and instance limits.
+    pub limits: super::GuestLimits,
 }
 
 impl RunHost {

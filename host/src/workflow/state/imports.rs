@@ -551,7 +551,7 @@ mod tests {
     fn host() -> RunHost {
         RunHost {
             state: Arc::new(Mutex::new(RunState::new(info(), 1))),
-            limits: StoreLimits::default(),
+            limits: crate::workflow::GuestLimits::new(1 << 20),
         }
     }
 
@@ -651,7 +651,7 @@ mod tests {
     fn handles_are_sequence_numbers_and_resolve_once() {
         let mut host = RunHost {
             state: Arc::new(Mutex::new(RunState::new(info(), 1))),
-            limits: StoreLimits::default(),
+            limits: crate::workflow::GuestLimits::new(1 << 20),
         };
         use workflow_host::Host;
         let t = host.start_timer(1000).expect("timer");
