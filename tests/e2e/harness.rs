@@ -89,6 +89,9 @@ pub const NAMESPACES: &[&str] = &[
     "e2e-api-key",
     "e2e-metrics",
     "e2e-shutdown",
+    "e2e-hostile-threads",
+    "e2e-hostile-imports",
+    "e2e-hostile-limits",
 ];
 
 /// The shared dev server.
@@ -280,6 +283,11 @@ impl Weft {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// The process id (to read its memory in /proc).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Kill the process with SIGKILL: no shutdown, no goodbye to Temporal.

@@ -7,6 +7,7 @@ mod activities;
 mod capabilities;
 mod deploy;
 mod harness;
+mod hostile;
 mod order;
 mod polyglot;
 mod production;

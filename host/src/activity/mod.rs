@@ -8,6 +8,7 @@ mod output;
 pub mod sandbox;
 mod worker;
 
+pub use output::printable;
 pub use sandbox::ActivityHost;
 pub use worker::poll_activity_tasks;
 

@@ -11,7 +11,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use wasmtime::component::ResourceTable;
-use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
@@ -115,8 +114,8 @@ pub struct ActivityHost {
     http_policy: HttpPolicy,
     table: ResourceTable,
     task: TaskContext,
-    /// Memory and instance limits.
-    pub limits: StoreLimits,
+    /// Memory, table and instance limits.
+    pub limits: crate::workflow::GuestLimits,
 }
 
 impl ActivityHost {
@@ -162,13 +161,9 @@ impl ActivityHost {
             http_policy: HttpPolicy::new(grants.clone(), who),
             table: ResourceTable::new(),
             task,
-            limits: StoreLimitsBuilder::new()
-                .memory_size(grants.memory_bytes)
-                .instances(64)
-                // Past the limit, trap with a message that names it rather
-                // than let the guest's allocator fail obscurely.
-                .trap_on_grow_failure(true)
-                .build(),
+            // Past a limit, trap with a message that names it rather than
+            // let the guest's allocator fail obscurely.
+            limits: crate::workflow::GuestLimits::new(grants.memory_bytes),
         })
     }
 }
@@ -229,6 +224,8 @@ impl activity_host::Host for ActivityHost {
     }
 
     fn log(&mut self, level: LogLevel, message: String) -> wasmtime::Result<()> {
+        // One line, escaped and cut: a guest cannot forge or flood lines.
+        let message = super::output::printable(&message, super::output::MAX_LINE);
         let i = &self.task.info;
         let (ty, id, wf, attempt) = (&i.activity_type, &i.activity_id, &i.workflow_id, i.attempt);
         macro_rules! emit {

@@ -2,14 +2,18 @@
 //!
 //! The engine is configured so that a run can only compute a function of its
 //! history: NaNs are canonicalised, threads and relaxed SIMD are off, every
-//! activation has a fuel budget, and the linker holds only the
+//! activation has a fuel budget and a wall-clock deadline (epoch
+//! interruption, see [`epoch`]), and the linker holds only the
 //! `workflow-host` interface (no WASI at all), so a component that imports a
 //! clock, entropy, files or sockets cannot even be instantiated.
 
+pub mod epoch;
+pub mod limits;
 mod run;
 mod state;
 mod worker;
 
+pub use limits::GuestLimits;
 pub use run::{Run, TaskFailure};
 pub use state::{HandleKind, RunHost, RunState};
 pub use worker::{Activations, completion, poll_workflow_tasks};
@@ -21,7 +25,7 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use wasmtime::component::{HasSelf, Linker};
-use wasmtime::{Config, Engine, Store, StoreLimitsBuilder};
+use wasmtime::{Config, Engine, Store};
 
 /// Fuel for one activation: bounds a runaway guest to a failed workflow task.
 pub const FUEL_PER_ACTIVATION: u64 = 2_000_000_000;
@@ -32,6 +36,7 @@ pub const MAX_MEMORY_BYTES: usize = 256 << 20;
 #[derive(Clone)]
 pub struct WorkflowRuntime {
     engine: Engine,
+    epochs: Arc<epoch::EpochTicker>,
     cache: Option<CompileCache>,
     linker: Arc<Linker<RunHost>>,
 }
@@ -44,12 +49,17 @@ impl WorkflowRuntime {
         config
             .cranelift_nan_canonicalization(true)
             .wasm_relaxed_simd(false)
-            .consume_fuel(true);
+            .consume_fuel(true)
+            // The activation deadline: fuel does not bound time spent in
+            // host imports. An epoch trap fails the task, like fuel.
+            .epoch_interruption(true);
         let engine = Engine::new(&config)?;
+        let epochs = Arc::new(epoch::EpochTicker::new(&engine));
         let mut linker = Linker::new(&engine);
         Workflow::add_to_linker::<_, HasSelf<RunHost>>(&mut linker, |h| h)?;
         Ok(WorkflowRuntime {
             engine,
+            epochs,
             cache: None,
             linker: Arc::new(linker),
         })
@@ -116,6 +126,7 @@ impl WorkflowRuntime {
             digest: Digest::of(bytes),
             pre,
             engine: self.engine.clone(),
+            epochs: self.epochs.clone(),
             types: Vec::new(),
         };
         module.types = module::offered_types(Kind::Workflow, path, module.workflow_types().await)?;
@@ -130,6 +141,7 @@ pub struct WorkflowModule {
     digest: Digest,
     pre: WorkflowPre<RunHost>,
     engine: Engine,
+    epochs: Arc<epoch::EpochTicker>,
     types: Vec<String>,
 }
 
@@ -150,18 +162,30 @@ impl WorkflowModule {
     }
 
     fn store(&self, state: Arc<Mutex<RunState>>) -> Store<RunHost> {
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(MAX_MEMORY_BYTES)
-            .instances(64)
-            .build();
+        let limits = GuestLimits::new(MAX_MEMORY_BYTES);
+        let deadline = state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .deadline_ticks();
         let mut store = Store::new(&self.engine, RunHost { state, limits });
         store.limiter(|h| &mut h.limits);
+        store.set_epoch_deadline(deadline);
         // A guest only runs when it is first called or when a host call
-        // returns to it: refill its fuel there, once per activation, so each
-        // activation has the same budget however long the run lives.
+        // returns to it: refill its fuel and restart its deadline there,
+        // once per activation, so each activation has the same budget
+        // however long the run lives.
         store.call_hook(|mut ctx, hook| {
+            // A limit broken inside an import traps the guest as soon as
+            // the import returns, so it cannot go on piling up.
+            if hook.exiting_host()
+                && let Some(violation) = ctx.data().lock_state().take_violation()
+            {
+                return Err(wasmtime::Error::msg(violation));
+            }
             if hook.exiting_host() && ctx.data().lock_state().take_refuel() {
                 ctx.set_fuel(FUEL_PER_ACTIVATION)?;
+                let deadline = ctx.data().lock_state().deadline_ticks();
+                ctx.set_epoch_deadline(deadline);
             } else if hook.entering_host() {
                 let left = ctx.get_fuel()?;
                 ctx.data().lock_state().record_fuel_left(left);
@@ -182,6 +206,7 @@ impl WorkflowModule {
             attempt: 0,
         };
         let mut store = self.store(Arc::new(Mutex::new(RunState::new(info, 0))));
+        let _running = self.epochs.running();
         let bindings: Workflow = self
             .pre
             .instantiate_async(&mut store)

@@ -1,7 +1,7 @@
 //! One workflow run: a component instance whose `run` call suspends at every
 //! blocking import and resumes when an activation resolves what it waits on.
 
-use super::state::{HandleKind, Outcome, RunHost, RunState};
+use super::state::{HandleKind, MAX_COMMAND_BYTES, Outcome, RunHost, RunState};
 use super::{PIN_PREFIX, WorkflowModule};
 use crate::bindings::types::{Failure, Payload};
 use crate::bindings::workflow::Workflow;
@@ -18,7 +18,7 @@ use crate::temporal::proto::workflow_commands::{
     CancelWorkflowExecution, CompleteWorkflowExecution, FailWorkflowExecution, QueryResult,
     QuerySuccess, WorkflowCommand, query_result, workflow_command::Variant as Command,
 };
-use crate::temporal::timestamp_millis;
+use crate::temporal::{std_duration, timestamp_millis};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -64,7 +64,9 @@ impl Run {
             task_queue: task_queue.to_owned(),
             attempt: init.attempt.max(1) as u32,
         };
-        let state = Arc::new(Mutex::new(RunState::new(info, init.randomness_seed)));
+        let mut state = RunState::new(info, init.randomness_seed);
+        state.set_task_timeout(std_duration(init.workflow_task_timeout.as_ref()));
+        let state = Arc::new(Mutex::new(state));
         let store = module.store(state.clone());
         let pre = module.pre.clone();
         let args: Vec<Payload> = init.arguments.into_iter().map(payload::to_wit).collect();
@@ -101,6 +103,8 @@ impl Run {
         &mut self,
         act: &WorkflowActivation,
     ) -> Result<Vec<WorkflowCommand>, TaskFailure> {
+        // The activation deadline counts only while guest code runs.
+        let _running = self.module.epochs.running();
         let mut queries = Vec::new();
         let pin = self.pin.take();
         {
@@ -252,8 +256,19 @@ impl Run {
         Ok(commands)
     }
 
-    /// Run the guest until it blocks (`Pending`) or returns.
+    /// Run the guest until it blocks (`Pending`) or returns, and check
+    /// what it asks for against the limits.
     fn poll(&mut self) -> Result<Vec<WorkflowCommand>, TaskFailure> {
+        let commands = self.poll_guest()?;
+        if let Err(e) = self.within_limits(&commands) {
+            self.task = None;
+            return Err(e);
+        }
+        Ok(commands)
+    }
+
+    /// Run the guest until it blocks (`Pending`) or returns.
+    fn poll_guest(&mut self) -> Result<Vec<WorkflowCommand>, TaskFailure> {
         let Some(task) = self.task.as_mut() else {
             return Ok(self.lock().take_commands());
         };
@@ -281,12 +296,24 @@ impl Run {
             }
             Poll::Ready(Err(trap)) => {
                 self.task = None;
-                if trap.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::OutOfFuel) {
-                    return Err(TaskFailure(format!(
-                        "workflow guest ran out of fuel: it spent all {} units of one \
-                         activation without waiting on the host (an endless loop?)",
-                        super::FUEL_PER_ACTIVATION
-                    )));
+                match trap.downcast_ref::<wasmtime::Trap>() {
+                    Some(wasmtime::Trap::OutOfFuel) => {
+                        return Err(TaskFailure(format!(
+                            "workflow guest ran out of fuel: it spent all {} units of one \
+                             activation without waiting on the host (an endless loop?)",
+                            super::FUEL_PER_ACTIVATION
+                        )));
+                    }
+                    Some(wasmtime::Trap::Interrupt) => {
+                        let ticks = self.lock().deadline_ticks();
+                        let limit = super::epoch::TICK * ticks as u32;
+                        return Err(TaskFailure(format!(
+                            "workflow guest ran past its activation deadline of {limit:?} \
+                             (wall-clock, four fifths of the workflow task timeout) without \
+                             waiting on the host (an endless loop over host calls?)"
+                        )));
+                    }
+                    _ => {}
                 }
                 let said = self
                     .lock()
@@ -301,6 +328,39 @@ impl Run {
         self.task = None;
         commands.push(command(close));
         Ok(commands)
+    }
+
+    /// A limit broken outside the guest's own calls (answering updates),
+    /// or a command Temporal would refuse for its size, fails the task
+    /// with a message naming the limit instead of a refusal by the server
+    /// that retries the task forever.
+    fn within_limits(&self, commands: &[WorkflowCommand]) -> Result<(), TaskFailure> {
+        if let Some(violation) = self.lock().take_violation() {
+            return Err(TaskFailure(format!("workflow guest trapped: {violation}")));
+        }
+        for c in commands {
+            let size = prost::Message::encoded_len(c);
+            if size > MAX_COMMAND_BYTES {
+                let what = match &c.variant {
+                    Some(Command::CompleteWorkflowExecution(_)) => "its result",
+                    Some(Command::FailWorkflowExecution(_)) => "its failure",
+                    Some(Command::ScheduleActivity(_)) => "an activity's arguments",
+                    Some(Command::ScheduleLocalActivity(_)) => "a local activity's arguments",
+                    Some(Command::StartChildWorkflowExecution(_)) => "a child's arguments",
+                    Some(Command::ContinueAsNewWorkflowExecution(_)) => {
+                        "its continue-as-new arguments"
+                    }
+                    Some(Command::SignalExternalWorkflowExecution(_)) => "a signal's arguments",
+                    _ => "a command",
+                };
+                return Err(TaskFailure(format!(
+                    "workflow guest issued a command of {size} bytes ({what}), more than \
+                     {MAX_COMMAND_BYTES}: Temporal's payload size limit (blob size limit, \
+                     2 MiB by default) refuses it"
+                )));
+            }
+        }
+        Ok(())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, RunState> {

@@ -31,7 +31,35 @@ use std::future::poll_fn;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Poll;
 use std::time::Duration;
-use wasmtime::StoreLimits;
+
+/// The longest guest log line kept, in bytes; longer ones are cut with a
+/// marker saying how much was dropped.
+pub const MAX_LOG_LINE_BYTES: usize = 8 * 1024;
+/// Guest log lines written per activation; the rest are dropped (with one
+/// warning saying so).
+pub const MAX_LOG_LINES_PER_ACTIVATION: u32 = 200;
+
+/// Commands one activation may issue: far more than any workflow needs, few
+/// enough that a guest looping over `start-timer` cannot make the host hold
+/// an unbounded list.
+pub const MAX_COMMANDS_PER_ACTIVATION: usize = 10_000;
+/// Handles one run may create. Each activity, timer or child costs history
+/// events, and Temporal ends a run past 51,200 events, so only a guest
+/// creating handles without history (signal or update waiters,
+/// cancellation handles) in a loop reaches this.
+pub const MAX_HANDLES_PER_RUN: u32 = 100_000;
+/// Query names one run may publish.
+pub const MAX_QUERY_NAMES: usize = 256;
+/// Bytes of all published query answers of one run (names and payloads).
+pub const MAX_QUERY_BYTES: usize = 4 << 20;
+/// Distinct patch ids one run may ask about.
+pub const MAX_PATCHES: usize = 1_000;
+/// The longest patch id, in bytes.
+pub const MAX_PATCH_ID_BYTES: usize = 1_024;
+/// The largest command weft sends: Temporal's default blob size limit
+/// (`limit.blobSize.error`, 2 MiB), past which the server refuses the
+/// command and the task would only be retried.
+pub const MAX_COMMAND_BYTES: usize = 2 << 20;
 
 /// What a handle stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,7 +115,13 @@ pub struct RunState {
     commands: Vec<WorkflowCommand>,
     slots: BTreeMap<u32, Slot>,
     last_error_log: Option<String>,
+    /// Lines the guest logged in this activation.
+    log_lines: u32,
+    /// A limit the guest broke: its next return from the host traps.
+    violation: Option<String>,
     refuel: bool,
+    /// The wall-clock deadline of each activation, in epoch ticks.
+    deadline_ticks: u64,
     /// Fuel left when the guest last entered the host (its last call, or
     /// its return): what this activation spent, for metrics.
     fuel_left: u64,
@@ -101,6 +135,8 @@ pub struct RunState {
     handles_cancellation: bool,
     /// Published query answers.
     queries: BTreeMap<String, Payload>,
+    /// Their size: names, data and metadata.
+    query_bytes: usize,
     /// Patches whose marker is in history (from `NotifyHasPatch`).
     known_patches: BTreeSet<String>,
     /// Patches this run decided on, and the decision.
@@ -133,13 +169,17 @@ impl RunState {
             commands: Vec::new(),
             slots: BTreeMap::new(),
             last_error_log: None,
+            log_lines: 0,
+            violation: None,
             refuel: true,
+            deadline_ticks: super::epoch::deadline_ticks(None),
             fuel_left: super::FUEL_PER_ACTIVATION,
             signals: BTreeMap::new(),
             signal_waiters: BTreeMap::new(),
             cancel_requested: false,
             handles_cancellation: false,
             queries: BTreeMap::new(),
+            query_bytes: 0,
             known_patches: BTreeSet::new(),
             patches: BTreeMap::new(),
             child_starts: BTreeMap::new(),
@@ -162,7 +202,19 @@ impl RunState {
         self.now_ms = now_ms;
         self.replaying = replaying;
         self.refuel = true;
+        self.log_lines = 0;
         self.fuel_left = super::FUEL_PER_ACTIVATION;
+    }
+
+    /// Each activation of this run may take as long as one workflow task
+    /// (see [`super::epoch::deadline_ticks`]).
+    pub fn set_task_timeout(&mut self, task_timeout: Option<Duration>) {
+        self.deadline_ticks = super::epoch::deadline_ticks(task_timeout);
+    }
+
+    /// The wall-clock deadline of an activation, in epoch ticks.
+    pub fn deadline_ticks(&self) -> u64 {
+        self.deadline_ticks
     }
 
     /// The guest entered the host with `left` fuel.
@@ -372,7 +424,22 @@ impl RunState {
         seq
     }
 
+    /// The limit the guest broke, if any (taken: reported once).
+    pub fn take_violation(&mut self) -> Option<String> {
+        self.violation.take()
+    }
+
+    fn violate(&mut self, limit: String) {
+        self.violation
+            .get_or_insert_with(|| format!("policy violation: {limit}"));
+    }
+
     fn new_handle(&mut self, kind: HandleKind, outcome: Option<Outcome>) -> u32 {
+        if self.next_seq > MAX_HANDLES_PER_RUN {
+            self.violate(format!(
+                "more than {MAX_HANDLES_PER_RUN} handles in one run (weft's handle limit)"
+            ));
+        }
         let seq = self.next_seq;
         self.next_seq += 1;
         self.slots.insert(seq, Slot { kind, outcome });
@@ -380,6 +447,14 @@ impl RunState {
     }
 
     fn push(&mut self, variant: Variant) {
+        if self.commands.len() >= MAX_COMMANDS_PER_ACTIVATION {
+            // Dropped: the guest traps when the call returns.
+            self.violate(format!(
+                "more than {MAX_COMMANDS_PER_ACTIVATION} commands in one activation \
+                 (weft's command limit)"
+            ));
+            return;
+        }
         self.commands.push(WorkflowCommand {
             variant: Some(variant),
             ..Default::default()
@@ -413,8 +488,8 @@ impl SplitMix64 {
 pub struct RunHost {
     /// Shared with the activation driver.
     pub state: Arc<Mutex<RunState>>,
-    /// Memory and instance limits.
-    pub limits: StoreLimits,
+    /// Memory, table and instance limits.
+    pub limits: super::GuestLimits,
 }
 
 impl RunHost {

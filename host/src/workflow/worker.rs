@@ -116,8 +116,18 @@ impl<S: ModuleSource> Activations<S> {
                 .inc();
         }
         let stopwatch = crate::metrics::Stopwatch::start();
+        // Guest code runs on the blocking pool, never on an async worker
+        // thread: a slow guest (up to its activation deadline) must not
+        // stall pollers, health checks, the admin API or activity timeouts.
+        // The run moves there and back.
+        let job = activation.clone();
+        let (run, activated) = tokio::task::spawn_blocking(move || {
+            let activated = run.activate(&job);
+            (run, activated)
+        })
+        .await
+        .map_err(|e| TaskFailure(format!("workflow activation did not finish: {e}")))?;
         // On failure the run is dropped: core evicts it and replays later.
-        let activated = run.activate(activation);
         metrics.activations.with_label_values(&labels).inc();
         metrics
             .activation_seconds

@@ -29,6 +29,24 @@ fn cancelled(what: &str) -> Failure {
     }
 }
 
+/// Patch ids are bounded in length and number: each is kept for the run.
+fn check_patch(state: &RunState, id: &str) -> wasmtime::Result<()> {
+    if id.len() > MAX_PATCH_ID_BYTES {
+        wasmtime::bail!(
+            "policy violation: a patch id of {} bytes, more than {MAX_PATCH_ID_BYTES} \
+             (weft's patch id limit)",
+            id.len()
+        );
+    }
+    if !state.patches.contains_key(id) && state.patches.len() >= MAX_PATCHES {
+        wasmtime::bail!(
+            "policy violation: more than {MAX_PATCHES} patch ids in one run \
+             (weft's patch limit)"
+        );
+    }
+    Ok(())
+}
+
 impl workflow_host::Host for RunHost {
     fn info(&mut self) -> wasmtime::Result<WorkflowInfo> {
         Ok(self.lock_state().info.clone())
@@ -48,10 +66,25 @@ impl workflow_host::Host for RunHost {
 
     fn log(&mut self, level: LogLevel, message: String) -> wasmtime::Result<()> {
         let mut state = self.lock_state();
+        // A guest must not make the host hold or write more than a line's
+        // worth per call, nor forge log lines: cut it, escape it.
+        let message = crate::activity::printable(&message, MAX_LOG_LINE_BYTES);
         if matches!(level, LogLevel::Error) {
             state.last_error_log = Some(message.clone());
         }
         if state.replaying {
+            return Ok(());
+        }
+        state.log_lines += 1;
+        if state.log_lines > MAX_LOG_LINES_PER_ACTIVATION {
+            if state.log_lines == MAX_LOG_LINES_PER_ACTIVATION + 1 {
+                let (wf, run) = (&state.info.workflow_id, &state.info.run_id);
+                tracing::warn!(
+                    target: "weft::guest", workflow_id = %wf, run_id = %run,
+                    "guest log limit: more than {MAX_LOG_LINES_PER_ACTIVATION} lines in one \
+                     activation, the rest of this activation's lines are dropped"
+                );
+            }
             return Ok(());
         }
         let (wf, run) = (&state.info.workflow_id, &state.info.run_id);
@@ -360,7 +393,32 @@ impl workflow_host::Host for RunHost {
     }
 
     fn set_query_result(&mut self, name: String, value: Payload) -> wasmtime::Result<()> {
-        self.lock_state().queries.insert(name, value);
+        let mut state = self.lock_state();
+        let size = |name: &str, value: &Payload| {
+            name.len()
+                + value.data.len()
+                + value
+                    .metadata
+                    .iter()
+                    .map(|(k, v)| k.len() + v.len())
+                    .sum::<usize>()
+        };
+        let old = state.queries.get(&name).map_or(0, |v| size(&name, v));
+        if old == 0 && state.queries.len() >= MAX_QUERY_NAMES {
+            wasmtime::bail!(
+                "policy violation: more than {MAX_QUERY_NAMES} query names in one run \
+                 (weft's query name limit)"
+            );
+        }
+        let total = state.query_bytes - old + size(&name, &value);
+        if total > MAX_QUERY_BYTES {
+            wasmtime::bail!(
+                "policy violation: published query answers would hold {total} bytes, more \
+                 than {MAX_QUERY_BYTES} (weft's query size limit)"
+            );
+        }
+        state.query_bytes = total;
+        state.queries.insert(name, value);
         Ok(())
     }
 
@@ -385,11 +443,15 @@ impl workflow_host::Host for RunHost {
     }
 
     fn patched(&mut self, id: String) -> wasmtime::Result<bool> {
-        Ok(self.lock_state().patch(id, false))
+        let mut state = self.lock_state();
+        check_patch(&state, &id)?;
+        Ok(state.patch(id, false))
     }
 
     fn deprecate_patch(&mut self, id: String) -> wasmtime::Result<()> {
-        self.lock_state().patch(id, true);
+        let mut state = self.lock_state();
+        check_patch(&state, &id)?;
+        state.patch(id, true);
         Ok(())
     }
 
@@ -486,11 +548,110 @@ mod tests {
         assert_ne!(SplitMix64(8).next(), xs[0]);
     }
 
+    fn host() -> RunHost {
+        RunHost {
+            state: Arc::new(Mutex::new(RunState::new(info(), 1))),
+            limits: crate::workflow::GuestLimits::new(1 << 20),
+        }
+    }
+
+    fn json(bytes: usize) -> Payload {
+        payload::to_wit(payload::json(&serde_json::json!("x".repeat(bytes))))
+    }
+
+    #[test]
+    fn commands_per_activation_are_bounded() {
+        use workflow_host::Host;
+        let mut host = host();
+        for _ in 0..MAX_COMMANDS_PER_ACTIVATION {
+            host.start_timer(1000).expect("timer");
+        }
+        assert_eq!(host.lock_state().take_violation(), None);
+        host.start_timer(1000)
+            .expect("the call returns; the hook traps");
+        let violation = host.lock_state().take_violation().expect("a violation");
+        assert!(violation.contains("10000 commands"), "{violation}");
+        let mut state = host.lock_state();
+        assert_eq!(state.take_commands().len(), MAX_COMMANDS_PER_ACTIVATION);
+    }
+
+    #[test]
+    fn handles_per_run_are_bounded() {
+        use workflow_host::Host;
+        let mut host = host();
+        host.lock_state().next_seq = MAX_HANDLES_PER_RUN;
+        host.next_signal("s".into()).expect("last handle");
+        assert_eq!(host.lock_state().take_violation(), None);
+        host.next_signal("s".into())
+            .expect("the call returns; the hook traps");
+        let violation = host.lock_state().take_violation().expect("a violation");
+        assert!(violation.contains("handle limit"), "{violation}");
+    }
+
+    #[test]
+    fn query_answers_are_bounded_in_names_and_bytes() {
+        use workflow_host::Host;
+        let mut host = host();
+        for i in 0..MAX_QUERY_NAMES {
+            host.set_query_result(format!("q{i}"), json(10))
+                .expect("within the limit");
+        }
+        let e = host
+            .set_query_result("one-more".into(), json(10))
+            .expect_err("over the limit");
+        assert!(e.to_string().contains("query name limit"), "{e}");
+        // Replacing an answer is no new name, and frees the old one's bytes.
+        for _ in 0..10 {
+            host.set_query_result("q0".into(), json(MAX_QUERY_BYTES / 2))
+                .expect("replacing stays within the limit");
+        }
+        let e = host
+            .set_query_result("q1".into(), json(MAX_QUERY_BYTES / 2))
+            .expect_err("over the limit");
+        assert!(e.to_string().contains("query size limit"), "{e}");
+    }
+
+    #[test]
+    fn patch_ids_are_bounded_in_number_and_length() {
+        use workflow_host::Host;
+        let mut host = host();
+        for i in 0..MAX_PATCHES {
+            host.patched(format!("p{i}")).expect("within the limit");
+        }
+        assert!(host.patched("p0".into()).expect("a known id"));
+        let e = host.patched("one-more".into()).expect_err("over the limit");
+        assert!(e.to_string().contains("patch limit"), "{e}");
+        let e = host
+            .deprecate_patch("x".repeat(MAX_PATCH_ID_BYTES + 1))
+            .expect_err("over the limit");
+        assert!(e.to_string().contains("patch id limit"), "{e}");
+    }
+
+    #[test]
+    fn log_lines_are_cut_escaped_and_counted() {
+        use workflow_host::Host;
+        let mut host = host();
+        host.log(
+            LogLevel::Error,
+            format!("a\nforged\n{}", "x".repeat(1 << 20)),
+        )
+        .expect("log");
+        let state = host.lock_state();
+        let kept = state.last_error_log().expect("kept");
+        assert!(kept.len() < MAX_LOG_LINE_BYTES + 64, "{}", kept.len());
+        assert!(kept.starts_with("a\\nforged\\n"), "{kept:.40}");
+        assert!(
+            kept.ends_with("more bytes cut]"),
+            "{}",
+            &kept[kept.len() - 40..]
+        );
+    }
+
     #[test]
     fn handles_are_sequence_numbers_and_resolve_once() {
         let mut host = RunHost {
             state: Arc::new(Mutex::new(RunState::new(info(), 1))),
-            limits: StoreLimits::default(),
+            limits: crate::workflow::GuestLimits::new(1 << 20),
         };
         use workflow_host::Host;
         let t = host.start_timer(1000).expect("timer");

@@ -40,6 +40,12 @@
 //!   in start order.
 //! - `Clock`: reads `now()`, waits on a 1 s timer, reads `now()` again;
 //!   returns `{"before", "after"}` (ms since the epoch) and a `random()`.
+//! - `Hostile`: input `{"do": what, "bytes": n}`; misbehaves towards the
+//!   host, each way cheap in fuel: `log-flood` logs an n-byte line (8 MiB by
+//!   default) forever, `busy-imports` calls `now()` forever, `timers` starts
+//!   timers forever, `queries` publishes ever more query names of n bytes,
+//!   `patches` asks for ever more patch ids, `big-result` returns an n-byte
+//!   string.
 
 wit_bindgen::generate!({
     world: "workflow",
@@ -83,6 +89,7 @@ impl Guest for TestWorkflows {
             "Parent",
             "Fanout",
             "Clock",
+            "Hostile",
         ]
         .map(String::from)
         .to_vec()
@@ -114,6 +121,7 @@ impl Guest for TestWorkflows {
             "Parent" => parent(&single_json_arg(&args)?),
             "Fanout" => fanout(),
             "Clock" => clock(),
+            "Hostile" => hostile(&single_json_arg(&args)?),
             other => Err(failure(
                 "UnknownWorkflowType",
                 format!("this component does not offer workflow type {other:?}"),
@@ -359,6 +367,34 @@ fn race(input: &Value) -> Result<Payload, Failure> {
         Err(f) => json!({ "error_type": f.error_type }),
     };
     Ok(encode_json(&json!({ "winner": name, "activity": loser })))
+}
+
+/// Misbehaves towards the host as `input["do"]` says (see the module doc).
+fn hostile(input: &Value) -> Result<Payload, Failure> {
+    let bytes = input["bytes"].as_u64().unwrap_or(8 << 20) as usize;
+    let big = "x".repeat(bytes);
+    let mut i: u64 = 0;
+    match input["do"].as_str().unwrap_or_default() {
+        "log-flood" => loop {
+            host::log(LogLevel::Info, &big);
+        },
+        "busy-imports" => loop {
+            std::hint::black_box(host::now());
+        },
+        "timers" => loop {
+            host::start_timer(60_000);
+        },
+        "queries" => loop {
+            i += 1;
+            host::set_query_result(&format!("q{i}"), &encode_json(&json!(big)));
+        },
+        "patches" => loop {
+            i += 1;
+            host::patched(&format!("patch-{i}"));
+        },
+        "big-result" => Ok(encode_json(&json!(big))),
+        other => Err(failure("BadInput", format!("unknown hostile act {other:?}"))),
+    }
 }
 
 /// Never calls the host: only fuel exhaustion stops it.

@@ -1,0 +1,255 @@
+//! Hostile workflow guests (the `Hostile` type of tests/guests/test-workflows,
+//! tiny .wat components in tests/hostile/): each fails only its own workflow
+//! task, with a message naming the limit it hit, while the host's health
+//! endpoint answers within a second, its memory stays bounded, and an
+//! OrderWorkflow on the same host completes.
+
+use crate::harness::{Client, Outcome, Weft, event_type, scratch, wasm};
+use serde_json::{Value, json};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use temporalio_common::protos::temporal::api::enums::v1::EventType;
+use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const HOSTILE_Q: &str = "HOSTILE_Q";
+
+/// How long `/healthz` may take to answer while hostile guests run.
+const HEALTH_DEADLINE: Duration = Duration::from_secs(1);
+
+/// The host's resident memory may not grow past this while hostile guests
+/// run (an idle host holds well under 100 MiB).
+const MAX_RSS_KIB: u64 = 512 * 1024;
+
+/// A free loopback port for the metrics listener.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// A host serving the hostile guests on two workflow slots, and the
+/// OrderWorkflow and its activities beside them, with `/healthz` on `port`.
+fn config(port: u16, orders: &Path, extra_workflows: &[&Path]) -> String {
+    let mut workflows = vec![wasm("test_workflows")];
+    workflows.extend(extra_workflows.iter().map(|p| p.to_path_buf()));
+    format!(
+        "[metrics]\nlisten = \"127.0.0.1:{port}\"\n\
+         [[worker]]\ntask_queue = \"{HOSTILE_Q}\"\nmax_concurrent_workflow_tasks = 2\n\
+         workflows = {workflows:?}\n\
+         [[worker]]\ntask_queue = \"ORDER_WORKFLOW_Q\"\nworkflows = [{:?}]\n\
+         [[worker]]\ntask_queue = \"ORDER_ACTIVITY_Q\"\n\
+         [[worker.activities]]\nmodule = {:?}\n\
+         dirs = [{{ host = {:?}, guest = \"/orders\", writable = true, create = true }}]\n\
+         env = {{ ORDER_CURRENCY = \"EUR\" }}\n",
+        wasm("order_workflow"),
+        wasm("order_activities"),
+        orders
+    )
+}
+
+/// `GET /healthz` on `port`: true if it answered 200 within the deadline.
+async fn healthy(port: u16) -> bool {
+    let probe = async {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: weft\r\nConnection: close\r\n\r\n")
+            .await?;
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await?;
+        Ok::<_, std::io::Error>(answer.starts_with(b"HTTP/1.1 200"))
+    };
+    matches!(
+        tokio::time::timeout(HEALTH_DEADLINE, probe).await,
+        Ok(Ok(true))
+    )
+}
+
+/// The resident memory of process `pid`, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Probes `/healthz` and the host's memory until stopped: every probe must
+/// answer within [`HEALTH_DEADLINE`]; returns the slowest answer, the
+/// number of unanswered probes and the largest RSS seen.
+struct Watch {
+    stop: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<(Duration, usize, u64)>,
+}
+
+impl Watch {
+    fn start(port: u16, pid: u32) -> Watch {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let task = tokio::spawn(async move {
+            let (mut slowest, mut missed, mut rss) = (Duration::ZERO, 0, 0);
+            while !flag.load(Ordering::Relaxed) {
+                let asked = Instant::now();
+                if !healthy(port).await {
+                    missed += 1;
+                }
+                slowest = slowest.max(asked.elapsed());
+                rss = rss.max(rss_kib(pid));
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            (slowest, missed, rss)
+        });
+        Watch { stop, task }
+    }
+
+    async fn finish(self) -> (Duration, usize, u64) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.task.await.expect("watch task")
+    }
+}
+
+/// The message of the first failed workflow task of `id`, once there is one.
+async fn failed_task_message(client: &Client, id: &str) -> String {
+    let failed = client
+        .wait_event(id, "a failed workflow task", |e| {
+            event_type(e) == EventType::WorkflowTaskFailed
+        })
+        .await;
+    let Some(Attributes::WorkflowTaskFailedEventAttributes(attrs)) = failed.attributes else {
+        panic!("WorkflowTaskFailed without attributes");
+    };
+    attrs.failure.map(|f| f.message).unwrap_or_default()
+}
+
+/// Start an OrderWorkflow beside the hostile runs and check it completes.
+async fn order_completes(client: &Client, id: &str) {
+    client
+        .start(id, "OrderWorkflow", "ORDER_WORKFLOW_Q", &[json!(id)])
+        .await;
+    match client.outcome(id).await {
+        Outcome::Completed(result) => {
+            assert_eq!(result["charge_payment"]["status"], "charged", "{result}")
+        }
+        other => panic!("the OrderWorkflow beside hostile guests must complete: {other:?}"),
+    }
+}
+
+/// Start each hostile act on its own run; wait for the first failed task
+/// of each and check that its message names `limit`.
+async fn each_fails_its_task(client: &Client, acts: &[(&str, Value, &str)]) {
+    for (id, input, _) in acts {
+        client
+            .start(id, "Hostile", HOSTILE_Q, std::slice::from_ref(input))
+            .await;
+    }
+    for (id, _, limit) in acts {
+        let message = failed_task_message(client, id).await;
+        assert!(
+            message.contains(limit),
+            "{id}: the task failure names `{limit}`: {message}"
+        );
+    }
+    for (id, _, _) in acts {
+        client.terminate(id).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn guests_looping_over_cheap_imports_cannot_stall_the_host() {
+    let dir = scratch("hostile-threads");
+    let port = free_port();
+    let weft = Weft::serve(
+        &dir,
+        "weft",
+        "e2e-hostile-threads",
+        &config(port, &dir.join("orders"), &[]),
+    );
+    let client = Client::new("e2e-hostile-threads").await;
+    let watch = Watch::start(port, weft.pid());
+    // Both workflow slots of the hostile queue busy with guests that spend
+    // their time inside host imports (the reproduced hole: 8 MiB `log`
+    // lines), while an unrelated OrderWorkflow runs on the same host.
+    let acts = [
+        (
+            "log-flood",
+            json!({"do": "log-flood"}),
+            "activation deadline",
+        ),
+        (
+            "busy-imports",
+            json!({"do": "busy-imports"}),
+            "activation deadline",
+        ),
+    ];
+    let hostile = each_fails_its_task(&client, &acts);
+    let (_, ()) = tokio::join!(hostile, order_completes(&client, "order-beside-hostile"));
+    let (slowest, missed, rss) = watch.finish().await;
+    assert_eq!(
+        missed, 0,
+        "/healthz answers within {HEALTH_DEADLINE:?} (slowest {slowest:?})"
+    );
+    assert!(
+        rss < MAX_RSS_KIB,
+        "host RSS stays bounded: {rss} KiB (limit {MAX_RSS_KIB} KiB)"
+    );
+    // The 8 MiB lines were cut, and their number bounded, in the log.
+    let log = weft.log_text();
+    assert!(log.len() < 64 << 20, "log is {} bytes", log.len());
+    assert!(log.contains("more bytes cut]"), "log lines are cut");
+    assert!(
+        log.contains("guest log limit"),
+        "log lines are rate-limited"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn guests_cannot_make_the_host_hold_unbounded_state() {
+    let dir = scratch("hostile-imports");
+    let port = free_port();
+    let weft = Weft::serve(
+        &dir,
+        "weft",
+        "e2e-hostile-imports",
+        &config(port, &dir.join("orders"), &[]),
+    );
+    let client = Client::new("e2e-hostile-imports").await;
+    let watch = Watch::start(port, weft.pid());
+    let acts = [
+        ("timers", json!({"do": "timers"}), "command limit"),
+        (
+            "queries",
+            json!({"do": "queries", "bytes": 1 << 20}),
+            "query size limit",
+        ),
+        (
+            "query-names",
+            json!({"do": "queries", "bytes": 1}),
+            "query name limit",
+        ),
+        (
+            "patches",
+            json!({"do": "patches", "bytes": 1}),
+            "patch limit",
+        ),
+        (
+            "big-result",
+            json!({"do": "big-result", "bytes": 3 << 20}),
+            "blob size limit",
+        ),
+    ];
+    let hostile = each_fails_its_task(&client, &acts);
+    let (_, ()) = tokio::join!(hostile, order_completes(&client, "order-beside-floods"));
+    let (slowest, missed, rss) = watch.finish().await;
+    assert_eq!(
+        missed, 0,
+        "/healthz answers within {HEALTH_DEADLINE:?} (slowest {slowest:?})"
+    );
+    assert!(
+        rss < MAX_RSS_KIB,
+        "host RSS stays bounded: {rss} KiB (limit {MAX_RSS_KIB} KiB)"
+    );
+}
