@@ -48,7 +48,7 @@ impl ResourceLimiter for GuestLimits {
     ) -> wasmtime::Result<bool> {
         if desired > self.memory_bytes {
             wasmtime::bail!(
-                "policy violation: linear memory of {desired} bytes, more than the memory \
+                "policy violation: growing memory to {desired} bytes, more than the memory \
                  limit of {} bytes",
                 self.memory_bytes
             );
@@ -64,8 +64,8 @@ impl ResourceLimiter for GuestLimits {
     ) -> wasmtime::Result<bool> {
         if desired > MAX_TABLE_ELEMENTS {
             wasmtime::bail!(
-                "policy violation: a table of {desired} elements, more than the table \
-                 element limit of {MAX_TABLE_ELEMENTS}"
+                "policy violation: growing a table to {desired} elements, more than the \
+                 table element limit of {MAX_TABLE_ELEMENTS}"
             );
         }
         self.inner.table_growing(current, desired, maximum)
