@@ -309,7 +309,7 @@ impl Run {
                         let limit = super::epoch::TICK * ticks as u32;
                         return Err(TaskFailure(format!(
                             "workflow guest ran past its activation deadline of {limit:?} \
-                             (wall-clock, four fifths of the workflow task timeout) without \
+                             (wall-clock, half the workflow task timeout) without \
                              waiting on the host (an endless loop over host calls?)"
                         )));
                     }
