@@ -1,10 +1,10 @@
 //! Hostile workflow guests (the `Hostile` type of tests/guests/test-workflows,
-//! tiny .wat components in tests/hostile/): each fails only its own workflow
+//! one act per input): each fails only its own workflow
 //! task, with a message naming the limit it hit, while the host's health
 //! endpoint answers within a second, its memory stays bounded, and an
 //! OrderWorkflow on the same host completes.
 
-use crate::harness::{Client, Outcome, Weft, event_type, scratch, wasm};
+use crate::harness::{Client, Outcome, Weft, event_type, free_port, scratch, wasm};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::sync::Arc;
@@ -22,14 +22,6 @@ const HEALTH_DEADLINE: Duration = Duration::from_secs(1);
 /// The host's resident memory may not grow past this while hostile guests
 /// run (an idle host holds well under 100 MiB).
 const MAX_RSS_KIB: u64 = 512 * 1024;
-
-/// A free loopback port for the metrics listener.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
 
 /// A host serving the hostile guests on two workflow slots, and the
 /// OrderWorkflow and its activities beside them, with `/healthz` on `port`.
@@ -112,19 +104,6 @@ impl Watch {
     }
 }
 
-/// The message of the first failed workflow task of `id`, once there is one.
-async fn failed_task_message(client: &Client, id: &str) -> String {
-    let failed = client
-        .wait_event(id, "a failed workflow task", |e| {
-            event_type(e) == EventType::WorkflowTaskFailed
-        })
-        .await;
-    let Some(Attributes::WorkflowTaskFailedEventAttributes(attrs)) = failed.attributes else {
-        panic!("WorkflowTaskFailed without attributes");
-    };
-    attrs.failure.map(|f| f.message).unwrap_or_default()
-}
-
 /// Start an OrderWorkflow beside the hostile runs and check it completes.
 async fn order_completes(client: &Client, id: &str) {
     client
@@ -138,16 +117,38 @@ async fn order_completes(client: &Client, id: &str) {
     }
 }
 
+/// Why the first workflow task of `id` failed. Without the sticky cache,
+/// core hands this host one run's activation at a time, so a second
+/// hostile run's task can wait past its 10 s timeout on the server while
+/// the first runs to its deadline: history then shows a bare
+/// `WorkflowTaskTimedOut`, and the host's log says why it gave up.
+async fn task_failure(client: &Client, weft: &Weft, id: &str) -> String {
+    let event = client
+        .wait_event(id, "a failed or timed-out workflow task", |e| {
+            matches!(
+                event_type(e),
+                EventType::WorkflowTaskFailed | EventType::WorkflowTaskTimedOut
+            )
+        })
+        .await;
+    match event.attributes {
+        Some(Attributes::WorkflowTaskFailedEventAttributes(attrs)) => {
+            attrs.failure.map(|f| f.message).unwrap_or_default()
+        }
+        _ => weft.log_text(),
+    }
+}
+
 /// Start each hostile act on its own run; wait for the first failed task
 /// of each and check that its message names `limit`.
-async fn each_fails_its_task(client: &Client, acts: &[(&str, Value, &str)]) {
+async fn each_fails_its_task(client: &Client, weft: &Weft, acts: &[(&str, Value, &str)]) {
     for (id, input, _) in acts {
         client
             .start(id, "Hostile", HOSTILE_Q, std::slice::from_ref(input))
             .await;
     }
     for (id, _, limit) in acts {
-        let message = failed_task_message(client, id).await;
+        let message = task_failure(client, weft, id).await;
         assert!(
             message.contains(limit),
             "{id}: the task failure names `{limit}`: {message}"
@@ -185,7 +186,7 @@ async fn guests_looping_over_cheap_imports_cannot_stall_the_host() {
             "activation deadline",
         ),
     ];
-    let hostile = each_fails_its_task(&client, &acts);
+    let hostile = each_fails_its_task(&client, &weft, &acts);
     let (_, ()) = tokio::join!(hostile, order_completes(&client, "order-beside-hostile"));
     let (slowest, missed, rss) = watch.finish().await;
     assert_eq!(
@@ -241,7 +242,7 @@ async fn guests_cannot_make_the_host_hold_unbounded_state() {
             "blob size limit",
         ),
     ];
-    let hostile = each_fails_its_task(&client, &acts);
+    let hostile = each_fails_its_task(&client, &weft, &acts);
     let (_, ()) = tokio::join!(hostile, order_completes(&client, "order-beside-floods"));
     let (slowest, missed, rss) = watch.finish().await;
     assert_eq!(

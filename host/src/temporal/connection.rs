@@ -344,28 +344,27 @@ mod tests {
 
     #[test]
     fn key_files_are_named_by_their_key_when_missing() {
-        let cfg = TemporalConfig {
+        let error = |cfg: TemporalConfig| {
+            Settings::resolve_with_env(&cfg, Some(&env(&[])))
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        let e = error(TemporalConfig {
             api_key_file: Some("/nonexistent/weft-api-key".into()),
             ..Default::default()
-        };
-        let e = Settings::resolve_with_env(&cfg, Some(&env(&[])))
-            .map(|_| ())
-            .map_err(|e| e.to_string());
+        });
         assert!(
             e.as_ref()
                 .is_err_and(|e| e.contains("temporal.api_key_file")),
             "{e:?}"
         );
-        let cfg = TemporalConfig {
+        let e = error(TemporalConfig {
             tls: Some(TlsConfig {
                 server_ca_file: Some("/nonexistent/ca.pem".into()),
                 ..Default::default()
             }),
             ..Default::default()
-        };
-        let e = Settings::resolve_with_env(&cfg, Some(&env(&[])))
-            .map(|_| ())
-            .map_err(|e| e.to_string());
+        });
         assert!(
             e.as_ref()
                 .is_err_and(|e| e.contains("temporal.tls.server_ca_file")),
