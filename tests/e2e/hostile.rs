@@ -25,9 +25,8 @@ const MAX_RSS_KIB: u64 = 512 * 1024;
 
 /// A host serving the hostile guests on two workflow slots, and the
 /// OrderWorkflow and its activities beside them, with `/healthz` on `port`.
-fn config(port: u16, orders: &Path, extra_workflows: &[&Path]) -> String {
-    let mut workflows = vec![wasm("test_workflows")];
-    workflows.extend(extra_workflows.iter().map(|p| p.to_path_buf()));
+fn config(port: u16, orders: &Path) -> String {
+    let workflows = [wasm("test_workflows")];
     format!(
         "[metrics]\nlisten = \"127.0.0.1:{port}\"\n\
          [[worker]]\ntask_queue = \"{HOSTILE_Q}\"\nmax_concurrent_workflow_tasks = 2\n\
@@ -117,6 +116,18 @@ async fn order_completes(client: &Client, id: &str) {
     }
 }
 
+/// A host for hostile act `name` in namespace `e2e-hostile-{name}`, its
+/// client, and the watch on its health and memory.
+async fn hostile_host(name: &str) -> (Weft, Client, Watch) {
+    let dir = scratch(&format!("hostile-{name}"));
+    let port = free_port();
+    let namespace = format!("e2e-hostile-{name}");
+    let weft = Weft::serve(&dir, "weft", &namespace, &config(port, &dir.join("orders")));
+    let client = Client::new(&namespace).await;
+    let watch = Watch::start(port, weft.pid());
+    (weft, client, watch)
+}
+
 /// Why the first workflow task of `id` failed. Without the sticky cache,
 /// core hands this host one run's activation at a time, so a second
 /// hostile run's task can wait past its 10 s timeout on the server while
@@ -161,16 +172,7 @@ async fn each_fails_its_task(client: &Client, weft: &Weft, acts: &[(&str, Value,
 
 #[tokio::test(flavor = "multi_thread")]
 async fn guests_looping_over_cheap_imports_cannot_stall_the_host() {
-    let dir = scratch("hostile-threads");
-    let port = free_port();
-    let weft = Weft::serve(
-        &dir,
-        "weft",
-        "e2e-hostile-threads",
-        &config(port, &dir.join("orders"), &[]),
-    );
-    let client = Client::new("e2e-hostile-threads").await;
-    let watch = Watch::start(port, weft.pid());
+    let (weft, client, watch) = hostile_host("threads").await;
     // Both workflow slots of the hostile queue busy with guests that spend
     // their time inside host imports (the reproduced hole: 8 MiB `log`
     // lines), while an unrelated OrderWorkflow runs on the same host.
@@ -209,16 +211,7 @@ async fn guests_looping_over_cheap_imports_cannot_stall_the_host() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn guests_cannot_make_the_host_hold_unbounded_state() {
-    let dir = scratch("hostile-imports");
-    let port = free_port();
-    let weft = Weft::serve(
-        &dir,
-        "weft",
-        "e2e-hostile-imports",
-        &config(port, &dir.join("orders"), &[]),
-    );
-    let client = Client::new("e2e-hostile-imports").await;
-    let watch = Watch::start(port, weft.pid());
+    let (weft, client, watch) = hostile_host("imports").await;
     let acts = [
         ("timers", json!({"do": "timers"}), "command limit"),
         (
