@@ -1,5 +1,5 @@
 //! Host-side bindings generated from the top-level `wit/` directory, one
-//! module per world. Both worlds share the `types` interface.
+//! module per world. Every world shares the `types` interface.
 
 #![allow(missing_docs)] // generated code; the WIT files document it
 
@@ -18,6 +18,20 @@ pub mod workflow {
             default: trappable,
         },
         exports: { default: async },
+        additional_derives: [PartialEq],
+    });
+}
+
+/// The `weft:plugin/activation-workflow` world: nothing blocks, so every
+/// import is a plain host function; the exports are called on the async
+/// engine the workflow runtime shares with the blocking world.
+pub mod activation {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "activation-workflow",
+        imports: { default: trappable },
+        exports: { default: async },
+        with: { "weft:plugin/types": super::workflow::weft::plugin::types },
         additional_derives: [PartialEq],
     });
 }

@@ -1114,7 +1114,8 @@ fn inspect_tells_world_types_imports_and_grants() {
     for needle in [
         "world: workflow",
         "OrderWorkflow",
-        "weft:plugin/workflow-host",
+        "weft:plugin/activation-guest@0.1.0",
+        "weft:plugin/activation-host",
     ] {
         assert!(out.contains(needle), "{needle:?} in:\n{out}");
     }

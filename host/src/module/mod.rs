@@ -143,8 +143,10 @@ fn binary_problem(bytes: &[u8]) -> Option<&'static str> {
     )
 }
 
-/// The interface a workflow component exports.
+/// The interface a workflow component exports: the blocking world's or
+/// the activation-based world's.
 const WORKFLOW_EXPORT: &str = "weft:plugin/workflow-guest";
+const ACTIVATION_EXPORT: &str = "weft:plugin/activation-guest";
 /// The interface an activity component exports.
 const ACTIVITY_EXPORT: &str = "weft:plugin/activity-guest";
 
@@ -187,15 +189,16 @@ pub fn world_of_exports(path: &Path, exports: &[String]) -> Result<(Kind, String
         reason,
     };
     let find = |world: &str| exports.iter().find(|e| e.split('@').next() == Some(world));
-    match (find(WORKFLOW_EXPORT), find(ACTIVITY_EXPORT)) {
+    let workflow = find(WORKFLOW_EXPORT).or_else(|| find(ACTIVATION_EXPORT));
+    match (workflow, find(ACTIVITY_EXPORT)) {
         (Some(e), None) => Ok((Kind::Workflow, e.clone())),
         (None, Some(e)) => Ok((Kind::Activity, e.clone())),
         (Some(_), Some(_)) => Err(refuse(format!(
             "it exports both {WORKFLOW_EXPORT} and {ACTIVITY_EXPORT}; a weft module is one or the other"
         ))),
         (None, None) => Err(refuse(format!(
-            "not a weft component: it exports neither {WORKFLOW_EXPORT} (a workflow) nor \
-             {ACTIVITY_EXPORT} (an activity); its exports: {}",
+            "not a weft component: it exports neither {ACTIVATION_EXPORT} or {WORKFLOW_EXPORT} \
+             (a workflow) nor {ACTIVITY_EXPORT} (an activity); its exports: {}",
             if exports.is_empty() {
                 "none".to_owned()
             } else {

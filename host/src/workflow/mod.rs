@@ -7,17 +7,21 @@
 //! `workflow-host` interface (no WASI at all), so a component that imports a
 //! clock, entropy, files or sockets cannot even be instantiated.
 
+mod activation;
 pub mod epoch;
 pub mod limits;
+mod pressure;
 mod run;
 mod state;
 mod worker;
 
+pub use activation::MAX_RUNS_PER_INSTANCE;
 pub use limits::GuestLimits;
 pub use run::{Run, TaskFailure};
 pub use state::{HandleKind, RunHost, RunState};
 pub use worker::{Activations, completion, poll_workflow_tasks};
 
+use crate::bindings::activation::{ActivationWorkflow, ActivationWorkflowPre};
 use crate::bindings::workflow::{Workflow, WorkflowPre};
 use crate::module::{self, CompileCache, Kind, ModuleError};
 use crate::store::Digest;
@@ -57,6 +61,10 @@ impl WorkflowRuntime {
         let epochs = Arc::new(epoch::EpochTicker::new(&engine));
         let mut linker = Linker::new(&engine);
         Workflow::add_to_linker::<_, HasSelf<RunHost>>(&mut linker, |h| h)?;
+        // Both worlds define the (function-less) `types` interface.
+        linker.allow_shadowing(true);
+        ActivationWorkflow::add_to_linker::<_, HasSelf<RunHost>>(&mut linker, |h| h)?;
+        linker.allow_shadowing(false);
         Ok(WorkflowRuntime {
             engine,
             epochs,
@@ -109,29 +117,66 @@ impl WorkflowRuntime {
                 ),
             });
         }
+        let world_error = |e: wasmtime::Error| ModuleError::World {
+            kind: Kind::Workflow,
+            path: path.to_owned(),
+            reason: format!(
+                "{e:#} (workflows may import only weft:plugin/workflow-host or \
+                 weft:plugin/activation-host: no WASI, so that every run is deterministic)"
+            ),
+        };
+        let activation_based = component
+            .component_type()
+            .exports(&self.engine)
+            .any(|(name, _)| name.starts_with("weft:plugin/activation-guest@"));
         let pre = self
             .linker
             .instantiate_pre(&component)
-            .and_then(WorkflowPre::new)
-            .map_err(|e| ModuleError::World {
-                kind: Kind::Workflow,
-                path: path.to_owned(),
-                reason: format!(
-                    "{e:#} (workflows may import only weft:plugin/workflow-host: no WASI, \
-                     so that every run is deterministic)"
-                ),
-            })?;
-        let mut module = WorkflowModule {
+            .map_err(world_error)?;
+        let (guest, types) = if activation_based {
+            let pre = ActivationWorkflowPre::new(pre).map_err(world_error)?;
+            let state = RunState::for_activations(no_run(), 0);
+            let store = new_store(&self.engine, Arc::new(Mutex::new(state)));
+            let described = {
+                let _running = self.epochs.running();
+                activation::describe(&pre, store).await
+            };
+            let (types, runs) = match described {
+                Ok(d) => (Ok(d.workflow_types), d.max_runs_per_instance),
+                Err(e) => (Err(e), 1),
+            };
+            let pool = activation::Pool::new(pre, runs);
+            (Guest::Activation(Arc::new(pool)), types)
+        } else {
+            let pre = WorkflowPre::new(pre).map_err(world_error)?;
+            let store = new_store(
+                &self.engine,
+                Arc::new(Mutex::new(RunState::new(no_run(), 0))),
+            );
+            let types = {
+                let _running = self.epochs.running();
+                workflow_types(&pre, store).await
+            };
+            (Guest::Fiber(pre), types)
+        };
+        Ok(WorkflowModule {
             path: path.to_owned(),
             digest: Digest::of(bytes),
-            pre,
+            guest,
             engine: self.engine.clone(),
             epochs: self.epochs.clone(),
-            types: Vec::new(),
-        };
-        module.types = module::offered_types(Kind::Workflow, path, module.workflow_types().await)?;
-        Ok(module)
+            types: module::offered_types(Kind::Workflow, path, types)?,
+        })
     }
+}
+
+/// The guest of a workflow module, by world.
+#[derive(Clone)]
+pub(crate) enum Guest {
+    /// Blocking (`workflow`): one instance per run, suspended on a fiber.
+    Fiber(WorkflowPre<RunHost>),
+    /// Activation-based (`activation-workflow`): many runs per instance.
+    Activation(Arc<activation::Pool>),
 }
 
 /// A compiled workflow component, ready to instantiate.
@@ -139,7 +184,7 @@ impl WorkflowRuntime {
 pub struct WorkflowModule {
     path: PathBuf,
     digest: Digest,
-    pre: WorkflowPre<RunHost>,
+    guest: Guest,
     engine: Engine,
     epochs: Arc<epoch::EpochTicker>,
     types: Vec<String>,
@@ -162,62 +207,72 @@ impl WorkflowModule {
     }
 
     fn store(&self, state: Arc<Mutex<RunState>>) -> Store<RunHost> {
-        let limits = GuestLimits::new(MAX_MEMORY_BYTES);
-        let deadline = state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .deadline_ticks();
-        let mut store = Store::new(&self.engine, RunHost { state, limits });
-        store.limiter(|h| &mut h.limits);
-        store.set_epoch_deadline(deadline);
-        // A guest only runs when it is first called or when a host call
-        // returns to it: refill its fuel and restart its deadline there,
-        // once per activation, so each activation has the same budget
-        // however long the run lives.
-        store.call_hook(|mut ctx, hook| {
-            // A limit broken inside an import traps the guest as soon as
-            // the import returns, so it cannot go on piling up.
-            if hook.exiting_host()
-                && let Some(violation) = ctx.data().lock_state().take_violation()
-            {
-                return Err(wasmtime::Error::msg(violation));
-            }
-            if hook.exiting_host() && ctx.data().lock_state().take_refuel() {
-                ctx.set_fuel(FUEL_PER_ACTIVATION)?;
-                let deadline = ctx.data().lock_state().deadline_ticks();
-                ctx.set_epoch_deadline(deadline);
-            } else if hook.entering_host() {
-                let left = ctx.get_fuel()?;
-                ctx.data().lock_state().record_fuel_left(left);
-            }
-            Ok(())
-        });
-        store
+        new_store(&self.engine, state)
     }
+}
 
-    /// Ask a throwaway instance which workflow types the component offers.
-    async fn workflow_types(&self) -> Result<Vec<String>, String> {
-        let info = crate::bindings::workflow::weft::plugin::workflow_host::WorkflowInfo {
-            workflow_type: String::new(),
-            workflow_id: String::new(),
-            run_id: String::new(),
-            namespace: String::new(),
-            task_queue: String::new(),
-            attempt: 0,
-        };
-        let mut store = self.store(Arc::new(Mutex::new(RunState::new(info, 0))));
-        let _running = self.epochs.running();
-        let bindings: Workflow = self
-            .pre
-            .instantiate_async(&mut store)
-            .await
-            .map_err(|e| format!("cannot instantiate: {e:#}"))?;
-        bindings
-            .weft_plugin_workflow_guest()
-            .call_workflow_types(&mut store)
-            .await
-            .map_err(|e| format!("workflow-types trapped: {e:#}"))
+/// A store for a workflow instance, bounded per activation by fuel and the
+/// epoch deadline.
+fn new_store(engine: &Engine, state: Arc<Mutex<RunState>>) -> Store<RunHost> {
+    let limits = GuestLimits::new(MAX_MEMORY_BYTES);
+    let deadline = state
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .deadline_ticks();
+    let mut store = Store::new(engine, RunHost { state, limits });
+    store.limiter(|h| &mut h.limits);
+    store.set_epoch_deadline(deadline);
+    // A guest only runs when it is first called or when a host call
+    // returns to it: refill its fuel and restart its deadline there,
+    // once per activation, so each activation has the same budget
+    // however long the run lives.
+    store.call_hook(|mut ctx, hook| {
+        // A limit broken inside an import traps the guest as soon as
+        // the import returns, so it cannot go on piling up.
+        if hook.exiting_host()
+            && let Some(violation) = ctx.data().lock_state().take_violation()
+        {
+            return Err(wasmtime::Error::msg(violation));
+        }
+        if hook.exiting_host() && ctx.data().lock_state().take_refuel() {
+            ctx.set_fuel(FUEL_PER_ACTIVATION)?;
+            let deadline = ctx.data().lock_state().deadline_ticks();
+            ctx.set_epoch_deadline(deadline);
+        } else if hook.entering_host() {
+            let left = ctx.get_fuel()?;
+            ctx.data().lock_state().record_fuel_left(left);
+        }
+        Ok(())
+    });
+    store
+}
+
+/// Identity of no run: what a throwaway instance sees.
+fn no_run() -> crate::bindings::workflow::weft::plugin::workflow_host::WorkflowInfo {
+    crate::bindings::workflow::weft::plugin::workflow_host::WorkflowInfo {
+        workflow_type: String::new(),
+        workflow_id: String::new(),
+        run_id: String::new(),
+        namespace: String::new(),
+        task_queue: String::new(),
+        attempt: 0,
     }
+}
+
+/// Ask a throwaway instance which workflow types a blocking component offers.
+async fn workflow_types(
+    pre: &WorkflowPre<RunHost>,
+    mut store: Store<RunHost>,
+) -> Result<Vec<String>, String> {
+    let bindings: Workflow = pre
+        .instantiate_async(&mut store)
+        .await
+        .map_err(|e| format!("cannot instantiate: {e:#}"))?;
+    bindings
+        .weft_plugin_workflow_guest()
+        .call_workflow_types(&mut store)
+        .await
+        .map_err(|e| format!("workflow-types trapped: {e:#}"))
 }
 
 /// The workflow types one worker serves.

@@ -1,8 +1,11 @@
-//! One workflow run: a component instance whose `run` call suspends at every
-//! blocking import and resumes when an activation resolves what it waits on.
+//! One workflow run. A blocking guest's run is a component instance whose
+//! `run` call suspends at every blocking import and resumes when an
+//! activation resolves what it waits on; an activation-based guest's run
+//! lives in [`super::activation`].
 
+use super::activation::ActivationRun;
 use super::state::{HandleKind, MAX_COMMAND_BYTES, Outcome, RunHost, RunState};
-use super::{PIN_PREFIX, WorkflowModule};
+use super::{Guest, PIN_PREFIX, WorkflowModule};
 use crate::bindings::types::{Failure, Payload};
 use crate::bindings::workflow::Workflow;
 use crate::bindings::workflow::weft::plugin::workflow_host::WorkflowInfo;
@@ -36,18 +39,16 @@ pub const CANCELLED_ERROR: &str = "CancelledError";
 #[error("{0}")]
 pub struct TaskFailure(pub String);
 
-/// A live workflow run.
-pub struct Run {
-    state: Arc<Mutex<RunState>>,
-    task: Option<RunFuture>,
-    /// Held so that a version stays loaded while a run uses it.
-    module: Arc<WorkflowModule>,
-    /// The module pin to record (or confirm, in replay) at the first activation.
-    pin: Option<Digest>,
+/// A live workflow run, of either guest world.
+pub enum Run {
+    /// A blocking guest: its own instance, suspended on a fiber.
+    Fiber(FiberRun),
+    /// An activation-based guest: a `run` object in a shared instance.
+    Activation(ActivationRun),
 }
 
 impl Run {
-    /// Instantiate the module for a new run (or a replay from the start).
+    /// Start a run on `module` (or a replay from the start).
     pub fn start(
         module: Arc<WorkflowModule>,
         init: InitializeWorkflow,
@@ -56,19 +57,100 @@ impl Run {
         task_queue: &str,
         pin: Option<Digest>,
     ) -> Run {
-        let info = WorkflowInfo {
-            workflow_type: init.workflow_type.clone(),
-            workflow_id: init.workflow_id.clone(),
-            run_id: run_id.to_owned(),
-            namespace: namespace.to_owned(),
-            task_queue: task_queue.to_owned(),
-            attempt: init.attempt.max(1) as u32,
-        };
+        match module.guest {
+            Guest::Fiber(_) => Run::Fiber(FiberRun::start(
+                module, init, run_id, namespace, task_queue, pin,
+            )),
+            Guest::Activation(_) => Run::Activation(ActivationRun::start(
+                module, init, run_id, namespace, task_queue, pin,
+            )),
+        }
+    }
+
+    /// The module this run executes on.
+    pub fn module(&self) -> &Arc<WorkflowModule> {
+        match self {
+            Run::Fiber(r) => &r.module,
+            Run::Activation(r) => r.module(),
+        }
+    }
+
+    /// Fuel the guest spent in the last activation.
+    pub fn fuel_spent(&self) -> u64 {
+        match self {
+            Run::Fiber(r) => r.lock().fuel_spent(),
+            Run::Activation(r) => r.fuel_spent(),
+        }
+    }
+
+    /// Apply an activation's jobs, let the guest run until it waits or
+    /// returns, and answer with the commands it issued.
+    pub fn activate(
+        &mut self,
+        act: &WorkflowActivation,
+    ) -> Result<Vec<WorkflowCommand>, TaskFailure> {
+        match self {
+            Run::Fiber(r) => r.activate(act),
+            Run::Activation(r) => r.activate(act),
+        }
+    }
+
+    /// Other runs that lost their guest state with this one's (they shared
+    /// an instance that trapped): core must evict them so they replay.
+    pub fn take_orphans(&mut self) -> Vec<String> {
+        match self {
+            Run::Fiber(_) => Vec::new(),
+            Run::Activation(r) => r.take_orphans(),
+        }
+    }
+}
+
+/// The run's identity, as guests read it.
+pub(super) fn run_info(
+    init: &InitializeWorkflow,
+    run_id: &str,
+    namespace: &str,
+    task_queue: &str,
+) -> WorkflowInfo {
+    WorkflowInfo {
+        workflow_type: init.workflow_type.clone(),
+        workflow_id: init.workflow_id.clone(),
+        run_id: run_id.to_owned(),
+        namespace: namespace.to_owned(),
+        task_queue: task_queue.to_owned(),
+        attempt: init.attempt.max(1) as u32,
+    }
+}
+
+/// A run of a blocking guest.
+pub struct FiberRun {
+    state: Arc<Mutex<RunState>>,
+    task: Option<RunFuture>,
+    /// Held so that a version stays loaded while a run uses it.
+    module: Arc<WorkflowModule>,
+    /// The module pin to record (or confirm, in replay) at the first activation.
+    pin: Option<Digest>,
+}
+
+impl FiberRun {
+    /// Instantiate the module for a new run (or a replay from the start).
+    fn start(
+        module: Arc<WorkflowModule>,
+        init: InitializeWorkflow,
+        run_id: &str,
+        namespace: &str,
+        task_queue: &str,
+        pin: Option<Digest>,
+    ) -> FiberRun {
+        let info = run_info(&init, run_id, namespace, task_queue);
         let mut state = RunState::new(info, init.randomness_seed);
         state.set_task_timeout(std_duration(init.workflow_task_timeout.as_ref()));
         let state = Arc::new(Mutex::new(state));
         let store = module.store(state.clone());
-        let pre = module.pre.clone();
+        let Guest::Fiber(pre) = &module.guest else {
+            unreachable!("a fiber run starts only on a blocking guest")
+        };
+        let pre = pre.clone();
         let args: Vec<Payload> = init.arguments.into_iter().map(payload::to_wit).collect();
         let workflow_type = init.workflow_type;
         let task = Box::pin(async move {
@@ -79,7 +161,7 @@ impl Run {
                 .call_run(&mut store, &workflow_type, &args)
                 .await
         });
-        Run {
+        FiberRun {
             state,
             task: Some(task),
             module,
@@ -87,22 +169,9 @@ impl Run {
         }
     }
 
-    /// The module this run executes on.
-    pub fn module(&self) -> &Arc<WorkflowModule> {
-        &self.module
-    }
-
-    /// Fuel the guest spent in the last activation.
-    pub fn fuel_spent(&self) -> u64 {
-        self.lock().fuel_spent()
-    }
-
     /// Apply an activation's jobs, let the guest run until it blocks or
     /// returns, and answer with the commands it issued.
-    pub fn activate(
-        &mut self,
-        act: &WorkflowActivation,
-    ) -> Result<Vec<WorkflowCommand>, TaskFailure> {
+    fn activate(&mut self, act: &WorkflowActivation) -> Result<Vec<WorkflowCommand>, TaskFailure> {
         // The activation deadline counts only while guest code runs.
         let _running = self.module.epochs.running();
         let mut queries = Vec::new();
@@ -140,35 +209,9 @@ impl Run {
                             activity_outcome(r.result.clone()),
                         )
                         .map_err(TaskFailure)?,
-                    Job::ResolveChildWorkflowExecutionStart(r) => {
-                        use resolve_child_workflow_execution_start::Status;
-                        let started = match &r.status {
-                            Some(Status::Succeeded(_)) => Ok(()),
-                            Some(Status::Failed(f)) => Err(Failure {
-                                message: format!(
-                                    "child workflow {} ({}) did not start: {:?}",
-                                    f.workflow_id,
-                                    f.workflow_type,
-                                    f.cause()
-                                ),
-                                error_type: "ChildWorkflowStartFailed".into(),
-                                non_retryable: true,
-                                details: vec![],
-                            }),
-                            Some(Status::Cancelled(c)) => Err(payload::failure_to_wit(
-                                c.failure.clone().unwrap_or_default(),
-                            )),
-                            None => Err(Failure {
-                                message: "child workflow start resolved without a status".into(),
-                                error_type: "ChildWorkflowStartFailed".into(),
-                                non_retryable: true,
-                                details: vec![],
-                            }),
-                        };
-                        state
-                            .resolve_child_start(r.seq, started)
-                            .map_err(TaskFailure)?
-                    }
+                    Job::ResolveChildWorkflowExecutionStart(r) => state
+                        .resolve_child_start(r.seq, child_start(&r.status))
+                        .map_err(TaskFailure)?,
                     Job::ResolveChildWorkflowExecution(r) => state
                         .resolve(HandleKind::Child, r.seq, child_outcome(r.result.clone()))
                         .map_err(TaskFailure)?,
@@ -260,7 +303,8 @@ impl Run {
     /// what it asks for against the limits.
     fn poll(&mut self) -> Result<Vec<WorkflowCommand>, TaskFailure> {
         let commands = self.poll_guest()?;
-        if let Err(e) = self.within_limits(&commands) {
+        let checked = within_limits(&mut self.lock(), &commands);
+        if let Err(e) = checked {
             self.task = None;
             return Err(e);
         }
@@ -296,33 +340,7 @@ impl Run {
             }
             Poll::Ready(Err(trap)) => {
                 self.task = None;
-                match trap.downcast_ref::<wasmtime::Trap>() {
-                    Some(wasmtime::Trap::OutOfFuel) => {
-                        return Err(TaskFailure(format!(
-                            "workflow guest ran out of fuel: it spent all {} units of one \
-                             activation without waiting on the host (an endless loop?)",
-                            super::FUEL_PER_ACTIVATION
-                        )));
-                    }
-                    Some(wasmtime::Trap::Interrupt) => {
-                        let ticks = self.lock().deadline_ticks();
-                        let limit = super::epoch::TICK * ticks as u32;
-                        return Err(TaskFailure(format!(
-                            "workflow guest ran past its activation deadline of {limit:?} \
-                             (wall-clock, half the workflow task timeout) without \
-                             waiting on the host (an endless loop over host calls?)"
-                        )));
-                    }
-                    _ => {}
-                }
-                let said = self
-                    .lock()
-                    .last_error_log()
-                    .map(|m| format!(" (guest said: {m})"))
-                    .unwrap_or_default();
-                return Err(TaskFailure(format!(
-                    "workflow guest trapped{said}: {trap:#}"
-                )));
+                return Err(trap_failure(&trap, &self.lock()));
             }
         };
         self.task = None;
@@ -330,52 +348,109 @@ impl Run {
         Ok(commands)
     }
 
-    /// A limit broken outside the guest's own calls (answering updates),
-    /// or a command Temporal would refuse for its size, fails the task
-    /// with a message naming the limit instead of a refusal by the server
-    /// that retries the task forever.
-    fn within_limits(&self, commands: &[WorkflowCommand]) -> Result<(), TaskFailure> {
-        if let Some(violation) = self.lock().take_violation() {
-            return Err(TaskFailure(format!("workflow guest trapped: {violation}")));
-        }
-        for c in commands {
-            let size = prost::Message::encoded_len(c);
-            if size > MAX_COMMAND_BYTES {
-                let what = match &c.variant {
-                    Some(Command::CompleteWorkflowExecution(_)) => "its result",
-                    Some(Command::FailWorkflowExecution(_)) => "its failure",
-                    Some(Command::ScheduleActivity(_)) => "an activity's arguments",
-                    Some(Command::ScheduleLocalActivity(_)) => "a local activity's arguments",
-                    Some(Command::StartChildWorkflowExecution(_)) => "a child's arguments",
-                    Some(Command::ContinueAsNewWorkflowExecution(_)) => {
-                        "its continue-as-new arguments"
-                    }
-                    Some(Command::SignalExternalWorkflowExecution(_)) => "a signal's arguments",
-                    _ => "a command",
-                };
-                return Err(TaskFailure(format!(
-                    "workflow guest issued a command of {size} bytes ({what}), more than \
-                     {MAX_COMMAND_BYTES}: Temporal's payload size limit (blob size limit, \
-                     2 MiB by default) refuses it"
-                )));
-            }
-        }
-        Ok(())
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, RunState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
+/// A limit broken outside the guest's own calls (answering updates),
+/// or a command Temporal would refuse for its size, fails the task
+/// with a message naming the limit instead of a refusal by the server
+/// that retries the task forever.
+pub(super) fn within_limits(
+    state: &mut RunState,
+    commands: &[WorkflowCommand],
+) -> Result<(), TaskFailure> {
+    if let Some(violation) = state.take_violation() {
+        return Err(TaskFailure(format!("workflow guest trapped: {violation}")));
+    }
+    for c in commands {
+        let size = prost::Message::encoded_len(c);
+        if size > MAX_COMMAND_BYTES {
+            let what = match &c.variant {
+                Some(Command::CompleteWorkflowExecution(_)) => "its result",
+                Some(Command::FailWorkflowExecution(_)) => "its failure",
+                Some(Command::ScheduleActivity(_)) => "an activity's arguments",
+                Some(Command::ScheduleLocalActivity(_)) => "a local activity's arguments",
+                Some(Command::StartChildWorkflowExecution(_)) => "a child's arguments",
+                Some(Command::ContinueAsNewWorkflowExecution(_)) => "its continue-as-new arguments",
+                Some(Command::SignalExternalWorkflowExecution(_)) => "a signal's arguments",
+                _ => "a command",
+            };
+            return Err(TaskFailure(format!(
+                "workflow guest issued a command of {size} bytes ({what}), more than \
+                 {MAX_COMMAND_BYTES}: Temporal's payload size limit (blob size limit, \
+                 2 MiB by default) refuses it"
+            )));
+        }
+    }
+    Ok(())
+}
 
-fn command(variant: Command) -> WorkflowCommand {
+/// Why a trap fails the workflow task, in words a guest author can act on.
+pub(super) fn trap_failure(trap: &wasmtime::Error, state: &RunState) -> TaskFailure {
+    match trap.downcast_ref::<wasmtime::Trap>() {
+        Some(wasmtime::Trap::OutOfFuel) => {
+            return TaskFailure(format!(
+                "workflow guest ran out of fuel: it spent all {} units of one \
+                 activation without waiting on the host (an endless loop?)",
+                super::FUEL_PER_ACTIVATION
+            ));
+        }
+        Some(wasmtime::Trap::Interrupt) => {
+            let limit = super::epoch::TICK * state.deadline_ticks() as u32;
+            return TaskFailure(format!(
+                "workflow guest ran past its activation deadline of {limit:?} \
+                 (wall-clock, half the workflow task timeout) without \
+                 waiting on the host (an endless loop over host calls?)"
+            ));
+        }
+        _ => {}
+    }
+    let said = state
+        .last_error_log()
+        .map(|m| format!(" (guest said: {m})"))
+        .unwrap_or_default();
+    TaskFailure(format!("workflow guest trapped{said}: {trap:#}"))
+}
+
+/// Whether a child started, as a guest reads it.
+pub(super) fn child_start(
+    status: &Option<resolve_child_workflow_execution_start::Status>,
+) -> Result<(), Failure> {
+    use resolve_child_workflow_execution_start::Status;
+    match status {
+        Some(Status::Succeeded(_)) => Ok(()),
+        Some(Status::Failed(f)) => Err(Failure {
+            message: format!(
+                "child workflow {} ({}) did not start: {:?}",
+                f.workflow_id,
+                f.workflow_type,
+                f.cause()
+            ),
+            error_type: "ChildWorkflowStartFailed".into(),
+            non_retryable: true,
+            details: vec![],
+        }),
+        Some(Status::Cancelled(c)) => Err(payload::failure_to_wit(
+            c.failure.clone().unwrap_or_default(),
+        )),
+        None => Err(Failure {
+            message: "child workflow start resolved without a status".into(),
+            error_type: "ChildWorkflowStartFailed".into(),
+            non_retryable: true,
+            details: vec![],
+        }),
+    }
+}
+
+pub(super) fn command(variant: Command) -> WorkflowCommand {
     WorkflowCommand {
         variant: Some(variant),
         ..Default::default()
     }
 }
 
-fn child_outcome(result: Option<ChildWorkflowResult>) -> Outcome {
+pub(super) fn child_outcome(result: Option<ChildWorkflowResult>) -> Outcome {
     use child_workflow_result::Status;
     match result.and_then(|r| r.status) {
         Some(Status::Completed(s)) => Ok(payload::to_wit(s.result.unwrap_or_else(payload::null))),
@@ -391,14 +466,14 @@ fn child_outcome(result: Option<ChildWorkflowResult>) -> Outcome {
 }
 
 /// A signal or cancellation request to another workflow: delivered, or why not.
-fn delivered(failure: Option<crate::temporal::proto::Failure>) -> Outcome {
+pub(super) fn delivered(failure: Option<crate::temporal::proto::Failure>) -> Outcome {
     match failure {
         None => Ok(payload::to_wit(payload::null())),
         Some(f) => Err(payload::failure_to_wit(f)),
     }
 }
 
-fn activity_outcome(resolution: Option<activity_result::ActivityResolution>) -> Outcome {
+pub(super) fn activity_outcome(resolution: Option<activity_result::ActivityResolution>) -> Outcome {
     use activity_resolution::Status;
     match resolution.and_then(|r| r.status) {
         Some(Status::Completed(s)) => Ok(payload::to_wit(s.result.unwrap_or_else(payload::null))),

@@ -155,6 +155,8 @@ pub struct RunState {
     locals: BTreeMap<u32, local::LocalActivity>,
     /// Seqs of later local activity attempts and backoff timers -> handle.
     local_seqs: BTreeMap<u32, u32>,
+    /// The activation-based world's part (`None` for a blocking guest).
+    activation: Option<activation::ActivationState>,
 }
 
 impl RunState {
@@ -189,6 +191,7 @@ impl RunState {
             update_waiters: BTreeMap::new(),
             locals: BTreeMap::new(),
             local_seqs: BTreeMap::new(),
+            activation: None,
         }
     }
 
@@ -243,6 +246,13 @@ impl RunState {
     /// with history.
     pub fn resolve(&mut self, kind: HandleKind, seq: u32, outcome: Outcome) -> Result<(), String> {
         match self.slots.get_mut(&seq) {
+            // An activation-based guest takes the outcome in a `resolved`
+            // job: the slot is done with.
+            Some(slot) if slot.kind == kind && self.activation.is_some() => {
+                self.slots.remove(&seq);
+                self.deliver(seq, outcome);
+                Ok(())
+            }
             Some(slot) if slot.kind == kind && slot.outcome.is_none() => {
                 slot.outcome = Some(outcome);
                 Ok(())
@@ -435,6 +445,9 @@ impl RunState {
     }
 
     fn new_handle(&mut self, kind: HandleKind, outcome: Option<Outcome>) -> u32 {
+        if self.refuse_in_query("start something") {
+            return 0;
+        }
         if self.next_seq > MAX_HANDLES_PER_RUN {
             self.violate(format!(
                 "more than {MAX_HANDLES_PER_RUN} handles in one run (weft's handle limit)"
@@ -447,6 +460,9 @@ impl RunState {
     }
 
     fn push(&mut self, variant: Variant) {
+        if self.refuse_in_query("issue a command") {
+            return;
+        }
         if self.commands.len() >= MAX_COMMANDS_PER_ACTIVATION {
             // Dropped: the guest traps when the call returns.
             self.violate(format!(
@@ -501,5 +517,6 @@ impl RunHost {
     }
 }
 
+mod activation;
 mod imports;
 mod local;

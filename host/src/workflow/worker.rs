@@ -1,6 +1,7 @@
 //! The workflow task loop of one worker: poll activations from core, drive
 //! the run each belongs to, complete the activation with its commands.
 
+use super::pressure::{self, Pressure};
 use super::{ModuleSource, PIN_PREFIX, Run, TaskFailure};
 use crate::module::Module;
 use crate::payload;
@@ -14,26 +15,32 @@ use crate::temporal::{PollError, Worker};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// Runs cached between activations, by run id. Core never hands out two
+/// Runs cached between activations, by run id, with when each was last
+/// activated (a count of activations). Core never hands out two
 /// activations of one run at once, so a run is taken out while it works.
-type RunCache = Mutex<HashMap<String, Run>>;
+type RunCache = Mutex<HashMap<String, (u64, Run)>>;
 
 /// Turns a worker's activations into completions: finds or starts the run
 /// each belongs to, applies the jobs, gathers the commands.
 pub struct Activations<S> {
+    worker: Arc<Worker>,
     modules: Arc<S>,
     runs: RunCache,
+    /// Activations handled: the clock of least-recent use.
+    handled: std::sync::atomic::AtomicU64,
     namespace: String,
     task_queue: String,
 }
 
 impl<S: ModuleSource> Activations<S> {
     /// Activations of `worker`, served by the modules `modules` gives.
-    pub fn new(worker: &Worker, modules: Arc<S>) -> Activations<S> {
+    pub fn new(worker: &Arc<Worker>, modules: Arc<S>) -> Activations<S> {
         let config = worker.get_config();
         Activations {
+            worker: worker.clone(),
             modules,
             runs: RunCache::default(),
+            handled: Default::default(),
             namespace: config.namespace.clone(),
             task_queue: config.task_queue.clone(),
         }
@@ -101,7 +108,7 @@ impl<S: ModuleSource> Activations<S> {
                 };
                 Run::start(module, init, run_id, namespace, task_queue, record_pin)
             }
-            None => lock().remove(run_id).ok_or_else(|| {
+            None => lock().remove(run_id).map(|(_, run)| run).ok_or_else(|| {
                 TaskFailure(format!("run {run_id} is not in this worker's cache"))
             })?,
         };
@@ -121,12 +128,17 @@ impl<S: ModuleSource> Activations<S> {
         // stall pollers, health checks, the admin API or activity timeouts.
         // The run moves there and back.
         let job = activation.clone();
-        let (run, activated) = tokio::task::spawn_blocking(move || {
+        let (mut run, activated) = tokio::task::spawn_blocking(move || {
             let activated = run.activate(&job);
             (run, activated)
         })
         .await
         .map_err(|e| TaskFailure(format!("workflow activation did not finish: {e}")))?;
+        // Runs whose guest state was lost (an instance they shared trapped)
+        // replay from history at their next task.
+        for orphan in run.take_orphans() {
+            self.worker.request_workflow_eviction(&orphan);
+        }
         // On failure the run is dropped: core evicts it and replays later.
         metrics.activations.with_label_values(&labels).inc();
         metrics
@@ -138,9 +150,12 @@ impl<S: ModuleSource> Activations<S> {
             .with_label_values(&labels)
             .observe(run.fuel_spent() as f64);
         let commands = activated?;
+        let used = self
+            .handled
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let cached = {
             let mut runs = lock();
-            runs.insert(run_id.clone(), run);
+            runs.insert(run_id.clone(), (used, run));
             runs.len()
         };
         metrics
@@ -148,6 +163,39 @@ impl<S: ModuleSource> Activations<S> {
             .with_label_values(&[task_queue])
             .set(cached as i64);
         Ok(commands)
+    }
+}
+
+impl<S> Activations<S> {
+    /// Near the process's mapping limit, ask core to evict the least
+    /// recently used cached runs: they replay at their next task, and no
+    /// task fails for want of memory.
+    fn relieve(&self, pressure: &Pressure) {
+        let cached = self.runs.lock().unwrap_or_else(|p| p.into_inner()).len();
+        let n = pressure.evictions(cached);
+        if n == 0 {
+            return;
+        }
+        let oldest: Vec<String> = {
+            let runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+            let mut by_use: Vec<(u64, &String)> =
+                runs.iter().map(|(id, (u, _))| (*u, id)).collect();
+            by_use.sort_unstable();
+            by_use
+                .into_iter()
+                .take(n)
+                .map(|(_, id)| id.clone())
+                .collect()
+        };
+        tracing::warn!(
+            task_queue = %self.task_queue,
+            "near the kernel's mapping limit (vm.max_map_count): evicting the {} least recently \
+             used of {cached} cached runs (they replay at their next task)",
+            oldest.len()
+        );
+        for run_id in oldest {
+            self.worker.request_workflow_eviction(&run_id);
+        }
     }
 }
 
@@ -183,6 +231,16 @@ pub fn completion(
 /// Poll and process workflow activations until the worker shuts down.
 pub async fn poll_workflow_tasks<S: ModuleSource>(worker: Arc<Worker>, modules: Arc<S>) {
     let activations = Arc::new(Activations::new(&worker, modules));
+    let relief = tokio::spawn({
+        let activations = activations.clone();
+        let pressure = Pressure::from_kernel();
+        async move {
+            loop {
+                tokio::time::sleep(pressure::CHECK_EVERY).await;
+                activations.relieve(&pressure);
+            }
+        }
+    });
     loop {
         let activation = match worker.poll_workflow_activation().await {
             Ok(a) => a,
@@ -201,4 +259,5 @@ pub async fn poll_workflow_tasks<S: ModuleSource>(worker: Arc<Worker>, modules: 
             }
         });
     }
+    relief.abort();
 }

@@ -3,12 +3,12 @@
 //! Creates the order, gives the customer a grace period (one second unless
 //! the third argument says) to cancel it (signal `cancel-order`), charges the
 //! payment, and returns both activity results. Query `status` tells where it
-//! stands. It is plain straight-line code: each blocking call resumes when
-//! Temporal's history says so.
+//! stands. It is async code: each `.await` resumes when Temporal's history
+//! says so, and one instance hosts many runs.
 
 use serde_json::{Value, json};
 use std::time::Duration;
-use weft_sdk::workflow::{self, Activity};
+use weft_sdk::workflow::{self, Activity, Either};
 use weft_sdk::{Args, Failure, LogLevel, non_retryable};
 
 /// Where the activities run unless the second argument names a queue.
@@ -19,7 +19,7 @@ const DEFAULT_GRACE_MS: u64 = 1_000;
 /// The longest grace period the third argument may ask for (a day).
 const MAX_GRACE_MS: u64 = 86_400_000;
 
-fn order_workflow(args: Args) -> Result<Value, Failure> {
+async fn order_workflow(args: Args) -> Result<Value, Failure> {
     let order_id: String = args.get(0)?;
     let queue: String = args
         .opt(1)?
@@ -32,22 +32,23 @@ fn order_workflow(args: Args) -> Result<Value, Failure> {
         ));
     }
     let step = |status: &str| workflow::set_query("status", status);
-    let activity = |activity_type: &str| -> Result<Value, Failure> {
+    let activity = async |activity_type: &str| -> Result<Value, Failure> {
         Activity::new(activity_type)
             .task_queue(&queue)
             .start_to_close(Duration::from_secs(60))
             .run(&[&order_id])
+            .await
             .inspect_err(|_| step("failed"))
     };
 
     step("creating");
     workflow::log(LogLevel::Info, &format!("order {order_id}: creating order"));
-    let created = activity("CreateOrder")?;
+    let created = activity("CreateOrder").await?;
 
     step("grace");
-    let timer = workflow::timer(Duration::from_millis(grace_ms));
-    let cancel = workflow::signal("cancel-order");
-    if workflow::wait_any(&[timer, cancel]) == 1 {
+    let mut timer = workflow::timer(Duration::from_millis(grace_ms));
+    let mut cancel = workflow::signal("cancel-order");
+    if let Either::Right(_) = workflow::select(&mut timer, &mut cancel).await {
         timer.cancel();
         step("cancelled");
         return Err(non_retryable(
@@ -61,7 +62,7 @@ fn order_workflow(args: Args) -> Result<Value, Failure> {
         LogLevel::Info,
         &format!("order {order_id}: charging payment"),
     );
-    let charged = activity("ChargePayment")?;
+    let charged = activity("ChargePayment").await?;
 
     step("completed");
     Ok(json!({

@@ -47,6 +47,50 @@ fn check_patch(state: &RunState, id: &str) -> wasmtime::Result<()> {
     Ok(())
 }
 
+impl RunState {
+    /// Issue the command starting a child; its handle.
+    pub(super) fn start_child(
+        &mut self,
+        workflow_type: String,
+        args: Vec<Payload>,
+        options: ChildOptions,
+    ) -> u32 {
+        let seq = self.new_handle(HandleKind::Child, None);
+        let info = self.info.clone();
+        self.child_starts.insert(seq, None);
+        self.push(Variant::StartChildWorkflowExecution(
+            StartChildWorkflowExecution {
+                seq,
+                namespace: info.namespace,
+                workflow_id: options
+                    .workflow_id
+                    .unwrap_or_else(|| format!("{}-child-{seq}", info.workflow_id)),
+                workflow_type,
+                task_queue: options.task_queue.unwrap_or(info.task_queue),
+                input: args.into_iter().map(payload::from_wit).collect(),
+                workflow_execution_timeout: millis(options.execution_timeout_ms),
+                parent_close_policy: match options.parent_close_policy {
+                    ParentClosePolicy::Terminate => ProtoParentClosePolicy::Terminate,
+                    ParentClosePolicy::Abandon => ProtoParentClosePolicy::Abandon,
+                    ParentClosePolicy::RequestCancel => ProtoParentClosePolicy::RequestCancel,
+                } as i32,
+                cancellation_type: match options.cancellation {
+                    ChildCancellation::Abandon => ChildWorkflowCancellationType::Abandon,
+                    ChildCancellation::TryCancel => ChildWorkflowCancellationType::TryCancel,
+                    ChildCancellation::WaitCancellationCompleted => {
+                        ChildWorkflowCancellationType::WaitCancellationCompleted
+                    }
+                    ChildCancellation::WaitCancellationRequested => {
+                        ChildWorkflowCancellationType::WaitCancellationRequested
+                    }
+                } as i32,
+                ..Default::default()
+            },
+        ));
+        seq
+    }
+}
+
 impl workflow_host::Host for RunHost {
     fn info(&mut self) -> wasmtime::Result<WorkflowInfo> {
         Ok(self.lock_state().info.clone())
@@ -237,42 +281,7 @@ impl workflow_host::Host for RunHost {
         args: Vec<Payload>,
         options: ChildOptions,
     ) -> wasmtime::Result<Result<u32, Failure>> {
-        let seq = {
-            let mut state = self.lock_state();
-            let seq = state.new_handle(HandleKind::Child, None);
-            let info = state.info.clone();
-            state.child_starts.insert(seq, None);
-            state.push(Variant::StartChildWorkflowExecution(
-                StartChildWorkflowExecution {
-                    seq,
-                    namespace: info.namespace,
-                    workflow_id: options
-                        .workflow_id
-                        .unwrap_or_else(|| format!("{}-child-{seq}", info.workflow_id)),
-                    workflow_type,
-                    task_queue: options.task_queue.unwrap_or(info.task_queue),
-                    input: args.into_iter().map(payload::from_wit).collect(),
-                    workflow_execution_timeout: millis(options.execution_timeout_ms),
-                    parent_close_policy: match options.parent_close_policy {
-                        ParentClosePolicy::Terminate => ProtoParentClosePolicy::Terminate,
-                        ParentClosePolicy::Abandon => ProtoParentClosePolicy::Abandon,
-                        ParentClosePolicy::RequestCancel => ProtoParentClosePolicy::RequestCancel,
-                    } as i32,
-                    cancellation_type: match options.cancellation {
-                        ChildCancellation::Abandon => ChildWorkflowCancellationType::Abandon,
-                        ChildCancellation::TryCancel => ChildWorkflowCancellationType::TryCancel,
-                        ChildCancellation::WaitCancellationCompleted => {
-                            ChildWorkflowCancellationType::WaitCancellationCompleted
-                        }
-                        ChildCancellation::WaitCancellationRequested => {
-                            ChildWorkflowCancellationType::WaitCancellationRequested
-                        }
-                    } as i32,
-                    ..Default::default()
-                },
-            ));
-            seq
-        };
+        let seq = self.lock_state().start_child(workflow_type, args, options);
         // Like the Temporal SDKs, return once the child has started, so that
         // signalling or cancelling it by id cannot race its start.
         poll_fn(|_| match self.lock_state().child_starts.get(&seq) {

@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Parked runs: memory and kernel mappings a worker holds per run that waits.
+
+Starts OrderWorkflows (guest-examples/ORDER.md) with a day-long grace
+timer, so each run executes CreateOrder and then parks on its timer, and
+measures the worker process (VmRSS and the number of lines in
+/proc/PID/maps) before and after each step of runs. A run counts as
+parked once the worker has completed its second workflow task: the
+Temporal server's visibility is not needed, the worker's own Prometheus
+counter of completed activations is read.
+
+  python3 bench/parked.py --address 127.0.0.1:7233 --queue Q --pid PID \\
+      --metrics http://127.0.0.1:9464/metrics --steps 1000,10000
+
+Prints one JSON object per step: runs, rss_kib, maps, and per-run figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import sys
+import time
+import urllib.request
+
+from temporalio.client import Client
+
+DAY_MS = 86_400_000
+
+
+def proc(pid: int) -> tuple[int, int]:
+    """(VmRSS in KiB, mapping count) of process `pid`."""
+    with open(f"/proc/{pid}/status") as f:
+        rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+    with open(f"/proc/{pid}/maps") as f:
+        maps = sum(1 for _ in f)
+    return rss, maps
+
+
+def activations(url: str, metric: str) -> float:
+    """Sum of a Prometheus counter over its labels."""
+    text = urllib.request.urlopen(url, timeout=10).read().decode()
+    pattern = re.compile(rf"^{metric}(?:{{[^}}]*}})? ([0-9.e+]+)$", re.M)
+    return sum(float(v) for v in pattern.findall(text))
+
+
+async def wait_for(what: str, check, deadline_s: float) -> None:
+    deadline = time.monotonic() + deadline_s
+    while not check():
+        if time.monotonic() > deadline:
+            sys.exit(f"timed out waiting for {what}")
+        await asyncio.sleep(0.2)
+
+
+async def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--address", required=True)
+    p.add_argument("--namespace", default="default")
+    p.add_argument("--queue", required=True, help="the workflow task queue")
+    p.add_argument("--activity-queue", default="ORDER_ACTIVITY_Q")
+    p.add_argument("--pid", type=int, required=True, help="the worker process")
+    p.add_argument("--metrics", required=True, help="the worker's /metrics URL")
+    p.add_argument(
+        "--counter",
+        default="weft_activations",
+        help="a counter of the worker's completed workflow activations",
+    )
+    p.add_argument("--per-run", type=int, default=2, help="activations until a run parks")
+    p.add_argument("--steps", default="1000", help="comma-separated cumulative run counts")
+    p.add_argument("--in-flight", type=int, default=200)
+    args = p.parse_args()
+
+    client = await Client.connect(args.address, namespace=args.namespace)
+    base_rss, base_maps = proc(args.pid)
+    base_acts = activations(args.metrics, args.counter)
+    print(json.dumps({"runs": 0, "rss_kib": base_rss, "maps": base_maps}), flush=True)
+    started = 0
+    gate = asyncio.Semaphore(args.in_flight)
+
+    async def start(i: int) -> None:
+        async with gate:
+            await client.start_workflow(
+                "OrderWorkflow",
+                args=[f"parked-{i}", args.activity_queue, DAY_MS],
+                id=f"parked-{i}",
+                task_queue=args.queue,
+            )
+
+    for target in (int(s) for s in args.steps.split(",")):
+        t0 = time.monotonic()
+        await asyncio.gather(*(start(i) for i in range(started, target)))
+        started = target
+        want = base_acts + args.per_run * target
+        await wait_for(
+            f"{target} parked runs",
+            lambda: activations(args.metrics, args.counter) >= want,
+            600 + target / 20,
+        )
+        rss, maps = proc(args.pid)
+        print(
+            json.dumps(
+                {
+                    "runs": target,
+                    "seconds": round(time.monotonic() - t0, 1),
+                    "rss_kib": rss,
+                    "maps": maps,
+                    "kib_per_run": round((rss - base_rss) / target, 1),
+                    "maps_per_run": round((maps - base_maps) / target, 3),
+                }
+            ),
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

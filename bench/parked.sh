@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Parked runs per worker: starts an in-memory Temporal dev server and a weft
+# host serving one OrderWorkflow component (and the Rust order activities),
+# then bench/parked.py parks runs on a day-long grace timer and prints the
+# host's RSS and mapping count per step.
+#   bench/parked.sh WEFT_BINARY WORKFLOW_WASM STEPS [MAX_CACHED]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+weft=$1 workflow=$2 steps=$3 cached=${4:-200000}
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+tp=$(port) mp=$(port)
+temporal server start-dev --headless --port "$tp" --http-port "$(port)" --metrics-port "$(port)" \
+  --log-level error >"$work/server.log" 2>&1 &
+mkdir -p "$work/orders"
+cat >"$work/weft.toml" <<TOML
+[temporal]
+address = "127.0.0.1:$tp"
+[metrics]
+listen = "127.0.0.1:$mp"
+[allow]
+dirs = ["$work"]
+[[worker]]
+task_queue = "PARKED_Q"
+workflows = ["$PWD/$workflow"]
+max_cached_workflows = $cached
+max_concurrent_workflow_tasks = 100
+[[worker]]
+task_queue = "ORDER_ACTIVITY_Q"
+max_concurrent_activities = 100
+[[worker.activities]]
+module = "$PWD/target/wasm/order_activities.wasm"
+dirs = [{ host = "$work/orders", guest = "/orders", writable = true }]
+TOML
+for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$tp") 2>/dev/null && break; sleep 0.2; done
+RUST_LOG=warn "$weft" serve --config "$work/weft.toml" >"$work/weft.log" 2>&1 &
+pid=$!
+for _ in $(seq 300); do curl -sf "http://127.0.0.1:$mp/readyz" >/dev/null && break; sleep 0.2; done
+python3 bench/parked.py --address "127.0.0.1:$tp" --queue PARKED_Q --pid "$pid" \
+  --metrics "http://127.0.0.1:$mp/metrics" --steps "$steps"

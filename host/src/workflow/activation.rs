@@ -1,0 +1,517 @@
+//! Runs of activation-based guests (`activation-workflow` world): each run
+//! is a `run` object inside an instance that hosts many runs of the same
+//! module, one activation at a time.
+//!
+//! Between activations no host stack is live: a parked run costs its guest
+//! state and its [`RunState`]. An instance takes new runs until it has
+//! hosted its quota, then serves only the runs it has and is freed with the
+//! last of them, so a guest that leaks memory is recycled. A trap ends the
+//! instance (its memory may be half-updated): every run it hosted is
+//! evicted from core's cache and replays on a fresh instance.
+
+use super::run::{
+    TaskFailure, activity_outcome, child_outcome, child_start, command, delivered, run_info,
+    trap_failure, within_limits,
+};
+use super::state::{HandleKind, Outcome, RunHost, RunState};
+use super::{PIN_PREFIX, WorkflowModule};
+use crate::bindings::activation::exports::weft::plugin::activation_guest::{
+    ChildStart, Definition, Job, Resolution, RunStatus, Signal, Update,
+};
+use crate::bindings::activation::{ActivationWorkflow, ActivationWorkflowPre};
+use crate::bindings::types::{Failure, Payload};
+use crate::payload;
+use crate::store::Digest;
+use crate::temporal::proto::activity_result::activity_resolution;
+use crate::temporal::proto::workflow_activation::{
+    InitializeWorkflow, QueryWorkflow, WorkflowActivation,
+    workflow_activation_job::Variant as CoreJob,
+};
+use crate::temporal::proto::workflow_commands::{
+    CancelWorkflowExecution, CompleteWorkflowExecution, ContinueAsNewWorkflowExecution,
+    FailWorkflowExecution, QueryResult, QuerySuccess, WorkflowCommand, query_result,
+    workflow_command::Variant as Command,
+};
+use crate::temporal::{std_duration, timestamp_millis};
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+use wasmtime::Store;
+use wasmtime::component::ResourceAny;
+
+/// Runs one instance hosts over its life when the guest allows any number:
+/// enough that instances (and their kernel mappings) are few next to runs,
+/// few enough that a recycled instance frees its memory soon.
+pub const MAX_RUNS_PER_INSTANCE: u32 = 1_000;
+
+/// The instances of one activation-based module.
+pub struct Pool {
+    pre: ActivationWorkflowPre<RunHost>,
+    runs_per_instance: u32,
+    /// The instance new runs go to.
+    current: Mutex<Option<Arc<Instance>>>,
+}
+
+impl Pool {
+    /// Instances of `pre`, each hosting up to `runs_per_instance` runs
+    /// (0: [`MAX_RUNS_PER_INSTANCE`]).
+    pub fn new(pre: ActivationWorkflowPre<RunHost>, runs_per_instance: u32) -> Pool {
+        let runs_per_instance = match runs_per_instance {
+            0 => MAX_RUNS_PER_INSTANCE,
+            n => n.min(MAX_RUNS_PER_INSTANCE),
+        };
+        Pool {
+            pre,
+            runs_per_instance,
+            current: Mutex::new(None),
+        }
+    }
+
+    /// The instance a new run goes to.
+    fn place(&self, run_id: &str) -> Arc<Instance> {
+        let mut current = lock(&self.current);
+        let full = |i: &Instance| {
+            i.dead.load(Ordering::Relaxed)
+                || i.started.load(Ordering::Relaxed) >= self.runs_per_instance
+        };
+        let instance = match current.as_ref() {
+            Some(i) if !full(i) => i.clone(),
+            _ => {
+                let fresh = Arc::new(Instance::default());
+                *current = Some(fresh.clone());
+                fresh
+            }
+        };
+        instance.started.fetch_add(1, Ordering::Relaxed);
+        lock(&instance.runs).insert(run_id.to_owned());
+        instance
+    }
+}
+
+/// One instance and the runs it hosts.
+#[derive(Default)]
+struct Instance {
+    /// Instantiated by the first activation (guest code runs only on the
+    /// blocking pool).
+    guest: Mutex<Option<Guest>>,
+    /// Runs placed here over the instance's life.
+    started: AtomicU32,
+    /// Runs it hosts now.
+    runs: Mutex<BTreeSet<String>>,
+    /// Objects of evicted runs, dropped in the guest at the next activation.
+    graveyard: Mutex<Vec<ResourceAny>>,
+    /// A guest call trapped: the instance serves no more activations.
+    dead: AtomicBool,
+}
+
+struct Guest {
+    store: Store<RunHost>,
+    bindings: ActivationWorkflow,
+}
+
+/// A run of an activation-based guest.
+pub struct ActivationRun {
+    state: Arc<Mutex<RunState>>,
+    module: Arc<WorkflowModule>,
+    instance: Arc<Instance>,
+    run_id: String,
+    /// The guest's `run` object, once constructed.
+    object: Option<ResourceAny>,
+    /// Workflow type and arguments, until the object is constructed.
+    start: Option<(String, Vec<Payload>)>,
+    /// The module pin to record (or confirm) at the first activation.
+    pin: Option<Digest>,
+    /// The run returned: later activations only answer queries.
+    closed: bool,
+    /// Runs (this one included) whose guest state is lost: evict them.
+    evict: Vec<String>,
+}
+
+impl ActivationRun {
+    /// Place a new run (or a replay from the start) on an instance.
+    pub fn start(
+        module: Arc<WorkflowModule>,
+        init: InitializeWorkflow,
+        run_id: &str,
+        namespace: &str,
+        task_queue: &str,
+        pin: Option<Digest>,
+    ) -> ActivationRun {
+        let info = run_info(&init, run_id, namespace, task_queue);
+        let mut state = RunState::for_activations(info, init.randomness_seed);
+        state.set_task_timeout(std_duration(init.workflow_task_timeout.as_ref()));
+        let super::Guest::Activation(pool) = &module.guest else {
+            unreachable!("an activation run starts only on an activation-based guest")
+        };
+        let instance = pool.place(run_id);
+        let args = init.arguments.into_iter().map(payload::to_wit).collect();
+        ActivationRun {
+            state: Arc::new(Mutex::new(state)),
+            instance,
+            run_id: run_id.to_owned(),
+            object: None,
+            start: Some((init.workflow_type, args)),
+            pin,
+            closed: false,
+            evict: Vec::new(),
+            module,
+        }
+    }
+
+    /// The module this run executes on.
+    pub fn module(&self) -> &Arc<WorkflowModule> {
+        &self.module
+    }
+
+    /// Fuel the guest spent in the last activation.
+    pub fn fuel_spent(&self) -> u64 {
+        lock(&self.state).fuel_spent()
+    }
+
+    /// Runs to evict from core's cache (they replay on a fresh instance).
+    pub fn take_orphans(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.evict)
+    }
+
+    /// Deliver an activation; answer with the commands the run issued.
+    pub fn activate(
+        &mut self,
+        act: &WorkflowActivation,
+    ) -> Result<Vec<WorkflowCommand>, TaskFailure> {
+        // The activation deadline counts only while guest code runs.
+        let _running = self.module.epochs.running();
+        let instance = self.instance.clone();
+        let mut slot = lock(&instance.guest);
+        if instance.dead.load(Ordering::Relaxed) {
+            return Err(TaskFailure(
+                "the instance this run shared was lost when another run on it trapped: \
+                 the run replays on a fresh instance"
+                    .into(),
+            ));
+        }
+        let guest = match &mut *slot {
+            Some(guest) => guest,
+            None => slot.insert(self.instantiate()?),
+        };
+        guest.store.data_mut().state = self.state.clone();
+        for object in std::mem::take(&mut *lock(&instance.graveyard)) {
+            if let Err(trap) = once(object.resource_drop_async(&mut guest.store)) {
+                return Err(self.lost(trap));
+            }
+        }
+        let (jobs, queries) = self.jobs(act)?;
+        let mut commands = Vec::new();
+        if !self.closed {
+            commands = self.advance(guest, jobs)?;
+        }
+        let mut state = lock(&self.state);
+        state.reject_unanswered_updates();
+        commands.extend(state.take_commands());
+        within_limits(&mut state, &commands)?;
+        drop(state);
+        for q in queries {
+            commands.push(self.query(guest, q)?);
+        }
+        Ok(commands)
+    }
+
+    fn instantiate(&mut self) -> Result<Guest, TaskFailure> {
+        let super::Guest::Activation(pool) = &self.module.guest else {
+            unreachable!("an activation run starts only on an activation-based guest")
+        };
+        let mut store = self.module.store(self.state.clone());
+        match once(pool.pre.instantiate_async(&mut store)) {
+            Ok(bindings) => Ok(Guest { store, bindings }),
+            Err(trap) => Err(self.lost(trap)),
+        }
+    }
+
+    /// The activation's jobs as the guest reads them, in history order,
+    /// after applying them to the run state; and its queries.
+    fn jobs(
+        &mut self,
+        act: &WorkflowActivation,
+    ) -> Result<(Vec<Job>, Vec<QueryWorkflow>), TaskFailure> {
+        let mut state = lock(&self.state);
+        state.begin_activation(timestamp_millis(act.timestamp.as_ref()), act.is_replaying);
+        let (mut jobs, mut queries) = (Vec::new(), Vec::new());
+        for job in act.jobs.iter().filter_map(|j| j.variant.as_ref()) {
+            match job {
+                CoreJob::InitializeWorkflow(_) | CoreJob::RemoveFromCache(_) => {}
+                CoreJob::NotifyHasPatch(p) => state.notify_patch(&p.patch_id),
+                CoreJob::FireTimer(t) => {
+                    if !state.fire_local_backoff(t.seq) {
+                        let fired = Ok(payload::to_wit(payload::null()));
+                        state
+                            .resolve(HandleKind::Timer, t.seq, fired)
+                            .map_err(TaskFailure)?
+                    }
+                }
+                CoreJob::ResolveActivity(r) if r.is_local => {
+                    let status = r.result.clone().and_then(|r| r.status);
+                    match status {
+                        Some(activity_resolution::Status::Backoff(b)) => {
+                            state.back_off_local(r.seq, b)
+                        }
+                        _ => state.resolve_local(r.seq, activity_outcome(r.result.clone())),
+                    }
+                    .map_err(TaskFailure)?
+                }
+                CoreJob::ResolveActivity(r) => state
+                    .resolve(
+                        HandleKind::Activity,
+                        r.seq,
+                        activity_outcome(r.result.clone()),
+                    )
+                    .map_err(TaskFailure)?,
+                CoreJob::ResolveChildWorkflowExecutionStart(r) => {
+                    let started = child_start(&r.status);
+                    state
+                        .resolve_child_start(r.seq, started.clone())
+                        .map_err(TaskFailure)?;
+                    jobs.push(Job::ChildStarted(ChildStart {
+                        handle: r.seq,
+                        outcome: started.clone(),
+                    }));
+                    // A child that did not start has no result to wait for.
+                    if let Err(failure) = started {
+                        state
+                            .resolve(HandleKind::Child, r.seq, Err(failure))
+                            .map_err(TaskFailure)?;
+                    }
+                }
+                CoreJob::ResolveChildWorkflowExecution(r) => state
+                    .resolve(HandleKind::Child, r.seq, child_outcome(r.result.clone()))
+                    .map_err(TaskFailure)?,
+                CoreJob::ResolveSignalExternalWorkflow(r) => state
+                    .resolve(
+                        HandleKind::ExternalSignal,
+                        r.seq,
+                        delivered(r.failure.clone()),
+                    )
+                    .map_err(TaskFailure)?,
+                CoreJob::ResolveRequestCancelExternalWorkflow(r) => state
+                    .resolve(
+                        HandleKind::ExternalCancel,
+                        r.seq,
+                        delivered(r.failure.clone()),
+                    )
+                    .map_err(TaskFailure)?,
+                CoreJob::UpdateRandomSeed(s) => state.reseed(s.randomness_seed),
+                CoreJob::SignalWorkflow(s) => jobs.push(Job::Signal(Signal {
+                    name: s.signal_name.clone(),
+                    args: s.input.iter().cloned().map(payload::to_wit).collect(),
+                })),
+                CoreJob::CancelWorkflow(_) => {
+                    state.request_cancellation();
+                    jobs.push(Job::CancelRequested);
+                }
+                CoreJob::DoUpdate(u) => {
+                    state.open_update(&u.protocol_instance_id, &u.name);
+                    jobs.push(Job::Update(Update {
+                        id: u.protocol_instance_id.clone(),
+                        name: u.name.clone(),
+                        args: u.input.iter().cloned().map(payload::to_wit).collect(),
+                        run_validator: u.run_validator,
+                    }));
+                }
+                CoreJob::QueryWorkflow(q) => queries.push(q.clone()),
+                other => {
+                    return Err(TaskFailure(format!(
+                        "weft does not support this activation job yet: {other:?}"
+                    )));
+                }
+            }
+            jobs.extend(resolved(state.take_resolutions()));
+        }
+        // The pin marker comes first, before anything the guest issues,
+        // with the patch semantics: recorded by a new run, confirmed by a
+        // replay whose history has it.
+        if let Some(digest) = self.pin.take() {
+            state.patch(format!("{PIN_PREFIX}{digest}"), false);
+        }
+        Ok((jobs, queries))
+    }
+
+    /// Run the guest on `jobs`, and again on what the host resolved
+    /// meanwhile (a cancelled timer), until it waits or returns.
+    fn advance(
+        &mut self,
+        guest: &mut Guest,
+        mut jobs: Vec<Job>,
+    ) -> Result<Vec<WorkflowCommand>, TaskFailure> {
+        let runs = guest.bindings.weft_plugin_activation_guest().run();
+        let object = match self.object {
+            Some(object) => object,
+            None => {
+                let (workflow_type, args) = self.start.take().unwrap_or_default();
+                let made = once(runs.call_constructor(&mut guest.store, &workflow_type, &args));
+                let object = made.map_err(|trap| self.lost(trap))?;
+                self.object = Some(object);
+                object
+            }
+        };
+        let mut commands = Vec::new();
+        loop {
+            let status = once(runs.call_activate(&mut guest.store, object, &jobs));
+            let status = status.map_err(|trap| self.lost(trap))?;
+            let mut state = lock(&self.state);
+            commands.extend(state.take_commands());
+            let close = match status {
+                RunStatus::Waiting => {
+                    jobs = resolved(state.take_resolutions()).collect();
+                    if jobs.is_empty() {
+                        return Ok(commands);
+                    }
+                    continue;
+                }
+                RunStatus::Completed(Ok(result)) => {
+                    Command::CompleteWorkflowExecution(CompleteWorkflowExecution {
+                        result: Some(payload::from_wit(result)),
+                    })
+                }
+                RunStatus::Completed(Err(failure))
+                    if failure.error_type == super::run::CANCELLED_ERROR
+                        && state.cancel_requested() =>
+                {
+                    Command::CancelWorkflowExecution(CancelWorkflowExecution::default())
+                }
+                RunStatus::Completed(Err(failure)) => {
+                    Command::FailWorkflowExecution(FailWorkflowExecution {
+                        failure: Some(payload::failure_from_wit(failure)),
+                    })
+                }
+                RunStatus::ContinueAsNew(args) => {
+                    let info = state.info();
+                    Command::ContinueAsNewWorkflowExecution(ContinueAsNewWorkflowExecution {
+                        workflow_type: info.workflow_type.clone(),
+                        task_queue: info.task_queue.clone(),
+                        arguments: args.into_iter().map(payload::from_wit).collect(),
+                        ..Default::default()
+                    })
+                }
+            };
+            self.closed = true;
+            commands.push(command(close));
+            return Ok(commands);
+        }
+    }
+
+    /// Answer a query from the guest's handler, read-only.
+    fn query(
+        &mut self,
+        guest: &mut Guest,
+        q: QueryWorkflow,
+    ) -> Result<WorkflowCommand, TaskFailure> {
+        let args: Vec<Payload> = q.arguments.into_iter().map(payload::to_wit).collect();
+        let answer = match self.object {
+            Some(object) => {
+                lock(&self.state).set_in_query(true);
+                let runs = guest.bindings.weft_plugin_activation_guest().run();
+                let answer = once(runs.call_query(&mut guest.store, object, &q.query_type, &args));
+                lock(&self.state).set_in_query(false);
+                let answer = answer.map_err(|trap| self.lost(trap))?;
+                let violation = lock(&self.state).take_query_violation();
+                match violation {
+                    // The handler may have changed the run's guest state:
+                    // the run replays before its next activation.
+                    Some(violation) => {
+                        self.evict.push(self.run_id.clone());
+                        Err(Failure {
+                            message: format!(
+                                "query `{}` failed: {violation}; query handlers are read-only",
+                                q.query_type
+                            ),
+                            error_type: "QueryHandlerNotReadOnly".into(),
+                            non_retryable: true,
+                            details: vec![],
+                        })
+                    }
+                    None => answer,
+                }
+            }
+            None => Err(Failure {
+                message: format!("query `{}`: the run has not started", q.query_type),
+                error_type: "QueryFailed".into(),
+                non_retryable: true,
+                details: vec![],
+            }),
+        };
+        let variant = match answer {
+            Ok(value) => query_result::Variant::Succeeded(QuerySuccess {
+                response: Some(payload::from_wit(value)),
+            }),
+            Err(failure) => query_result::Variant::Failed(payload::failure_from_wit(failure)),
+        };
+        Ok(command(Command::RespondToQuery(QueryResult {
+            query_id: q.query_id,
+            variant: Some(variant),
+        })))
+    }
+
+    /// A guest call trapped: the instance is lost with every run on it.
+    fn lost(&mut self, trap: wasmtime::Error) -> TaskFailure {
+        self.instance.dead.store(true, Ordering::Relaxed);
+        self.evict = lock(&self.instance.runs)
+            .iter()
+            .filter(|r| **r != self.run_id)
+            .cloned()
+            .collect();
+        self.object = None;
+        trap_failure(&trap, &lock(&self.state))
+    }
+}
+
+impl Drop for ActivationRun {
+    fn drop(&mut self) {
+        lock(&self.instance.runs).remove(&self.run_id);
+        // The guest frees the object's state at the instance's next
+        // activation; a dead instance is freed whole with its last run.
+        if let Some(object) = self.object.take()
+            && !self.instance.dead.load(Ordering::Relaxed)
+        {
+            lock(&self.instance.graveyard).push(object);
+        }
+    }
+}
+
+fn resolved(outcomes: Vec<(u32, Outcome)>) -> impl Iterator<Item = Job> {
+    outcomes
+        .into_iter()
+        .map(|(handle, outcome)| Job::Resolved(Resolution { handle, outcome }))
+}
+
+/// Run a guest call to its end. Nothing an activation-based guest imports
+/// suspends, so the call finishes in one poll; one that does not is a host
+/// bug, reported as a trap rather than a hang.
+fn once<T>(call: impl Future<Output = wasmtime::Result<T>>) -> wasmtime::Result<T> {
+    let mut call = std::pin::pin!(call);
+    match call.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(result) => result,
+        Poll::Pending => Err(wasmtime::Error::msg(
+            "an activation-based guest call suspended, which none of its imports does",
+        )),
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// What an activation-based component offers, asked of a throwaway instance.
+pub async fn describe(
+    pre: &ActivationWorkflowPre<RunHost>,
+    mut store: Store<RunHost>,
+) -> Result<Definition, String> {
+    let bindings = pre
+        .instantiate_async(&mut store)
+        .await
+        .map_err(|e| format!("cannot instantiate: {e:#}"))?;
+    bindings
+        .weft_plugin_activation_guest()
+        .call_describe(&mut store)
+        .await
+        .map_err(|e| format!("describe trapped: {e:#}"))
+}

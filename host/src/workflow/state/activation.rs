@@ -1,0 +1,328 @@
+//! The run state's part for activation-based guests: outcomes handed to
+//! the guest as `resolved` jobs, updates answered by id, and read-only
+//! queries. The `activation-host` imports are the blocking world's
+//! non-blocking ones, on the shared records of `workflow-options`.
+
+use super::*;
+use crate::bindings::activation::weft::plugin::{activation_host, workflow_options as options};
+
+/// An update delivered to an activation-based guest, by protocol id.
+#[derive(Debug)]
+struct OpenUpdate {
+    name: String,
+    /// Accepted (it may still complete later).
+    accepted: bool,
+    /// Delivered in the current activation: it must be accepted or
+    /// rejected before the activation completes.
+    new: bool,
+}
+
+/// What an activation-based run keeps beside the shared state.
+#[derive(Debug, Default)]
+pub(super) struct ActivationState {
+    /// Outcomes not handed to the guest yet, in the order they came.
+    resolutions: Vec<(u32, Outcome)>,
+    /// Updates accepted or not yet answered.
+    updates: BTreeMap<String, OpenUpdate>,
+    /// Inside a query handler: nothing may be started.
+    in_query: bool,
+    /// What a query handler tried to do.
+    query_violation: Option<String>,
+}
+
+impl RunState {
+    /// State for a run of an activation-based guest.
+    pub fn for_activations(info: WorkflowInfo, seed: u64) -> RunState {
+        RunState {
+            activation: Some(ActivationState::default()),
+            ..RunState::new(info, seed)
+        }
+    }
+
+    fn activation(&mut self) -> &mut ActivationState {
+        self.activation
+            .as_mut()
+            .expect("activation-based state on an activation-based run")
+    }
+
+    pub(super) fn deliver(&mut self, handle: u32, outcome: Outcome) {
+        self.activation().resolutions.push((handle, outcome));
+    }
+
+    /// Outcomes the guest has not seen, in the order history gave them.
+    pub fn take_resolutions(&mut self) -> Vec<(u32, Outcome)> {
+        std::mem::take(&mut self.activation().resolutions)
+    }
+
+    /// History delivered update `id`: the guest must answer it in this
+    /// activation.
+    pub fn open_update(&mut self, id: &str, name: &str) {
+        self.activation().updates.insert(
+            id.to_owned(),
+            OpenUpdate {
+                name: name.to_owned(),
+                accepted: false,
+                new: true,
+            },
+        );
+    }
+
+    /// Reject every update of this activation the guest neither accepted
+    /// nor rejected (it has no handler for it), as the SDKs do.
+    pub fn reject_unanswered_updates(&mut self) {
+        let state = self.activation();
+        let mut unanswered = Vec::new();
+        state.updates.retain(|id, u| {
+            let answered = !u.new || u.accepted;
+            u.new = false;
+            if !answered {
+                unanswered.push((id.clone(), u.name.clone()));
+            }
+            answered
+        });
+        for (id, name) in unanswered {
+            let failure = Failure {
+                message: format!("this workflow handles no update named `{name}`"),
+                error_type: "UpdateNotRegistered".into(),
+                non_retryable: true,
+                details: vec![],
+            };
+            self.respond_update(
+                id,
+                update_response::Response::Rejected(payload::failure_from_wit(failure)),
+            );
+        }
+    }
+
+    /// Enter (or leave) a query handler: a handler that starts anything
+    /// fails its query instead of changing the run.
+    pub fn set_in_query(&mut self, in_query: bool) {
+        self.activation().in_query = in_query;
+    }
+
+    /// What the last query handler tried to do that a query may not.
+    pub fn take_query_violation(&mut self) -> Option<String> {
+        self.activation().query_violation.take()
+    }
+
+    /// True (and noted) when a query handler tries to `what`.
+    pub(super) fn refuse_in_query(&mut self, what: &str) -> bool {
+        match &mut self.activation {
+            Some(a) if a.in_query => {
+                a.query_violation
+                    .get_or_insert_with(|| format!("a query handler tried to {what}"));
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn answer_update(&mut self, id: &str, what: &str) -> wasmtime::Result<&mut OpenUpdate> {
+        match self.activation().updates.get_mut(id) {
+            Some(u) => Ok(u),
+            None => wasmtime::bail!("{what}: `{id}` is not an update this run has open"),
+        }
+    }
+}
+
+impl activation_host::Host for RunHost {
+    fn info(&mut self) -> wasmtime::Result<options::WorkflowInfo> {
+        let i = self.lock_state().info.clone();
+        Ok(options::WorkflowInfo {
+            workflow_type: i.workflow_type,
+            workflow_id: i.workflow_id,
+            run_id: i.run_id,
+            namespace: i.namespace,
+            task_queue: i.task_queue,
+            attempt: i.attempt,
+        })
+    }
+
+    fn now(&mut self) -> wasmtime::Result<u64> {
+        workflow_host::Host::now(self)
+    }
+
+    fn random(&mut self) -> wasmtime::Result<u64> {
+        workflow_host::Host::random(self)
+    }
+
+    fn is_replaying(&mut self) -> wasmtime::Result<bool> {
+        workflow_host::Host::is_replaying(self)
+    }
+
+    fn log(&mut self, level: LogLevel, message: String) -> wasmtime::Result<()> {
+        workflow_host::Host::log(self, level, message)
+    }
+
+    fn start_activity(
+        &mut self,
+        activity_type: String,
+        args: Vec<Payload>,
+        o: options::ActivityOptions,
+    ) -> wasmtime::Result<u32> {
+        let o = ActivityOptions {
+            task_queue: o.task_queue,
+            start_to_close_timeout_ms: o.start_to_close_timeout_ms,
+            schedule_to_close_timeout_ms: o.schedule_to_close_timeout_ms,
+            schedule_to_start_timeout_ms: o.schedule_to_start_timeout_ms,
+            heartbeat_timeout_ms: o.heartbeat_timeout_ms,
+            retry_policy: o.retry_policy.map(retry_policy),
+            cancellation: match o.cancellation {
+                options::ActivityCancellation::TryCancel => ActivityCancellation::TryCancel,
+                options::ActivityCancellation::WaitCancellationCompleted => {
+                    ActivityCancellation::WaitCancellationCompleted
+                }
+                options::ActivityCancellation::Abandon => ActivityCancellation::Abandon,
+            },
+            activity_id: o.activity_id,
+        };
+        workflow_host::Host::start_activity(self, activity_type, args, o)
+    }
+
+    fn start_local_activity(
+        &mut self,
+        activity_type: String,
+        args: Vec<Payload>,
+        o: options::LocalActivityOptions,
+    ) -> wasmtime::Result<u32> {
+        let o = LocalActivityOptions {
+            start_to_close_timeout_ms: o.start_to_close_timeout_ms,
+            schedule_to_close_timeout_ms: o.schedule_to_close_timeout_ms,
+            retry_policy: o.retry_policy.map(retry_policy),
+            local_retry_threshold_ms: o.local_retry_threshold_ms,
+        };
+        workflow_host::Host::start_local_activity(self, activity_type, args, o)
+    }
+
+    fn start_timer(&mut self, duration_ms: u64) -> wasmtime::Result<u32> {
+        workflow_host::Host::start_timer(self, duration_ms)
+    }
+
+    fn start_child(
+        &mut self,
+        workflow_type: String,
+        args: Vec<Payload>,
+        o: options::ChildOptions,
+    ) -> wasmtime::Result<u32> {
+        let o = ChildOptions {
+            workflow_id: o.workflow_id,
+            task_queue: o.task_queue,
+            execution_timeout_ms: o.execution_timeout_ms,
+            parent_close_policy: match o.parent_close_policy {
+                options::ParentClosePolicy::Terminate => ParentClosePolicy::Terminate,
+                options::ParentClosePolicy::Abandon => ParentClosePolicy::Abandon,
+                options::ParentClosePolicy::RequestCancel => ParentClosePolicy::RequestCancel,
+            },
+            cancellation: match o.cancellation {
+                options::ChildCancellation::Abandon => ChildCancellation::Abandon,
+                options::ChildCancellation::TryCancel => ChildCancellation::TryCancel,
+                options::ChildCancellation::WaitCancellationCompleted => {
+                    ChildCancellation::WaitCancellationCompleted
+                }
+                options::ChildCancellation::WaitCancellationRequested => {
+                    ChildCancellation::WaitCancellationRequested
+                }
+            },
+        };
+        Ok(self.lock_state().start_child(workflow_type, args, o))
+    }
+
+    fn signal_workflow(
+        &mut self,
+        workflow_id: String,
+        signal_name: String,
+        args: Vec<Payload>,
+    ) -> wasmtime::Result<u32> {
+        workflow_host::Host::signal_workflow(self, workflow_id, signal_name, args)
+    }
+
+    fn cancel_workflow(&mut self, workflow_id: String) -> wasmtime::Result<u32> {
+        workflow_host::Host::cancel_workflow(self, workflow_id)
+    }
+
+    fn cancel(&mut self, h: u32) -> wasmtime::Result<()> {
+        {
+            let state = self.lock_state();
+            // Resolved handles are gone: cancelling one does nothing.
+            if h != 0 && h < state.next_seq && !state.slots.contains_key(&h) {
+                return Ok(());
+            }
+        }
+        workflow_host::Host::cancel(self, h)
+    }
+
+    fn patched(&mut self, id: String) -> wasmtime::Result<bool> {
+        workflow_host::Host::patched(self, id)
+    }
+
+    fn deprecate_patch(&mut self, id: String) -> wasmtime::Result<()> {
+        workflow_host::Host::deprecate_patch(self, id)
+    }
+
+    fn upsert_search_attributes(
+        &mut self,
+        attributes: Vec<(String, Payload)>,
+    ) -> wasmtime::Result<()> {
+        workflow_host::Host::upsert_search_attributes(self, attributes)
+    }
+
+    fn upsert_memo(&mut self, fields: Vec<(String, Payload)>) -> wasmtime::Result<()> {
+        workflow_host::Host::upsert_memo(self, fields)
+    }
+
+    fn accept_update(&mut self, id: String) -> wasmtime::Result<()> {
+        let mut state = self.lock_state();
+        let update = state.answer_update(&id, "accept-update")?;
+        if update.accepted {
+            wasmtime::bail!("accept-update: update `{id}` is accepted already");
+        }
+        update.accepted = true;
+        state.respond_update(id, update_response::Response::Accepted(()));
+        Ok(())
+    }
+
+    fn reject_update(&mut self, id: String, failure: Failure) -> wasmtime::Result<()> {
+        let mut state = self.lock_state();
+        if state.answer_update(&id, "reject-update")?.accepted {
+            wasmtime::bail!(
+                "reject-update: update `{id}` is accepted already: complete it with a failure"
+            );
+        }
+        state.activation().updates.remove(&id);
+        state.respond_update(
+            id,
+            update_response::Response::Rejected(payload::failure_from_wit(failure)),
+        );
+        Ok(())
+    }
+
+    fn complete_update(
+        &mut self,
+        id: String,
+        outcome: Result<Payload, Failure>,
+    ) -> wasmtime::Result<()> {
+        let mut state = self.lock_state();
+        if !state.answer_update(&id, "complete-update")?.accepted {
+            state.respond_update(id.clone(), update_response::Response::Accepted(()));
+        }
+        state.activation().updates.remove(&id);
+        let response = match outcome {
+            Ok(value) => update_response::Response::Completed(payload::from_wit(value)),
+            Err(failure) => update_response::Response::Rejected(payload::failure_from_wit(failure)),
+        };
+        state.respond_update(id, response);
+        Ok(())
+    }
+}
+
+fn retry_policy(p: options::RetryPolicy) -> RetryPolicy {
+    RetryPolicy {
+        initial_interval_ms: p.initial_interval_ms,
+        backoff_coefficient: p.backoff_coefficient,
+        maximum_interval_ms: p.maximum_interval_ms,
+        maximum_attempts: p.maximum_attempts,
+        non_retryable_error_types: p.non_retryable_error_types,
+    }
+}
+
+impl crate::bindings::activation::weft::plugin::workflow_options::Host for RunHost {}
