@@ -19,11 +19,13 @@ pub use state::{HandleKind, RunHost, RunState};
 pub use worker::{Activations, completion, poll_workflow_tasks};
 
 use crate::bindings::workflow::{Workflow, WorkflowPre};
+use crate::epoch::EpochTicker;
 use crate::module::{self, CompileCache, Kind, ModuleError};
 use crate::store::Digest;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine, Store};
 
@@ -36,7 +38,7 @@ pub const MAX_MEMORY_BYTES: usize = 256 << 20;
 #[derive(Clone)]
 pub struct WorkflowRuntime {
     engine: Engine,
-    epochs: Arc<epoch::EpochTicker>,
+    epochs: Arc<EpochTicker>,
     cache: Option<CompileCache>,
     linker: Arc<Linker<RunHost>>,
 }
@@ -54,7 +56,11 @@ impl WorkflowRuntime {
             // host imports. An epoch trap fails the task, like fuel.
             .epoch_interruption(true);
         let engine = Engine::new(&config)?;
-        let epochs = Arc::new(epoch::EpochTicker::new(&engine));
+        let epochs = Arc::new(EpochTicker::new(
+            &engine,
+            epoch::TICK,
+            "weft-workflow-epoch",
+        ));
         let mut linker = Linker::new(&engine);
         Workflow::add_to_linker::<_, HasSelf<RunHost>>(&mut linker, |h| h)?;
         Ok(WorkflowRuntime {
@@ -141,7 +147,7 @@ pub struct WorkflowModule {
     digest: Digest,
     pre: WorkflowPre<RunHost>,
     engine: Engine,
-    epochs: Arc<epoch::EpochTicker>,
+    epochs: Arc<EpochTicker>,
     types: Vec<String>,
 }
 
@@ -195,8 +201,19 @@ impl WorkflowModule {
         store
     }
 
-    /// Ask a throwaway instance which workflow types the component offers.
+    /// Ask a throwaway instance which workflow types the component offers:
+    /// deploy-time guest code, run on the blocking pool (never on an async
+    /// worker thread, where a looping guest would stall pollers, health
+    /// checks and the admin API), within [`module::TYPES_DEADLINE`] and one
+    /// activation's fuel.
     async fn workflow_types(&self) -> Result<Vec<String>, String> {
+        let module = self.clone();
+        tokio::task::spawn_blocking(move || module.call_workflow_types())
+            .await
+            .map_err(|e| format!("workflow-types did not finish: {e}"))?
+    }
+
+    fn call_workflow_types(&self) -> Result<Vec<String>, String> {
         let info = crate::bindings::workflow::weft::plugin::workflow_host::WorkflowInfo {
             workflow_type: String::new(),
             workflow_id: String::new(),
@@ -205,18 +222,48 @@ impl WorkflowModule {
             task_queue: String::new(),
             attempt: 0,
         };
-        let mut store = self.store(Arc::new(Mutex::new(RunState::new(info, 0))));
+        let mut state = RunState::new(info, 0);
+        state.set_deadline_ticks(
+            module::TYPES_DEADLINE
+                .as_millis()
+                .div_ceil(epoch::TICK.as_millis()) as u64,
+        );
+        let mut store = self.store(Arc::new(Mutex::new(state)));
+        let pre = self.pre.clone();
+        let mut call = Box::pin(async move {
+            let bindings: Workflow = pre
+                .instantiate_async(&mut store)
+                .await
+                .map_err(|e| ("cannot instantiate", e))?;
+            bindings
+                .weft_plugin_workflow_guest()
+                .call_workflow_types(&mut store)
+                .await
+                .map_err(|e| ("workflow-types trapped", e))
+        });
+        // The deadline counts only while guest code runs.
         let _running = self.epochs.running();
-        let bindings: Workflow = self
-            .pre
-            .instantiate_async(&mut store)
-            .await
-            .map_err(|e| format!("cannot instantiate: {e:#}"))?;
-        bindings
-            .weft_plugin_workflow_guest()
-            .call_workflow_types(&mut store)
-            .await
-            .map_err(|e| format!("workflow-types trapped: {e:#}"))
+        // As in an activation, nothing the guest could wait on makes
+        // progress here: one poll runs it as far as it goes.
+        match call.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(Ok(types)) => Ok(types),
+            Poll::Ready(Err((what, trap))) => Err(match trap.downcast_ref::<wasmtime::Trap>() {
+                Some(wasmtime::Trap::Interrupt) => module::types_overran(
+                    Kind::Workflow,
+                    "it was stopped at the deadline (an endless loop?)",
+                ),
+                Some(wasmtime::Trap::OutOfFuel) => format!(
+                    "workflow-types ran out of fuel: it spent all {FUEL_PER_ACTIVATION} units \
+                     without returning (an endless loop?)"
+                ),
+                _ => format!("{what}: {trap:#}"),
+            }),
+            Poll::Pending => Err(
+                "workflow-types waited on the host (a timer, an activity, a \
+                 signal, ...): it must return the types at once, outside any run"
+                    .into(),
+            ),
+        }
     }
 }
 
@@ -309,5 +356,17 @@ mod tests {
             "lists every forbidden import, and only those: {e}"
         );
         assert!(e.contains("deterministic"), "says why: {e}");
+    }
+
+    #[test]
+    fn a_workflow_whose_types_export_loops_is_refused_at_the_deadline() {
+        // It loops over a host import: fuel, which counts only the guest's
+        // own instructions, would take minutes to run out.
+        let bytes = wat::parse_str(include_str!(
+            "../../../tests/hostile/workflow-types-loop.wat"
+        ))
+        .expect("valid WAT");
+        let e = refusal(&write("types-loop.wasm", &bytes));
+        assert!(e.contains("workflow-types did not return within 5s"), "{e}");
     }
 }
