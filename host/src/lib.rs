@@ -18,6 +18,7 @@
 //! - [`workflow`]: the workflow runtime (one component instance per run).
 //! - [`activity`]: the activity runtime (a fresh instance per task, WASI grants).
 //! - [`payload`]: Temporal payloads and failures <-> the WIT types.
+//! - [`epoch`]: the threads that advance the engines' epochs while guests run.
 //! - [`module`]: loading components, and which module serves which type.
 //! - [`store`]: the module store (components by digest, named versions).
 //! - [`replay`]: `weft replay`, recorded histories against a module.
@@ -33,6 +34,7 @@ pub mod bindings;
 pub mod catalog;
 pub mod config;
 pub mod dev_server;
+pub mod epoch;
 pub mod gate;
 pub mod host;
 pub mod inspect;

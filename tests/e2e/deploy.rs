@@ -27,7 +27,7 @@ fn host_config(dir: &Path, extra: &str) -> String {
 
 /// Run a `weft` admin command against the host configured in `dir`;
 /// (success, stdout, stderr).
-fn weft(dir: &Path, config: &str, args: &[&str]) -> (bool, String, String) {
+pub fn weft(dir: &Path, config: &str, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_weft"))
         .args(args)
         .arg("--config")

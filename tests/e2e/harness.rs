@@ -92,6 +92,7 @@ pub const NAMESPACES: &[&str] = &[
     "e2e-hostile-threads",
     "e2e-hostile-imports",
     "e2e-hostile-limits",
+    "e2e-hostile-types",
 ];
 
 /// The shared dev server.

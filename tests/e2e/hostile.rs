@@ -2,9 +2,11 @@
 //! one act per input): each fails only its own workflow
 //! task, with a message naming the limit it hit, while the host's health
 //! endpoint answers within a second, its memory stays bounded, and an
-//! OrderWorkflow on the same host completes.
+//! OrderWorkflow on the same host completes. Hostile deploy-time code
+//! (tests/hostile/*.wat, whose `*-types` export never returns) is refused
+//! at its deadline, uploaded or in the config, and stalls nothing meanwhile.
 
-use crate::harness::{Client, Outcome, Weft, event_type, free_port, scratch, wasm};
+use crate::harness::{Client, Outcome, Weft, event_type, free_port, repo, scratch, wasm};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::sync::Arc;
@@ -246,4 +248,147 @@ async fn guests_cannot_make_the_host_hold_unbounded_state() {
         rss < MAX_RSS_KIB,
         "host RSS stays bounded: {rss} KiB (limit {MAX_RSS_KIB} KiB)"
     );
+}
+
+/// How long a `*-types` export may run (the host's `TYPES_DEADLINE`), as
+/// its refusals say.
+const TYPES_DEADLINE: Duration = Duration::from_secs(5);
+
+/// How long past that deadline a refusal may come: a loaded test machine
+/// is slow to start the guest and to answer.
+const REFUSAL_MARGIN: Duration = Duration::from_secs(5);
+
+/// tests/hostile/`name`.wat compiled, in `dir`.
+fn hostile_component(dir: &Path, name: &str) -> std::path::PathBuf {
+    let wat = repo().join(format!("tests/hostile/{name}.wat"));
+    let bytes = wat::parse_file(&wat).expect("valid WAT");
+    let path = dir.join(format!("{name}.wasm"));
+    std::fs::write(&path, bytes).expect("write component");
+    path
+}
+
+/// `weft modules` through the admin API answers within [`HEALTH_DEADLINE`]
+/// and lists nothing (no upload was accepted).
+async fn modules_answer(socket: &Path) {
+    let list = async {
+        let mut admin = weft::admin::AdminClient::connect(weft::admin::ClientOptions {
+            address: format!("unix:{}", socket.display()),
+            ..Default::default()
+        })
+        .await?;
+        admin.list().await
+    };
+    match tokio::time::timeout(HEALTH_DEADLINE, list).await {
+        Ok(Ok(names)) => assert!(names.is_empty(), "nothing was stored: {names:?}"),
+        Ok(Err(e)) => panic!("the admin API fails while deploy-time code loops: {e}"),
+        Err(_) => panic!("the admin API does not answer within {HEALTH_DEADLINE:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn uploads_whose_types_export_loops_are_refused_at_the_deadline_and_stall_nothing() {
+    let dir = scratch("hostile-types");
+    let port = free_port();
+    let socket = dir.join("admin.sock");
+    let config = format!(
+        "[store]\ndir = {:?}\n[admin]\nlisten = \"unix:{}\"\n{}",
+        dir.join("store"),
+        socket.display(),
+        config(port, &dir.join("orders"))
+    );
+    let weft = Weft::serve(&dir, "weft", "e2e-hostile-types", &config);
+    let client = Client::new("e2e-hostile-types").await;
+    let watch = Watch::start(port, weft.pid());
+    let uploads = [
+        ("activity-types-loop", "ORDER_ACTIVITY_Q", "activity"),
+        ("workflow-types-loop", HOSTILE_Q, "workflow"),
+    ];
+    for (name, queue, kind) in uploads {
+        let file = hostile_component(&dir, name);
+        let started = Instant::now();
+        let upload = {
+            let (dir, file) = (dir.clone(), file.to_string_lossy().into_owned());
+            std::thread::spawn(move || {
+                crate::deploy::weft(
+                    &dir,
+                    "weft",
+                    &["deploy", &file, "--name", name, "--task-queue", queue],
+                )
+            })
+        };
+        // While the guest loops, the admin API answers (and `/healthz`:
+        // the watch).
+        let mut probes = 0;
+        while !upload.is_finished() {
+            modules_answer(&socket).await;
+            probes += 1;
+            assert!(
+                started.elapsed() < TYPES_DEADLINE + REFUSAL_MARGIN,
+                "{name}: no refusal after {:?}",
+                started.elapsed()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let (ok, out, err) = upload.join().expect("deploy thread");
+        let took = started.elapsed();
+        assert!(!ok, "{name} is refused:\n{out}");
+        assert!(
+            err.contains(&format!("{kind}-types did not return within 5s")),
+            "{name}: the refusal names the deadline: {err}"
+        );
+        assert!(
+            took < TYPES_DEADLINE + REFUSAL_MARGIN,
+            "{name}: refused within the deadline and a margin, not after {took:?}"
+        );
+        assert!(
+            probes > 0,
+            "{name}: the admin API was asked while it looped"
+        );
+        modules_answer(&socket).await;
+    }
+    order_completes(&client, "order-after-looping-types").await;
+    let (slowest, missed, _) = watch.finish().await;
+    assert_eq!(
+        missed, 0,
+        "/healthz answers within {HEALTH_DEADLINE:?} (slowest {slowest:?})"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_host_whose_config_has_a_looping_types_export_fails_to_start_and_says_why() {
+    let dir = scratch("hostile-types-config");
+    let activity = hostile_component(&dir, "activity-types-loop");
+    let workflow = hostile_component(&dir, "workflow-types-loop");
+    let configs = [
+        (
+            "activity",
+            format!(
+                "[[worker]]\ntask_queue = \"LOOP_Q\"\n[[worker.activities]]\nmodule = {activity:?}\n"
+            ),
+        ),
+        (
+            "workflow",
+            format!("[[worker]]\ntask_queue = \"LOOP_Q\"\nworkflows = [{workflow:?}]\n"),
+        ),
+    ];
+    let mut hosts: Vec<_> = configs
+        .iter()
+        .map(|(kind, config)| {
+            let host = Weft::start_with_env(&dir, kind, "e2e-hostile-types", config, &[]);
+            (*kind, host)
+        })
+        .collect();
+    for (kind, host) in &mut hosts {
+        // Startup compiles the module first: a cold compile cache is slow
+        // on a loaded machine, so the margin is wider than an upload's.
+        let status = host.wait_exit(TYPES_DEADLINE + Duration::from_secs(60));
+        let log = host.log_text();
+        let status = status.unwrap_or_else(|| panic!("the {kind} host still runs:\n{log}"));
+        assert!(!status.success(), "the {kind} host must not start:\n{log}");
+        assert!(
+            log.contains(&format!("{kind}-types did not return within 5s")),
+            "the {kind} host says why: {log}"
+        );
+        assert!(!log.contains("weft is serving"), "{log}");
+    }
 }

@@ -14,6 +14,7 @@ pub use worker::poll_activity_tasks;
 
 use crate::bindings::activity::{Activity, ActivityPre};
 use crate::config::Grants;
+use crate::epoch::EpochTicker;
 use crate::module::{self, CompileCache, Kind, ModuleError};
 use crate::store::Digest;
 use std::path::{Path, PathBuf};
@@ -23,21 +24,24 @@ use tokio::sync::Semaphore;
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine, Store};
 
-/// How often the epoch ticks: a running guest yields to the executor at
-/// least this often, so timeouts and cancellation take effect promptly.
+/// How often the epoch ticks while activity guests run: a running guest
+/// yields to the executor at least this often, so timeouts and cancellation
+/// take effect promptly.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// The engine and linker shared by every activity module.
 #[derive(Clone)]
 pub struct ActivityRuntime {
     engine: Engine,
+    epochs: Arc<EpochTicker>,
     cache: Option<CompileCache>,
     linker: Arc<Linker<ActivityHost>>,
 }
 
 impl ActivityRuntime {
     /// An engine with epoch interruption, WASI p2 and the activity world
-    /// linked. Starts the epoch ticker on the current tokio runtime.
+    /// linked. Its epoch advances on a thread of its own while guest code
+    /// runs (see [`crate::epoch`]).
     pub fn new() -> wasmtime::Result<ActivityRuntime> {
         let mut config = Config::new();
         config.epoch_interruption(true);
@@ -46,17 +50,12 @@ impl ActivityRuntime {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         Activity::add_to_linker::<_, HasSelf<ActivityHost>>(&mut linker, |h| h)?;
-        let weak = engine.weak();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(EPOCH_TICK);
-            while let Some(engine) = weak.upgrade() {
-                engine.increment_epoch();
-                drop(engine);
-                tick.tick().await;
-            }
-        });
+        // Not a tokio task: guests that hold every async worker thread
+        // would starve it, and without ticks they never yield.
+        let epochs = Arc::new(EpochTicker::new(&engine, EPOCH_TICK, "weft-activity-epoch"));
         Ok(ActivityRuntime {
             engine,
+            epochs,
             cache: None,
             linker: Arc::new(linker),
         })
@@ -108,6 +107,7 @@ impl ActivityRuntime {
             digest: Digest::of(bytes),
             pre,
             engine: self.engine.clone(),
+            epochs: self.epochs.clone(),
             grants: Arc::new(grants.clone()),
             slots: grants.max_instances.map(|n| Arc::new(Semaphore::new(n))),
             types: Vec::new(),
@@ -124,6 +124,7 @@ pub struct ActivityModule {
     digest: Digest,
     pre: ActivityPre<ActivityHost>,
     engine: Engine,
+    epochs: Arc<EpochTicker>,
     grants: Arc<Grants>,
     /// Bounds instances running at once (`max_instances`).
     slots: Option<Arc<Semaphore>>,
@@ -147,6 +148,8 @@ impl ActivityModule {
     }
 
     /// A fresh instance for one task, sandboxed by the module's grants.
+    /// The guest yields to the executor at every epoch tick; the caller
+    /// holds an [`EpochTicker::running`] guard while it uses the instance.
     async fn instantiate(
         &self,
         host: ActivityHost,
@@ -159,19 +162,126 @@ impl ActivityModule {
         Ok((store, bindings))
     }
 
+    /// Ask a throwaway instance which activity types the component offers:
+    /// deploy-time guest code, run on the blocking pool (never on an async
+    /// worker thread, where a looping guest would stall pollers, health
+    /// checks and the admin API), with no grants, within
+    /// [`module::TYPES_DEADLINE`].
     async fn activity_types(&self) -> Result<Vec<String>, String> {
-        let host = ActivityHost::new(&self.grants, sandbox::TaskContext::inspect())?;
-        let (mut store, bindings) = self
-            .instantiate(host)
+        let module = self.clone();
+        let runtime = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || runtime.block_on(module.call_activity_types()))
             .await
-            .map_err(|e| format!("cannot instantiate: {e:#}"))?;
-        bindings
-            .weft_plugin_activity_guest()
-            .call_activity_types(&mut store)
-            .await
-            .map_err(|e| format!("activity-types trapped: {e:#}"))
+            .map_err(|e| format!("activity-types did not finish: {e}"))?
+    }
+
+    async fn call_activity_types(&self) -> Result<Vec<String>, String> {
+        // Listing types needs no IO: no directory, variable, secret or
+        // network, whatever the module is granted for its tasks.
+        let no_grants = Arc::new(Grants {
+            memory_bytes: self.grants.memory_bytes,
+            ..Grants::default()
+        });
+        let host = ActivityHost::new(&no_grants, sandbox::TaskContext::inspect())?;
+        let mut store = Store::new(&self.engine, host);
+        store.limiter(|h| &mut h.limits);
+        // Wasm code traps at the deadline (it does not yield: nothing here
+        // could cancel it); time spent awaiting a host call (a WASI sleep)
+        // is bounded by the timeout around the call.
+        store.epoch_deadline_trap();
+        store.set_epoch_deadline(
+            module::TYPES_DEADLINE
+                .as_millis()
+                .div_ceil(EPOCH_TICK.as_millis()) as u64,
+        );
+        let _running = self.epochs.running();
+        let call = async {
+            let bindings = self
+                .pre
+                .instantiate_async(&mut store)
+                .await
+                .map_err(|e| ("cannot instantiate", e))?;
+            bindings
+                .weft_plugin_activity_guest()
+                .call_activity_types(&mut store)
+                .await
+                .map_err(|e| ("activity-types trapped", e))
+        };
+        match tokio::time::timeout(module::TYPES_DEADLINE, call).await {
+            Ok(Ok(types)) => Ok(types),
+            Ok(Err((_, trap)))
+                if trap.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::Interrupt) =>
+            {
+                Err(module::types_overran(
+                    "activity-types",
+                    "it was stopped at the deadline (an endless loop?)",
+                ))
+            }
+            Ok(Err((what, trap))) => Err(format!("{what}: {trap:#}")),
+            Err(_) => Err(module::types_overran(
+                "activity-types",
+                "it was still waiting on a host call at the deadline",
+            )),
+        }
     }
 }
 
 /// The activity types one worker serves.
 pub type ActivityRegistry = module::Registry<ActivityModule>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    /// On a runtime with a single async worker thread, which a guest
+    /// running there would hold: the looping `activity-types` runs on the
+    /// blocking pool, tasks still run meanwhile, and the load is refused
+    /// at the deadline.
+    #[test]
+    fn a_looping_activity_types_is_refused_at_the_deadline_and_holds_no_worker_thread() {
+        let bytes = wat::parse_str(include_str!(
+            "../../../tests/hostile/activity-types-loop.wat"
+        ))
+        .expect("valid WAT");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("tokio");
+        runtime.block_on(async {
+            let activities = ActivityRuntime::new().expect("engine");
+            let started = Instant::now();
+            let load = tokio::spawn(async move {
+                activities
+                    .load_bytes(Path::new("looping"), &bytes, &Grants::default())
+                    .await
+                    .map(|_| ())
+            });
+            let mut probes = 0;
+            while !load.is_finished() {
+                let answered =
+                    tokio::time::timeout(Duration::from_secs(1), tokio::spawn(async {})).await;
+                assert!(
+                    matches!(answered, Ok(Ok(()))),
+                    "a task spawned while the guest loops runs within 1s"
+                );
+                probes += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let e = load.await.expect("load task").expect_err("refused");
+            let elapsed = started.elapsed();
+            assert!(probes > 0, "the guest was still looping when probed");
+            assert!(
+                e.to_string()
+                    .contains("activity-types did not return within 5s"),
+                "{e}"
+            );
+            assert!(
+                elapsed >= module::TYPES_DEADLINE
+                    && elapsed < module::TYPES_DEADLINE + Duration::from_secs(5),
+                "stopped at the deadline: {elapsed:?}"
+            );
+        });
+    }
+}

@@ -268,6 +268,9 @@ async fn execute(
         None => None,
     };
     let host = ActivityHost::new(&module.grants, ctx).map_err(wasmtime::Error::msg)?;
+    // The epoch ticks (and the guest yields) while this task runs; dropped
+    // with the attempt, at its end, timeout or cancellation.
+    let _running = module.epochs.running();
     let (mut store, bindings) = module.instantiate(host).await?;
     bindings
         .weft_plugin_activity_guest()

@@ -148,23 +148,16 @@ impl Catalog {
 
     async fn deploy_checked(&self, req: DeployRequest) -> Result<Deployed, DeployError> {
         let store = self.require_store()?;
-        let _one = self.changing.lock().await;
         let label = PathBuf::from(format!("upload `{}`", req.name));
-        let existing = match store.record(&req.name) {
-            Ok(r) => Some(r),
-            Err(StoreError::NoSuchName(_)) => None,
-            Err(e) => return Err(e.into()),
-        };
         let kind = module::world_of(&label, &req.bytes)?;
-        let task_queue = self.task_queue_for(&req, kind, existing.as_ref())?;
-        if let Some(record) = &existing {
-            record.accepts(&req.name, kind, &task_queue)?;
-        }
         if kind == Kind::Workflow && !req.grants.trim().is_empty() {
             return Err(DeployError::Grants(
                 "workflows get no grants: they have no IO to grant".into(),
             ));
         }
+        // Loading runs the guest's `*-types` export (up to its deadline):
+        // before taking the catalog lock, so that a slow or hostile upload
+        // holds up no other change.
         let candidate = match kind {
             Kind::Workflow => Candidate::Workflow(Arc::new(
                 self.workflow_runtime.load_bytes(&label, &req.bytes).await?,
@@ -181,6 +174,16 @@ impl Catalog {
                 )
             }
         };
+        let _one = self.changing.lock().await;
+        let existing = match store.record(&req.name) {
+            Ok(r) => Some(r),
+            Err(StoreError::NoSuchName(_)) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let task_queue = self.task_queue_for(&req, kind, existing.as_ref())?;
+        if let Some(record) = &existing {
+            record.accepts(&req.name, kind, &task_queue)?;
+        }
         let (digest, types) = (candidate.digest().clone(), candidate.types().to_vec());
         let make_current = !req.keep_current || existing.is_none();
         if make_current {
@@ -257,40 +260,38 @@ impl Catalog {
         force: bool,
     ) -> Result<(Vec<String>, Vec<String>), DeployError> {
         let store = self.require_store()?;
+        // Load the version (its `*-types` export runs) before taking the
+        // catalog lock; the record is read again under it.
+        let loaded = match store.record(name)? {
+            r if r.version(digest).is_none() => None,
+            mut probe => {
+                probe.current = Some(digest.clone());
+                Some(
+                    self.current_of(&probe)
+                        .await
+                        .map_err(DeployError::Conflict)?,
+                )
+            }
+        };
         let _one = self.changing.lock().await;
         let record = store.record(name)?;
-        if record.version(digest).is_none() {
+        let (Some(candidate), Some(_)) = (loaded, record.version(digest)) else {
             return Err(StoreError::NoSuchVersion {
                 name: name.to_owned(),
                 digest: digest.clone(),
             }
             .into());
-        }
+        };
         let mut gate = Vec::new();
         let mut notes = Vec::new();
-        if record.kind == Kind::Workflow {
-            let module = self
-                .workflow_by_digest(digest)
-                .await
-                .map_err(DeployError::Conflict)?;
-            let candidate = Candidate::Workflow(module.clone());
-            self.check_conflicts(store, name, &record.task_queue, &candidate)
-                .await?;
-            self.run_gate(&module, force, &mut gate, &mut notes).await?;
-            store.set_current(name, digest)?;
-            self.refresh_locked().await?;
-        } else {
-            let mut probe = record.clone();
-            probe.current = Some(digest.clone());
-            let candidate = self
-                .current_of(&probe)
-                .await
-                .map_err(DeployError::Conflict)?;
-            self.check_conflicts(store, name, &record.task_queue, &candidate)
-                .await?;
-            store.set_current(name, digest)?;
-            self.refresh_locked().await?;
+        self.check_conflicts(store, name, &record.task_queue, &candidate)
+            .await?;
+        if let Candidate::Workflow(module) = &candidate {
+            self.run_gate(module, force, &mut gate, &mut notes).await?;
         }
+        store.set_current(name, digest)?;
+        self.refresh_locked().await?;
+        drop(candidate);
         tracing::info!(module = %name, %digest, "current version set");
         Ok((gate, notes))
     }

@@ -21,6 +21,7 @@ use crate::workflow::{
     ModuleSource, TaskFailure, WorkflowModule, WorkflowRegistry, WorkflowRuntime,
 };
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
@@ -174,23 +175,69 @@ impl Catalog {
     /// Serve what the store holds now, if it changed since the last look
     /// (another host of the fleet may have deployed).
     pub async fn refresh(&self) -> Result<(), StoreError> {
+        // Versions new to this host are loaded first, without the lock:
+        // loading runs each one's `*-types` export (up to its deadline),
+        // which must not hold up deploys. What loaded is held here until
+        // the registries hold it.
+        let preloaded = match self.records()?.filter(|r| *lock(&self.seen) != *r) {
+            Some(records) => self.preload(&records).await,
+            None => Preloaded::new(),
+        };
         let _one = self.changing.lock().await;
-        self.refresh_locked().await
+        self.refresh_with(&preloaded).await
     }
 
-    async fn refresh_locked(&self) -> Result<(), StoreError> {
+    /// The store's records now (`None`: no store).
+    fn records(&self) -> Result<Option<Vec<(String, NameRecord)>>, StoreError> {
         let Some(store) = &self.store else {
-            return Ok(());
+            return Ok(None);
         };
         let mut records = Vec::new();
         for name in store.names()? {
             records.push((name.clone(), store.record(&name)?));
         }
+        Ok(Some(records))
+    }
+
+    /// Load the current versions of `records` that this host's workers
+    /// serve, or say why they cannot be.
+    async fn preload(&self, records: &[(String, NameRecord)]) -> Preloaded {
+        let mut preloaded = Preloaded::new();
+        for (_, record) in records {
+            let Some(version) = record.current_version() else {
+                continue;
+            };
+            if !self
+                .workers
+                .iter()
+                .any(|w| w.config.task_queue == record.task_queue)
+            {
+                continue;
+            }
+            let key = (version.digest.clone(), version.grants.clone());
+            if let Entry::Vacant(slot) = preloaded.entry(key) {
+                slot.insert(self.current_of(record).await);
+            }
+        }
+        preloaded
+    }
+
+    /// Serve what the store holds now, the catalog lock held. Versions
+    /// another change made current since they were preloaded are loaded
+    /// here, under the lock (see [`Catalog::refresh`]).
+    async fn refresh_locked(&self) -> Result<(), StoreError> {
+        self.refresh_with(&Preloaded::new()).await
+    }
+
+    async fn refresh_with(&self, preloaded: &Preloaded) -> Result<(), StoreError> {
+        let Some(records) = self.records()? else {
+            return Ok(());
+        };
         if *lock(&self.seen) == records {
             return Ok(());
         }
         for worker in &self.workers {
-            let (workflows, activities) = self.registries(worker, &records).await;
+            let (workflows, activities) = self.registries(worker, &records, preloaded).await;
             let changed = worker.workflows.get().type_list() != workflows.type_list()
                 || worker.activities.get().type_list() != activities.type_list();
             worker.workflows.set(workflows);
@@ -223,6 +270,7 @@ impl Catalog {
         &self,
         worker: &WorkerModules,
         records: &[(String, NameRecord)],
+        preloaded: &Preloaded,
     ) -> (WorkflowRegistry, ActivityRegistry) {
         let mut workflows = WorkflowRegistry::default();
         for m in &worker.config_workflows {
@@ -237,7 +285,14 @@ impl Catalog {
             if record.task_queue != worker.config.task_queue {
                 continue;
             }
-            let added = match self.current_of(record).await {
+            let early = record
+                .current_version()
+                .and_then(|v| preloaded.get(&(v.digest.clone(), v.grants.clone())));
+            let current = match early {
+                Some(loaded) => loaded.clone(),
+                None => self.current_of(record).await,
+            };
+            let added = match current {
                 Ok(c) if !kind.polls(c.kind()) => Err(format!(
                     "a {} module, and this worker is {kind:?}",
                     record.kind
@@ -362,6 +417,10 @@ impl Catalog {
             .find(|m| m.digest() == digest)
     }
 }
+
+/// Current versions loaded (or refused) before the catalog lock was
+/// taken, by digest and grants.
+type Preloaded = HashMap<(Digest, String), Result<Candidate, String>>;
 
 /// A module about to be served.
 #[derive(Clone)]

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
@@ -206,6 +207,23 @@ pub fn world_of_exports(path: &Path, exports: &[String]) -> Result<(Kind, String
             }
         ))),
     }
+}
+
+/// How long a module's `workflow-types` / `activity-types` export may run,
+/// instantiation included, each time the module is loaded (at start, at
+/// upload, when a stored version is first served). It returns a constant
+/// list, so a few seconds is ample even on a loaded host; a guest that takes
+/// longer is refused instead of holding a thread while it loops.
+pub const TYPES_DEADLINE: Duration = Duration::from_secs(5);
+
+/// Why a module is refused whose `export` (`activity-types`, ...) did not
+/// return within [`TYPES_DEADLINE`]; `how` says what stopped it.
+pub fn types_overran(export: &str, how: &str) -> String {
+    format!(
+        "{export} did not return within {}s: {how} (listing the types a module offers \
+         runs when it is loaded, with no grants; it must return at once)",
+        TYPES_DEADLINE.as_secs()
+    )
 }
 
 /// Check what a module's `*-types` export returned.

@@ -16,7 +16,7 @@ use super::run::{
 use super::state::{HandleKind, Outcome, RunHost, RunState};
 use super::{PIN_PREFIX, WorkflowModule};
 use crate::bindings::activation::exports::weft::plugin::activation_guest::{
-    ChildStart, Definition, Job, Resolution, RunStatus, Signal, Update,
+    ChildStart, Job, Resolution, RunStatus, Signal, Update,
 };
 use crate::bindings::activation::{ActivationWorkflow, ActivationWorkflowPre};
 use crate::bindings::types::{Failure, Payload};
@@ -498,20 +498,4 @@ fn once<T>(call: impl Future<Output = wasmtime::Result<T>>) -> wasmtime::Result<
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// What an activation-based component offers, asked of a throwaway instance.
-pub async fn describe(
-    pre: &ActivationWorkflowPre<RunHost>,
-    mut store: Store<RunHost>,
-) -> Result<Definition, String> {
-    let bindings = pre
-        .instantiate_async(&mut store)
-        .await
-        .map_err(|e| format!("cannot instantiate: {e:#}"))?;
-    bindings
-        .weft_plugin_activation_guest()
-        .call_describe(&mut store)
-        .await
-        .map_err(|e| format!("describe trapped: {e:#}"))
 }

@@ -23,11 +23,14 @@ pub use worker::{Activations, completion, poll_workflow_tasks};
 
 use crate::bindings::activation::{ActivationWorkflow, ActivationWorkflowPre};
 use crate::bindings::workflow::{Workflow, WorkflowPre};
+use crate::epoch::EpochTicker;
 use crate::module::{self, CompileCache, Kind, ModuleError};
 use crate::store::Digest;
 use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine, Store};
 
@@ -40,7 +43,7 @@ pub const MAX_MEMORY_BYTES: usize = 256 << 20;
 #[derive(Clone)]
 pub struct WorkflowRuntime {
     engine: Engine,
-    epochs: Arc<epoch::EpochTicker>,
+    epochs: Arc<EpochTicker>,
     cache: Option<CompileCache>,
     linker: Arc<Linker<RunHost>>,
 }
@@ -58,7 +61,11 @@ impl WorkflowRuntime {
             // host imports. An epoch trap fails the task, like fuel.
             .epoch_interruption(true);
         let engine = Engine::new(&config)?;
-        let epochs = Arc::new(epoch::EpochTicker::new(&engine));
+        let epochs = Arc::new(EpochTicker::new(
+            &engine,
+            epoch::TICK,
+            "weft-workflow-epoch",
+        ));
         let mut linker = Linker::new(&engine);
         Workflow::add_to_linker::<_, HasSelf<RunHost>>(&mut linker, |h| h)?;
         // Both worlds define the (function-less) `types` interface.
@@ -136,11 +143,16 @@ impl WorkflowRuntime {
         let (guest, types) = if activation_based {
             let pre = ActivationWorkflowPre::new(pre).map_err(world_error)?;
             let state = RunState::for_activations(no_run(), 0);
-            let store = new_store(&self.engine, Arc::new(Mutex::new(state)));
-            let described = {
-                let _running = self.epochs.running();
-                activation::describe(&pre, store).await
-            };
+            let guest = pre.clone();
+            let described = self
+                .deploy_time_call("describe", state, move |mut store| {
+                    Box::pin(async move {
+                        let bindings = guest.instantiate_async(&mut store).await?;
+                        let guest = bindings.weft_plugin_activation_guest();
+                        guest.call_describe(&mut store).await
+                    })
+                })
+                .await;
             let (types, runs) = match described {
                 Ok(d) => (Ok(d.workflow_types), d.max_runs_per_instance),
                 Err(e) => (Err(e), 1),
@@ -149,14 +161,16 @@ impl WorkflowRuntime {
             (Guest::Activation(Arc::new(pool)), types)
         } else {
             let pre = WorkflowPre::new(pre).map_err(world_error)?;
-            let store = new_store(
-                &self.engine,
-                Arc::new(Mutex::new(RunState::new(no_run(), 0))),
-            );
-            let types = {
-                let _running = self.epochs.running();
-                workflow_types(&pre, store).await
-            };
+            let guest = pre.clone();
+            let types = self
+                .deploy_time_call("workflow-types", RunState::new(no_run(), 0), move |mut store| {
+                    Box::pin(async move {
+                        let bindings: Workflow = guest.instantiate_async(&mut store).await?;
+                        let guest = bindings.weft_plugin_workflow_guest();
+                        guest.call_workflow_types(&mut store).await
+                    })
+                })
+                .await;
             (Guest::Fiber(pre), types)
         };
         Ok(WorkflowModule {
@@ -167,6 +181,57 @@ impl WorkflowRuntime {
             epochs: self.epochs.clone(),
             types: module::offered_types(Kind::Workflow, path, types)?,
         })
+    }
+}
+
+/// A deploy-time guest call, owning its store.
+type DeployTimeCall<T> = Pin<Box<dyn Future<Output = wasmtime::Result<T>> + Send>>;
+
+impl WorkflowRuntime {
+    /// Ask a throwaway instance what the component offers: deploy-time
+    /// guest code, run on the blocking pool (never on an async worker
+    /// thread, where a looping guest would stall pollers, health checks and
+    /// the admin API), within [`module::TYPES_DEADLINE`] and one
+    /// activation's fuel.
+    async fn deploy_time_call<T: Send + 'static>(
+        &self,
+        what: &'static str,
+        mut state: RunState,
+        call: impl FnOnce(Store<RunHost>) -> DeployTimeCall<T> + Send + 'static,
+    ) -> Result<T, String> {
+        state.set_deadline_ticks(
+            module::TYPES_DEADLINE
+                .as_millis()
+                .div_ceil(epoch::TICK.as_millis()) as u64,
+        );
+        let (engine, epochs) = (self.engine.clone(), self.epochs.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut call = call(new_store(&engine, Arc::new(Mutex::new(state))));
+            // The deadline counts only while guest code runs.
+            let _running = epochs.running();
+            // As in an activation, nothing the guest could wait on makes
+            // progress here: one poll runs it as far as it goes.
+            match call.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+                Poll::Ready(Ok(value)) => Ok(value),
+                Poll::Ready(Err(trap)) => Err(match trap.downcast_ref::<wasmtime::Trap>() {
+                    Some(wasmtime::Trap::Interrupt) => module::types_overran(
+                        what,
+                        "it was stopped at the deadline (an endless loop?)",
+                    ),
+                    Some(wasmtime::Trap::OutOfFuel) => format!(
+                        "{what} ran out of fuel: it spent all {FUEL_PER_ACTIVATION} units \
+                         without returning (an endless loop?)"
+                    ),
+                    _ => format!("{what} trapped: {trap:#}"),
+                }),
+                Poll::Pending => Err(format!(
+                    "{what} waited on the host (a timer, an activity, a signal, ...): it \
+                     must return at once, outside any run"
+                )),
+            }
+        })
+        .await
+        .map_err(|e| format!("{what} did not finish: {e}"))?
     }
 }
 
@@ -186,7 +251,7 @@ pub struct WorkflowModule {
     digest: Digest,
     guest: Guest,
     engine: Engine,
-    epochs: Arc<epoch::EpochTicker>,
+    epochs: Arc<EpochTicker>,
     types: Vec<String>,
 }
 
@@ -259,21 +324,6 @@ fn no_run() -> crate::bindings::workflow::weft::plugin::workflow_host::WorkflowI
     }
 }
 
-/// Ask a throwaway instance which workflow types a blocking component offers.
-async fn workflow_types(
-    pre: &WorkflowPre<RunHost>,
-    mut store: Store<RunHost>,
-) -> Result<Vec<String>, String> {
-    let bindings: Workflow = pre
-        .instantiate_async(&mut store)
-        .await
-        .map_err(|e| format!("cannot instantiate: {e:#}"))?;
-    bindings
-        .weft_plugin_workflow_guest()
-        .call_workflow_types(&mut store)
-        .await
-        .map_err(|e| format!("workflow-types trapped: {e:#}"))
-}
 
 /// The workflow types one worker serves.
 pub type WorkflowRegistry = module::Registry<Arc<WorkflowModule>>;
@@ -364,5 +414,17 @@ mod tests {
             "lists every forbidden import, and only those: {e}"
         );
         assert!(e.contains("deterministic"), "says why: {e}");
+    }
+
+    #[test]
+    fn a_workflow_whose_types_export_loops_is_refused_at_the_deadline() {
+        // It loops over a host import: fuel, which counts only the guest's
+        // own instructions, would take minutes to run out.
+        let bytes = wat::parse_str(include_str!(
+            "../../../tests/hostile/workflow-types-loop.wat"
+        ))
+        .expect("valid WAT");
+        let e = refusal(&write("types-loop.wasm", &bytes));
+        assert!(e.contains("workflow-types did not return within 5s"), "{e}");
     }
 }
