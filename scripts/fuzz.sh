@@ -7,8 +7,9 @@
 #   scripts/fuzz.sh --seconds 600   # longer
 #   scripts/fuzz.sh --seconds 30 grant   # only tests whose name has "grant"
 #
-# The mutation targets start from target/wasm/order_workflow.wasm, so build
-# the guests first (cargo xtask guests). A failure prints the shrunk input;
+# The mutation targets start from target/wasm/order_workflow.wasm and the
+# admin target uploads target/wasm/hostile_limits_*.wasm, so build the
+# guests first (cargo xtask guests). A failure prints the shrunk input;
 # turn it into a regression test beside the code it broke.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +19,7 @@ filter=""
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --seconds) seconds="$2"; shift 2 ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
         *) filter="$1"; shift ;;
     esac
 done

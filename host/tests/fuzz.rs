@@ -4,8 +4,9 @@
 //! input to code that reads untrusted bytes (uploaded modules, configs,
 //! grants, payloads and failures, exported histories) and checks that it
 //! never panics, plus the properties that apply: a parsed-then-printed
-//! grant reads back the same, and a grant never matches an origin it does
-//! not name.
+//! grant reads back the same, a grant never matches an origin it does
+//! not name, and the admin API answers every request with a result or a
+//! well-formed refusal.
 //!
 //! `cargo test` runs a few hundred cases per target (seconds in all);
 //! `WEFT_FUZZ_CASES=N` runs N, `WEFT_FUZZ_SECONDS=S` keeps each target
@@ -534,8 +535,8 @@ fn history_json_never_panics_on_mutated_histories() {
 // --- the admin API -----------------------------------------------------
 
 /// The wire form of every admin request, as tonic decodes it before a
-/// handler runs. (The handlers themselves need a catalog, a module store
-/// and Temporal: the e2e deploy tests drive them.)
+/// handler runs. (`admin_handlers_refuse_arbitrary_requests_cleanly`
+/// drives the handlers themselves.)
 #[test]
 fn admin_requests_decode_without_panicking() {
     use prost::Message;
@@ -555,5 +556,377 @@ fn admin_requests_decode_without_panicking() {
             let _ = UndeployRequest::decode(bytes);
             Ok(())
         },
+    );
+}
+
+/// One admin call, with arguments drawn from small pools (so that calls
+/// meet the names and versions earlier calls made) and arbitrary text.
+#[derive(Debug, Clone)]
+enum AdminCall {
+    /// A well-framed upload: a header, then the body in chunks.
+    Deploy {
+        name: String,
+        task_queue: String,
+        grants: String,
+        body: Vec<u8>,
+        /// The size the header announces: the body's, or another.
+        size: Option<u64>,
+        /// The digest the header announces: none (`None`), the body's
+        /// (`Some("")`), or this text.
+        digest: Option<String>,
+        chunk: usize,
+        keep_current: bool,
+        force: bool,
+    },
+    /// An upload stream of any shape: headers and chunks in any order.
+    RawDeploy(Vec<Option<weft::admin::proto::deploy_request::Part>>),
+    List,
+    Inspect {
+        name: String,
+        digest: String,
+    },
+    SetCurrent {
+        name: String,
+        digest: String,
+        force: bool,
+    },
+    Undeploy {
+        name: String,
+        digest: String,
+        force: bool,
+    },
+}
+
+/// The WAT guests of tests/guests/hostile-limits: valid components small
+/// enough to compile in milliseconds.
+fn tiny_components() -> [Vec<u8>; 2] {
+    [
+        repo_file("target/wasm/hostile_limits_workflow.wasm"),
+        repo_file("target/wasm/hostile_limits_activity.wasm"),
+    ]
+}
+
+fn admin_call(components: [Vec<u8>; 2]) -> impl Strategy<Value = AdminCall> {
+    use weft::admin::proto::{DeployHeader, deploy_request::Part};
+    let digests: Vec<String> = components
+        .iter()
+        .map(|c| weft::store::Digest::of(c).to_string())
+        .collect();
+    let name = prop_oneof![
+        4 => prop::sample::select(vec!["wf", "act", "x"]).prop_map(String::from),
+        1 => ".{0,12}",
+    ];
+    let digest = prop_oneof![
+        2 => Just(String::new()),
+        3 => prop::sample::select(digests),
+        1 => "[0-9a-f]{64}".prop_map(|hex| format!("sha256:{hex}")),
+        1 => ".{0,20}",
+    ];
+    let grants = prop_oneof![
+        4 => Just(String::new()),
+        1 => Just("env = [\"CURRENCY\"]".to_owned()),
+        1 => Just("memory_mib = 4096".to_owned()),
+        1 => Just("[[secrets]]\nname = \"X\"\nfrom_file = \"/etc/passwd\"".to_owned()),
+        1 => ".{0,40}",
+    ];
+    let [workflow, activity] = components;
+    // A valid component, the same with a custom section appended (a
+    // distinct valid version), a mutated one, or arbitrary bytes.
+    let body = prop_oneof![
+        3 => prop::sample::select(vec![workflow.clone(), activity.clone()]),
+        2 => (
+            prop::sample::select(vec![workflow.clone(), activity.clone()]),
+            any::<u8>()
+        )
+            .prop_map(|(mut bytes, tag)| {
+                bytes.extend_from_slice(&[0, 6, 5, b'f', b'u', b'z', b'z', tag]);
+                bytes
+            }),
+        2 => mutated(workflow).boxed(),
+        1 => mutated(activity).boxed(),
+        1 => prop::collection::vec(any::<u8>(), 0..64),
+    ];
+    let header = (name.clone(), ".{0,8}", any::<u64>(), digest.clone()).prop_map(
+        |(name, task_queue, size, digest)| {
+            Part::Header(DeployHeader {
+                name,
+                task_queue,
+                size: size % 4096,
+                digest,
+                ..DeployHeader::default()
+            })
+        },
+    );
+    let part = prop_oneof![
+        Just(None),
+        header.prop_map(Some),
+        prop::collection::vec(any::<u8>(), 0..64).prop_map(|c| Some(Part::Chunk(c))),
+    ];
+    prop_oneof![
+        6 => (
+            (name.clone(), prop_oneof![Just(String::new()), ".{0,8}"], grants, body),
+            (
+                prop::option::weighted(0.2, 0..(4u64 << 20)),
+                prop::option::weighted(0.3, digest.clone()),
+                1..8192usize,
+                any::<bool>(),
+                any::<bool>()
+            ),
+        )
+            .prop_map(
+                |((name, task_queue, grants, body), (size, digest, chunk, keep_current, force))| {
+                    AdminCall::Deploy {
+                        name,
+                        task_queue,
+                        grants,
+                        body,
+                        size,
+                        digest,
+                        chunk,
+                        keep_current,
+                        force,
+                    }
+                }
+            ),
+        1 => prop::collection::vec(part, 0..4).prop_map(AdminCall::RawDeploy),
+        1 => Just(AdminCall::List),
+        2 => (name.clone(), digest.clone())
+            .prop_map(|(name, digest)| AdminCall::Inspect { name, digest }),
+        2 => (name.clone(), digest.clone(), any::<bool>())
+            .prop_map(|(name, digest, force)| AdminCall::SetCurrent { name, digest, force }),
+        2 => (name, digest, any::<bool>())
+            .prop_map(|(name, digest, force)| AdminCall::Undeploy { name, digest, force }),
+    ]
+}
+
+/// A host's admin API over a module store in a fresh directory, without
+/// Temporal (no replay gate, no pinned runs to count), and a client of it.
+struct AdminHost {
+    runtime: tokio::runtime::Runtime,
+    client: weft::admin::proto::admin_client::AdminClient<tonic::transport::Channel>,
+    _server: weft::admin::AdminServer,
+    dir: PathBuf,
+}
+
+impl Drop for AdminHost {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn admin_host() -> AdminHost {
+    let dir = std::env::temp_dir().join(format!("weft-fuzz-admin-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let socket = dir.join("admin.sock");
+    let text = format!(
+        "[store]\ndir = \"store\"\n[admin]\nlisten = \"unix:{}\"\nmax_upload_mib = 1\n\
+         [allow]\nenv = [\"CURRENCY\"]\nmemory_mib = 64\n\
+         [[worker]]\ntask_queue = \"FUZZ_Q\"\n",
+        socket.display()
+    );
+    let config = Config::parse(&text, &dir.join("weft.toml"), &dir, &Overrides::default())
+        .expect("the fuzz host's config");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (server, client) = runtime.block_on(async {
+        let catalog = weft::host::load(&config).await.expect("catalog");
+        let admin = config.admin.as_ref().expect("[admin]");
+        let ready = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let server = weft::admin::AdminServer::start(admin, catalog, ready)
+            .await
+            .expect("admin API");
+        let channel = tonic::transport::Endpoint::from_static("http://weft.admin")
+            .connect_with_connector(tower::service_fn(move |_| {
+                let socket = socket.clone();
+                async move {
+                    let stream = tokio::net::UnixStream::connect(socket).await?;
+                    Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(stream))
+                }
+            }))
+            .await
+            .expect("connect to the admin socket");
+        let client = weft::admin::proto::admin_client::AdminClient::new(channel)
+            .max_decoding_message_size(16 << 20);
+        (server, client)
+    });
+    AdminHost {
+        runtime,
+        client,
+        _server: server,
+        dir,
+    }
+}
+
+/// A refusal is well formed when its code says which kind of refusal it is
+/// (not the codes a panic, a dropped connection or a bug would give) and
+/// its message says why.
+fn well_formed_refusal(call: &AdminCall, status: &tonic::Status) -> Result<(), TestCaseError> {
+    use tonic::Code;
+    prop_assert!(
+        matches!(
+            status.code(),
+            Code::InvalidArgument
+                | Code::NotFound
+                | Code::FailedPrecondition
+                | Code::ResourceExhausted
+        ),
+        "{call:?} was refused with {:?}: {}",
+        status.code(),
+        status.message()
+    );
+    prop_assert!(
+        !status.message().trim().is_empty(),
+        "{call:?}: a refusal without a reason"
+    );
+    Ok(())
+}
+
+/// The admin handlers (upload, list, inspect, make current, remove) on
+/// arbitrary calls in arbitrary order: each answers with a result or a
+/// well-formed refusal, the API keeps answering (no handler panicked), and
+/// what it lists stays consistent (each name's current version is one of
+/// its versions).
+#[test]
+fn admin_handlers_refuse_arbitrary_requests_cleanly() {
+    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+    use weft::admin::proto::{
+        DeployHeader, DeployRequest, InspectModuleRequest, ListModulesRequest, SetCurrentRequest,
+        UndeployRequest, deploy_request::Part,
+    };
+    let host = admin_host();
+    let (runtime, client) = (&host.runtime, &host.client);
+    // Calls answered with a result, and uploads among them: random calls
+    // that were all refused would test the refusals only.
+    let (accepted, deployed, refused) = (
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+    );
+    fuzz(
+        "admin-handlers",
+        128,
+        prop::collection::vec(admin_call(tiny_components()), 1..6),
+        |calls| {
+            runtime.block_on(async {
+                for call in &calls {
+                    let mut client = client.clone();
+                    let answer = match call.clone() {
+                        AdminCall::Deploy {
+                            name,
+                            task_queue,
+                            grants,
+                            body,
+                            size,
+                            digest,
+                            chunk,
+                            keep_current,
+                            force,
+                        } => {
+                            let header = Part::Header(DeployHeader {
+                                name,
+                                task_queue,
+                                grants,
+                                size: size.unwrap_or(body.len() as u64),
+                                digest: match digest {
+                                    Some(d) if d.is_empty() => {
+                                        weft::store::Digest::of(&body).to_string()
+                                    }
+                                    other => other.unwrap_or_default(),
+                                },
+                                keep_current,
+                                force,
+                            });
+                            let parts = std::iter::once(header)
+                                .chain(body.chunks(chunk).map(|c| Part::Chunk(c.to_vec())));
+                            let messages: Vec<DeployRequest> =
+                                parts.map(|p| DeployRequest { part: Some(p) }).collect();
+                            client.deploy(tokio_stream::iter(messages)).await.map(|r| {
+                                let digest = r.into_inner().digest;
+                                assert!(
+                                    weft::store::Digest::try_from(digest.clone()).is_ok(),
+                                    "{call:?} deployed as `{digest}`"
+                                );
+                                deployed.fetch_add(1, Relaxed);
+                            })
+                        }
+                        AdminCall::RawDeploy(parts) => {
+                            let messages: Vec<DeployRequest> = parts
+                                .into_iter()
+                                .map(|part| DeployRequest { part })
+                                .collect();
+                            client.deploy(tokio_stream::iter(messages)).await.map(drop)
+                        }
+                        AdminCall::List => {
+                            client.list_modules(ListModulesRequest {}).await.map(drop)
+                        }
+                        AdminCall::Inspect { name, digest } => client
+                            .inspect_module(InspectModuleRequest { name, digest })
+                            .await
+                            .map(drop),
+                        AdminCall::SetCurrent {
+                            name,
+                            digest,
+                            force,
+                        } => client
+                            .set_current(SetCurrentRequest {
+                                name,
+                                digest,
+                                force,
+                            })
+                            .await
+                            .map(drop),
+                        AdminCall::Undeploy {
+                            name,
+                            digest,
+                            force,
+                        } => client
+                            .undeploy(UndeployRequest {
+                                name,
+                                digest,
+                                force,
+                            })
+                            .await
+                            .map(drop),
+                    };
+                    match answer {
+                        Ok(()) => accepted.fetch_add(1, Relaxed),
+                        Err(status) => {
+                            well_formed_refusal(call, &status)?;
+                            refused.fetch_add(1, Relaxed)
+                        }
+                    };
+                }
+                let listed = client
+                    .clone()
+                    .list_modules(ListModulesRequest {})
+                    .await
+                    .map_err(|s| TestCaseError::fail(format!("the API stopped answering: {s}")))?
+                    .into_inner();
+                for name in listed.names {
+                    let current = name.versions.iter().filter(|v| v.current).count();
+                    prop_assert!(
+                        current <= 1 && !name.versions.is_empty(),
+                        "`{}`: {} versions, {current} current",
+                        name.name,
+                        name.versions.len()
+                    );
+                }
+                Ok(())
+            })
+        },
+    );
+    let (accepted, deployed, refused) = (
+        accepted.into_inner(),
+        deployed.into_inner(),
+        refused.into_inner(),
+    );
+    eprintln!("admin calls: {accepted} answered ({deployed} uploads), {refused} refused");
+    assert!(
+        deployed > 0 && refused > 0,
+        "the calls reach both results and refusals"
     );
 }

@@ -1,10 +1,12 @@
-//! Hostile workflow guests (the `Hostile` type of tests/guests/test-workflows,
-//! one act per input): each fails only its own workflow
-//! task, with a message naming the limit it hit, while the host's health
-//! endpoint answers within a second, its memory stays bounded, and an
-//! OrderWorkflow on the same host completes. Hostile deploy-time code
-//! (tests/hostile/*.wat, whose `*-types` export never returns) is refused
-//! at its deadline, uploaded or in the config, and stalls nothing meanwhile.
+//! Hostile guests (the `Hostile` type of tests/guests/test-workflows, one
+//! act per input; the WAT guests of tests/guests/hostile-limits, which grow
+//! a table; the `Grow` activity of tests/guests/sandbox-activities): each
+//! fails only its own workflow task or activity, with a message naming the
+//! limit it hit, while the host's health endpoint answers within a second,
+//! its memory stays bounded, and an OrderWorkflow on the same host
+//! completes. Hostile deploy-time code (tests/hostile/*.wat, whose
+//! `*-types` export never returns) is refused at its deadline, uploaded or
+//! in the config, and stalls nothing meanwhile.
 
 use crate::harness::{Client, Outcome, Weft, event_type, free_port, repo, scratch, wasm};
 use serde_json::{Value, json};
@@ -17,6 +19,10 @@ use temporalio_common::protos::temporal::api::history::v1::history_event::Attrib
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const HOSTILE_Q: &str = "HOSTILE_Q";
+/// The hostile activities' task queue.
+const HOSTILE_ACTIVITY_Q: &str = "HOSTILE_ACTIVITY_Q";
+/// Linear memory the hostile activities are granted.
+const ACTIVITY_MEMORY_MIB: usize = 32;
 
 /// How long `/healthz` may take to answer while hostile guests run.
 const HEALTH_DEADLINE: Duration = Duration::from_secs(1);
@@ -25,19 +31,25 @@ const HEALTH_DEADLINE: Duration = Duration::from_secs(1);
 /// run (an idle host holds well under 100 MiB).
 const MAX_RSS_KIB: u64 = 512 * 1024;
 
-/// A host serving the hostile guests on two workflow slots, and the
+/// A host serving the hostile guests on two workflow slots, the hostile
+/// activities (with [`ACTIVITY_MEMORY_MIB`] of memory), and the
 /// OrderWorkflow and its activities beside them, with `/healthz` on `port`.
 fn config(port: u16, orders: &Path) -> String {
-    let workflows = [wasm("test_workflows")];
+    let workflows = [wasm("test_workflows"), wasm("hostile_limits_workflow")];
     format!(
         "[metrics]\nlisten = \"127.0.0.1:{port}\"\n\
          [[worker]]\ntask_queue = \"{HOSTILE_Q}\"\nmax_concurrent_workflow_tasks = 2\n\
          workflows = {workflows:?}\n\
+         [[worker]]\ntask_queue = \"{HOSTILE_ACTIVITY_Q}\"\n\
+         [[worker.activities]]\nmodule = {:?}\nmemory_mib = {ACTIVITY_MEMORY_MIB}\n\
+         [[worker.activities]]\nmodule = {:?}\nmemory_mib = {ACTIVITY_MEMORY_MIB}\n\
          [[worker]]\ntask_queue = \"ORDER_WORKFLOW_Q\"\nworkflows = [{:?}]\n\
          [[worker]]\ntask_queue = \"ORDER_ACTIVITY_Q\"\n\
          [[worker.activities]]\nmodule = {:?}\n\
          dirs = [{{ host = {:?}, guest = \"/orders\", writable = true, create = true }}]\n\
          env = {{ ORDER_CURRENCY = \"EUR\" }}\n",
+        wasm("sandbox_activities"),
+        wasm("hostile_limits_activity"),
         wasm("order_workflow"),
         wasm("order_activities"),
         orders
@@ -152,22 +164,23 @@ async fn task_failure(client: &Client, weft: &Weft, id: &str) -> String {
     }
 }
 
-/// Start each hostile act on its own run; wait for the first failed task
-/// of each and check that its message names `limit`.
-async fn each_fails_its_task(client: &Client, weft: &Weft, acts: &[(&str, Value, &str)]) {
-    for (id, input, _) in acts {
+/// Start each hostile act (id, workflow type, input, limit) on its own run;
+/// wait for the first failed task of each and check that its message names
+/// `limit`.
+async fn each_fails_its_task(client: &Client, weft: &Weft, acts: &[(&str, &str, Value, &str)]) {
+    for (id, workflow_type, input, _) in acts {
         client
-            .start(id, "Hostile", HOSTILE_Q, std::slice::from_ref(input))
+            .start(id, workflow_type, HOSTILE_Q, std::slice::from_ref(input))
             .await;
     }
-    for (id, _, limit) in acts {
+    for (id, _, _, limit) in acts {
         let message = task_failure(client, weft, id).await;
         assert!(
             message.contains(limit),
             "{id}: the task failure names `{limit}`: {message}"
         );
     }
-    for (id, _, _) in acts {
+    for (id, _, _, _) in acts {
         client.terminate(id).await;
     }
 }
@@ -181,11 +194,13 @@ async fn guests_looping_over_cheap_imports_cannot_stall_the_host() {
     let acts = [
         (
             "log-flood",
+            "Hostile",
             json!({"do": "log-flood"}),
             "activation deadline",
         ),
         (
             "busy-imports",
+            "Hostile",
             json!({"do": "busy-imports"}),
             "activation deadline",
         ),
@@ -215,30 +230,121 @@ async fn guests_looping_over_cheap_imports_cannot_stall_the_host() {
 async fn guests_cannot_make_the_host_hold_unbounded_state() {
     let (weft, client, watch) = hostile_host("imports").await;
     let acts = [
-        ("timers", json!({"do": "timers"}), "command limit"),
+        (
+            "timers",
+            "Hostile",
+            json!({"do": "timers"}),
+            "command limit",
+        ),
         (
             "queries",
+            "Hostile",
             json!({"do": "queries", "bytes": 1 << 20}),
             "query size limit",
         ),
         (
             "query-names",
+            "Hostile",
             json!({"do": "queries", "bytes": 1}),
             "query name limit",
         ),
         (
             "patches",
+            "Hostile",
             json!({"do": "patches", "bytes": 1}),
             "patch limit",
         ),
         (
             "big-result",
+            "Hostile",
             json!({"do": "big-result", "bytes": 3 << 20}),
             "blob size limit",
         ),
     ];
     let hostile = each_fails_its_task(&client, &weft, &acts);
     let (_, ()) = tokio::join!(hostile, order_completes(&client, "order-beside-floods"));
+    let (slowest, missed, rss) = watch.finish().await;
+    assert_eq!(
+        missed, 0,
+        "/healthz answers within {HEALTH_DEADLINE:?} (slowest {slowest:?})"
+    );
+    assert!(
+        rss < MAX_RSS_KIB,
+        "host RSS stays bounded: {rss} KiB (limit {MAX_RSS_KIB} KiB)"
+    );
+}
+
+/// Run each hostile activity act (id, activity type, input, limit) once,
+/// through a `RunActivity` workflow without retries, and check that the
+/// attempt fails as trapped with a message naming `limit`.
+async fn each_activity_fails(client: &Client, acts: &[(&str, &str, Value, &str)]) {
+    for (id, activity_type, input, _) in acts {
+        let run = json!({
+            "activity_type": activity_type,
+            "task_queue": HOSTILE_ACTIVITY_Q,
+            "args": [input],
+            "retry": {"maximum_attempts": 1},
+        });
+        client.start(id, "RunActivity", HOSTILE_Q, &[run]).await;
+    }
+    for (id, _, _, limit) in acts {
+        match client.outcome(id).await {
+            Outcome::Failed {
+                message,
+                error_type,
+            } => {
+                assert_eq!(error_type, "ActivityTrapped", "{id}: {message}");
+                assert!(
+                    message.contains(limit),
+                    "{id}: the activity failure names `{limit}`: {message}"
+                );
+            }
+            other => panic!("{id}: the hostile activity must fail its run: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn guests_cannot_grow_tables_or_memory_past_the_store_limits() {
+    let (weft, client, watch) = hostile_host("limits").await;
+    // The WAT guests' table starts at 1 element and grows 2^16 at a time:
+    // the 16th step is the first past 2^20.
+    let table = "growing a table to 1048577 elements, more than the table element limit of 1048576";
+    let workflow_memory = format!(
+        "more than the memory limit of {} bytes",
+        weft::workflow::MAX_MEMORY_BYTES
+    );
+    let activity_memory = format!(
+        "more than the memory limit of {} bytes",
+        ACTIVITY_MEMORY_MIB << 20
+    );
+    // Workflows: a table grown 2^16 elements at a time toward 2^31 (WAT),
+    // and linear memory grown 1 MiB at a time (Rust, `memory.grow`).
+    let workflows = [
+        ("grow-table", "HostileTable", json!(null), table),
+        (
+            "grow-memory",
+            "Hostile",
+            json!({"do": "grow-memory", "bytes": 1}),
+            workflow_memory.as_str(),
+        ),
+    ];
+    // Activities: the same table (WAT), and memory allocated and touched
+    // 1 MiB at a time past the grant (`Grow`).
+    let activities = [
+        ("activity-grow-table", "HostileTable", json!({}), table),
+        (
+            "activity-grow-memory",
+            "Grow",
+            json!({"mib": 4 * ACTIVITY_MEMORY_MIB}),
+            activity_memory.as_str(),
+        ),
+    ];
+    let (_, _, ()) = tokio::join!(
+        each_fails_its_task(&client, &weft, &workflows),
+        each_activity_fails(&client, &activities),
+        order_completes(&client, "order-beside-growth")
+    );
     let (slowest, missed, rss) = watch.finish().await;
     assert_eq!(
         missed, 0,

@@ -88,19 +88,7 @@ pub(crate) fn componentize(root: &Path, world: World, input: &Path, output: &Pat
     if !has_component_type(&module)? {
         // A module linked without wit-bindgen's `*_component_type.o` (or by
         // a linker that drops custom sections) gets the world's type here.
-        let mut resolve = wit_parser::Resolve::default();
-        let (package, _) = resolve
-            .push_dir(root.join("wit"))
-            .context("cannot parse wit/")?;
-        let world_id = resolve.select_world(&[package], Some(world.name()))?;
-        wit_component::embed_component_metadata(
-            &mut module,
-            &resolve,
-            world_id,
-            StringEncoding::UTF8,
-            false,
-        )
-        .context("cannot embed the world's metadata")?;
+        embed_world(root, world, &mut module)?;
     }
 
     if let World::Workflow = world {
@@ -153,6 +141,17 @@ pub(crate) fn componentize(root: &Path, world: World, input: &Path, output: &Pat
         imports.len()
     );
     Ok(())
+}
+
+/// Embeds world `world` of `wit/` into `module` as its component type.
+pub(crate) fn embed_world(root: &Path, world: World, module: &mut Vec<u8>) -> Result<()> {
+    let mut resolve = wit_parser::Resolve::default();
+    let (package, _) = resolve
+        .push_dir(root.join("wit"))
+        .context("cannot parse wit/")?;
+    let world_id = resolve.select_world(&[package], Some(world.name()))?;
+    wit_component::embed_component_metadata(module, &resolve, world_id, StringEncoding::UTF8, false)
+        .context("cannot embed the world's metadata")
 }
 
 /// Fails unless every import is a `weft:plugin/*` interface.

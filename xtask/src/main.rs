@@ -10,6 +10,8 @@
 //!
 //! Each guest is a standalone cargo workspace with its own `Cargo.lock`; all
 //! share `target/guest-build` so their common dependencies compile once.
+//! The WAT guests of [`WAT_GUESTS`] (core modules, for what Rust cannot
+//! express) are assembled and componentized in-process the same way.
 //!
 //! Then it runs `guest-examples/<lang>/build.sh target/wasm` for each other
 //! language that has one (see [`foreign`]), which builds with the language's
@@ -113,6 +115,21 @@ const GUESTS: &[GuestSpec] = &[
     },
 ];
 
+/// Guests written as core modules in WAT, for what Rust cannot express
+/// (e.g. `table.grow`): source, world, file name under `target/wasm/`.
+const WAT_GUESTS: &[(&str, foreign::World, &str)] = &[
+    (
+        "tests/guests/hostile-limits/workflow.wat",
+        foreign::World::Workflow,
+        "hostile_limits_workflow.wasm",
+    ),
+    (
+        "tests/guests/hostile-limits/activity.wat",
+        foreign::World::Activity,
+        "hostile_limits_activity.wasm",
+    ),
+];
+
 /// Prefix of the only interfaces a workflow component may import.
 const WORKFLOW_IMPORT_PREFIX: &str = "weft:plugin/";
 
@@ -176,7 +193,36 @@ fn build_guests() -> Result<()> {
             guest.kind,
         );
     }
+    for (source, world, output) in WAT_GUESTS {
+        let output = out_dir.join(output);
+        build_wat_guest(&root, &root.join(source), *world, &output)
+            .with_context(|| format!("guest {} ({source})", output.display()))?;
+        let size = std::fs::metadata(&output)
+            .with_context(|| format!("cannot stat {}", output.display()))?
+            .len();
+        println!(
+            "{:<24} {:>8.1} KiB  {world:?}, WAT",
+            output.file_name().unwrap_or_default().to_string_lossy(),
+            size as f64 / 1024.0,
+        );
+    }
     foreign::build_foreign_guests(&root, &out_dir)
+}
+
+/// Assembles a WAT core module, embeds its world and writes the component.
+fn build_wat_guest(root: &Path, source: &Path, world: foreign::World, output: &Path) -> Result<()> {
+    let mut module = wat::parse_file(source).context("cannot assemble the WAT")?;
+    foreign::embed_world(root, world, &mut module)?;
+    let component = ComponentEncoder::default()
+        .module(&module)
+        .context("cannot read the core module's component-type metadata")?
+        .validate(true)
+        .encode()
+        .context("cannot turn the core module into a component")?;
+    if let foreign::World::Workflow = world {
+        foreign::check_workflow_imports(&component_imports(&component)?)?;
+    }
+    std::fs::write(output, &component).with_context(|| format!("cannot write {}", output.display()))
 }
 
 /// Builds one guest, writes its component to `output` and returns the names

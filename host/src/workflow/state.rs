@@ -43,11 +43,12 @@ pub const MAX_LOG_LINES_PER_ACTIVATION: u32 = 200;
 /// enough that a guest looping over `start-timer` cannot make the host hold
 /// an unbounded list.
 pub const MAX_COMMANDS_PER_ACTIVATION: usize = 10_000;
-/// Handles one run may create. Each activity, timer or child costs history
-/// events, and Temporal ends a run past 51,200 events, so only a guest
-/// creating handles without history (signal or update waiters,
-/// cancellation handles) in a loop reaches this.
-pub const MAX_HANDLES_PER_RUN: u32 = 100_000;
+/// Handles one run may hold live at once: created and not yet consumed
+/// (`result` takes a handle's outcome and frees its slot). Each activity,
+/// timer or child costs history events, and Temporal ends a run past 51,200
+/// events, so only a guest piling up handles without history (signal or
+/// update waiters, cancellation handles) in a loop reaches this.
+pub const MAX_HANDLES_PER_RUN: usize = 100_000;
 /// Query names one run may publish.
 pub const MAX_QUERY_NAMES: usize = 256;
 /// Bytes of all published query answers of one run (names and payloads).
@@ -111,8 +112,12 @@ pub struct RunState {
     now_ms: u64,
     replaying: bool,
     rng: SplitMix64,
+    /// The next handle (and command seq). Never reused, even once a
+    /// handle is freed: core and history know commands by their seq.
     next_seq: u32,
     commands: Vec<WorkflowCommand>,
+    /// Live handles. A handle is freed when `result` takes its outcome, so
+    /// what a run holds depends only on the guest's calls, never on timing.
     slots: BTreeMap<u32, Slot>,
     last_error_log: Option<String>,
     /// Lines the guest logged in this activation.
@@ -454,15 +459,35 @@ impl RunState {
         if self.refuse_in_query("start something") {
             return 0;
         }
-        if self.next_seq > MAX_HANDLES_PER_RUN {
+        if self.slots.len() >= MAX_HANDLES_PER_RUN as usize {
             self.violate(format!(
-                "more than {MAX_HANDLES_PER_RUN} handles in one run (weft's handle limit)"
+                "more than {MAX_HANDLES_PER_RUN} live handles in one run (weft's handle limit)"
             ));
         }
-        let seq = self.next_seq;
-        self.next_seq += 1;
+        let seq = self.take_seq();
         self.slots.insert(seq, Slot { kind, outcome });
         seq
+    }
+
+    /// The next seq. Seqs are never reused, so a run that has used them
+    /// all (four billion) breaks the handle limit instead of wrapping.
+    fn take_seq(&mut self) -> u32 {
+        let seq = self.next_seq;
+        match seq.checked_add(1) {
+            Some(next) => self.next_seq = next,
+            None => self.violate(format!(
+                "all {} handle numbers of one run used (weft's handle limit)",
+                u32::MAX - 1
+            )),
+        }
+        seq
+    }
+
+    /// The guest took the outcome of `h`: free its slot.
+    fn consume(&mut self, h: u32) -> Option<Outcome> {
+        let outcome = self.slots.remove(&h)?.outcome;
+        self.child_starts.remove(&h);
+        outcome
     }
 
     fn push(&mut self, variant: Variant) {
@@ -483,9 +508,18 @@ impl RunState {
         });
     }
 
+    /// True for a handle this run created and has since consumed.
+    fn consumed(&self, h: u32) -> bool {
+        h != 0 && h < self.next_seq && !self.slots.contains_key(&h)
+    }
+
     fn check_handle(&self, h: u32) -> wasmtime::Result<()> {
         if self.slots.contains_key(&h) {
             Ok(())
+        } else if self.consumed(h) {
+            wasmtime::bail!(
+                "guest used handle {h} after taking its result (`result` consumes a handle)"
+            )
         } else {
             wasmtime::bail!("guest used unknown handle {h}")
         }

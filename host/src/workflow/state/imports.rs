@@ -226,6 +226,10 @@ impl workflow_host::Host for RunHost {
 
     fn cancel(&mut self, h: u32) -> wasmtime::Result<()> {
         let mut state = self.lock_state();
+        // A consumed handle is done: cancelling it has no effect.
+        if state.consumed(h) {
+            return Ok(());
+        }
         state.check_handle(h)?;
         let slot = &state.slots[&h];
         if slot.outcome.is_some() {
@@ -284,10 +288,19 @@ impl workflow_host::Host for RunHost {
         let seq = self.lock_state().start_child(workflow_type, args, options);
         // Like the Temporal SDKs, return once the child has started, so that
         // signalling or cancelling it by id cannot race its start.
-        poll_fn(|_| match self.lock_state().child_starts.get(&seq) {
-            Some(Some(Ok(()))) => Poll::Ready(Ok(Ok(seq))),
-            Some(Some(Err(f))) => Poll::Ready(Ok(Err(f.clone()))),
-            _ => Poll::Pending,
+        poll_fn(|_| {
+            let mut state = self.lock_state();
+            let Some(Some(started)) = state.child_starts.get(&seq) else {
+                return Poll::Pending;
+            };
+            if let Err(f) = started.clone() {
+                // The guest never sees the handle of a child that did not
+                // start: free it here.
+                state.child_starts.remove(&seq);
+                state.slots.remove(&seq);
+                return Poll::Ready(Ok(Err(f)));
+            }
+            Poll::Ready(Ok(Ok(seq)))
         })
         .await
     }
@@ -515,14 +528,20 @@ impl workflow_host::Host for RunHost {
         .await
     }
 
+    /// Takes the outcome: the handle is consumed and its slot freed, so a
+    /// run that keeps creating and consuming handles holds only the live
+    /// ones.
     async fn result(&mut self, h: u32) -> wasmtime::Result<Result<Payload, Failure>> {
         poll_fn(|_| {
-            let state = self.lock_state();
+            let mut state = self.lock_state();
             if let Err(e) = state.check_handle(h) {
                 return Poll::Ready(Err(e));
             }
-            match &state.slots[&h].outcome {
-                Some(outcome) => Poll::Ready(Ok(outcome.clone())),
+            if state.slots[&h].outcome.is_none() {
+                return Poll::Pending;
+            }
+            match state.consume(h) {
+                Some(outcome) => Poll::Ready(Ok(outcome)),
                 None => Poll::Pending,
             }
         })
@@ -584,17 +603,85 @@ mod tests {
         assert_eq!(state.take_commands().len(), MAX_COMMANDS_PER_ACTIVATION);
     }
 
+    /// `f`'s output, which must be ready at once (an outcome already there).
+    fn ready<F: Future>(f: F) -> F::Output {
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match std::pin::pin!(f).poll(&mut cx) {
+            Poll::Ready(output) => output,
+            Poll::Pending => panic!("the outcome is not there yet"),
+        }
+    }
+
     #[test]
-    fn handles_per_run_are_bounded() {
+    fn live_handles_per_run_are_bounded() {
         use workflow_host::Host;
         let mut host = host();
-        host.lock_state().next_seq = MAX_HANDLES_PER_RUN;
-        host.next_signal("s".into()).expect("last handle");
+        for _ in 0..MAX_HANDLES_PER_RUN {
+            host.next_signal("s".into()).expect("within the limit");
+        }
         assert_eq!(host.lock_state().take_violation(), None);
         host.next_signal("s".into())
             .expect("the call returns; the hook traps");
         let violation = host.lock_state().take_violation().expect("a violation");
-        assert!(violation.contains("handle limit"), "{violation}");
+        assert!(
+            violation.contains("100000 live handles in one run (weft's handle limit)"),
+            "{violation}"
+        );
+        // Consuming a handle frees room for one more.
+        let mut host = self::host();
+        for _ in 0..MAX_HANDLES_PER_RUN {
+            host.next_signal("s".into()).expect("within the limit");
+        }
+        host.lock_state().signal("s", json(1));
+        ready(host.result(1))
+            .expect("a live handle")
+            .expect("the oldest waiter got the signal");
+        host.next_signal("s".into()).expect("room for one more");
+        assert_eq!(host.lock_state().take_violation(), None);
+    }
+
+    #[test]
+    fn consumed_handles_free_their_slots() {
+        use workflow_host::Host;
+        let mut host = host();
+        // Over its life the run creates more handles than it may hold live.
+        let runs = MAX_HANDLES_PER_RUN as u32 + 10;
+        for i in 1..=runs {
+            host.lock_state().signal("s", json(1));
+            let h = host.next_signal("s".into()).expect("a handle");
+            assert_eq!(h, i, "handle numbers stay sequence numbers, never reused");
+            ready(host.result(h))
+                .expect("a live handle")
+                .expect("the signal");
+        }
+        {
+            let mut state = host.lock_state();
+            assert_eq!(state.take_violation(), None);
+            assert!(state.slots.is_empty(), "{} slots held", state.slots.len());
+        }
+        // A consumed handle is done: cancelling it does nothing, asking for
+        // its result again or waiting on it traps, saying why.
+        host.cancel(runs).expect("no effect");
+        let e = ready(host.result(runs)).expect_err("consumed");
+        assert!(e.to_string().contains("after taking its result"), "{e}");
+        let e = ready(host.wait_any(vec![runs])).expect_err("consumed");
+        assert!(e.to_string().contains("after taking its result"), "{e}");
+        let e = ready(host.result(runs + 1)).expect_err("never created");
+        assert!(e.to_string().contains("unknown handle"), "{e}");
+        // Timers and activities are freed the same way once resolved and
+        // taken; history resolving a consumed one again is out of step.
+        let t = host.start_timer(1000).expect("timer");
+        let null = payload::to_wit(payload::null());
+        host.lock_state()
+            .resolve(HandleKind::Timer, t, Ok(null.clone()))
+            .expect("fired");
+        ready(host.result(t)).expect("live").expect("fired");
+        assert!(host.lock_state().slots.is_empty());
+        assert!(
+            host.lock_state()
+                .resolve(HandleKind::Timer, t, Ok(null))
+                .is_err()
+        );
     }
 
     #[test]

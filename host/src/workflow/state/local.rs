@@ -34,17 +34,17 @@ impl RunState {
     /// on a timer.
     pub fn back_off_local(&mut self, seq: u32, backoff: DoBackoff) -> Result<(), String> {
         let h = self.local_seqs.remove(&seq).unwrap_or(seq);
-        let timer = self.next_seq;
-        let Some(local) = self.locals.get_mut(&h) else {
+        let Some(mut local) = self.locals.remove(&h) else {
             return Err(format!(
                 "history backs off local activity {seq}, which this run has not started"
             ));
         };
-        self.next_seq += 1;
+        let timer = self.take_seq();
         local.current = timer;
         local.backing_off = true;
         local.command.attempt = backoff.attempt;
         local.command.original_schedule_time = backoff.original_schedule_time;
+        self.locals.insert(h, local);
         self.local_seqs.insert(timer, h);
         self.push(Variant::StartTimer(StartTimer {
             seq: timer,
@@ -59,17 +59,17 @@ impl RunState {
         let Some(h) = self.local_seqs.remove(&timer) else {
             return false;
         };
-        let seq = self.next_seq;
-        let Some(local) = self.locals.get_mut(&h) else {
+        let Some(mut local) = self.locals.remove(&h) else {
             return false;
         };
-        self.next_seq += 1;
+        let seq = self.take_seq();
         local.current = seq;
         local.backing_off = false;
         let command = ScheduleLocalActivity {
             seq,
             ..local.command.clone()
         };
+        self.locals.insert(h, local);
         self.local_seqs.insert(seq, h);
         self.push(Variant::ScheduleLocalActivity(command));
         true

@@ -45,7 +45,8 @@
 //!   default) forever, `busy-imports` calls `now()` forever, `timers` starts
 //!   timers forever, `queries` publishes ever more query names of n bytes,
 //!   `patches` asks for ever more patch ids, `big-result` returns an n-byte
-//!   string.
+//!   string, `grow-memory` grows its linear memory 1 MiB at a time (without
+//!   touching it) until the host's memory limit stops it.
 
 wit_bindgen::generate!({
     world: "workflow",
@@ -393,6 +394,17 @@ fn hostile(input: &Value) -> Result<Payload, Failure> {
             host::patched(&format!("patch-{i}"));
         },
         "big-result" => Ok(encode_json(&json!(big))),
+        "grow-memory" => loop {
+            // 16 pages of 64 KiB. Past the limit the host traps the guest;
+            // a plain refusal (-1) would be a bug the test must see, so it
+            // fails the workflow instead of the task.
+            if core::arch::wasm32::memory_grow(0, 16) == usize::MAX {
+                return Err(failure(
+                    "GrowRefused",
+                    "memory.grow returned -1 instead of trapping".into(),
+                ));
+            }
+        },
         other => Err(failure("BadInput", format!("unknown hostile act {other:?}"))),
     }
 }
