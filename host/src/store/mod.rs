@@ -300,11 +300,20 @@ impl ModuleStore {
     pub async fn lock_within(&self, wait: std::time::Duration) -> Result<StoreLock, StoreError> {
         let start = std::time::Instant::now();
         let mut pause = std::time::Duration::from_millis(5);
+        let mut told = false;
         loop {
             if let Some(lock) = self.try_lock()? {
                 return Ok(lock);
             }
             let waited = start.elapsed();
+            if !told {
+                // Once per wait: the operator sees why a change is slow.
+                told = true;
+                tracing::info!(
+                    lock = %self.lock_path().display(),
+                    "the module store is locked by another change (this or another host): waiting"
+                );
+            }
             if waited >= wait {
                 return Err(StoreError::Busy {
                     path: self.lock_path(),
