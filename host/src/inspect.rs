@@ -366,6 +366,9 @@ fn grant_lines(entry: &toml::Table, base: &Path) -> (Vec<String>, Vec<GrantKind>
                     if flag("create") {
                         mode.push_str(", create");
                     }
+                    if let Some(max) = d.get("max_bytes").and_then(toml::Value::as_integer) {
+                        mode.push_str(&format!(", max_bytes {max}"));
+                    }
                     lines.push(format!(
                         "dirs[{k}]: {} -> {guest} ({mode})",
                         base.join(host).display()
@@ -537,7 +540,7 @@ mod tests {
         let entry: toml::Table = toml::from_str(
             r#"
             module = "a.wasm"
-            dirs = [{ host = "var", guest = "/var", writable = true }, { host = "s", guest = "/s" }]
+            dirs = [{ host = "var", guest = "/var", writable = true, max_bytes = 4096 }, { host = "s", guest = "/s" }]
             env = { CURRENCY = "EUR" }
             http = ["http://127.0.0.1:8080", { url = "https://api.example.com", methods = ["GET"] }]
             secrets = [{ name = "TOKEN", from_env = "TOKEN", header = { url = "https://api.example.com", name = "authorization" } }]
@@ -548,7 +551,7 @@ mod tests {
         let (lines, kinds) = grant_lines(&entry, Path::new("/etc/weft"));
         let text = lines.join("\n");
         assert!(
-            text.contains("dirs[0]: /etc/weft/var -> /var (writable)"),
+            text.contains("dirs[0]: /etc/weft/var -> /var (writable, max_bytes 4096)"),
             "{text}"
         );
         assert!(

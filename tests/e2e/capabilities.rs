@@ -1,7 +1,7 @@
 //! Activity capabilities (docs/capabilities.md): every case in
 //! tests/denied/ fails inside the guest and leaves the host serving; granted
 //! HTTP (by origin and method), secrets, TCP and UDP sockets and output
-//! work; the operator's `[allow]` list
+//! work; a writable dir's `max_bytes` quota holds; the operator's `[allow]` list
 //! bounds grants at start; `weft inspect` tells what a module needs.
 
 use crate::harness::{Client, DEADLINE, Outcome, Weft, repo, scratch, wait_for, wasm};
@@ -956,6 +956,93 @@ async fn tcp_and_udp_reach_granted_addresses_only() {
         other_sink.datagrams().is_empty(),
         "the other port was reached"
     );
+}
+
+/// The apparent size of the files under `dir`.
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").metadata().expect("metadata"))
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_writable_dir_stays_within_its_quota() {
+    const MAX: u64 = 10_000;
+    let dir = scratch("capabilities-quota");
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).expect("out dir");
+    // Already there when the task starts: measured, and counted.
+    std::fs::write(out.join("seed"), vec![b's'; 1_000]).expect("seed");
+    let grants = format!(
+        "dirs = [{{ host = {:?}, guest = \"/out\", writable = true, max_bytes = {MAX} }}]\n",
+        out.display().to_string()
+    );
+    let config = worker("QUOTA_Q", true, &grants);
+    let weft = Weft::serve(&dir, "weft", "e2e-caps-quota", &config);
+    let client = Client::new("e2e-caps-quota").await;
+    let write = |path: &str, len: usize| {
+        run(
+            "QUOTA_Q",
+            "WriteFile",
+            json!({"path": path, "text": "x".repeat(len)}),
+        )
+    };
+
+    assert_eq!(
+        outcome_of(&client, "quota-fits", "QUOTA_Q", &write("/out/a", 6_000)).await,
+        Outcome::Completed(json!({"written": 6_000}))
+    );
+    // 7,000 used: 5,000 more do not fit. The write fails in the guest
+    // (its wasi-libc reports any stream error as EIO, without asking for
+    // the `insufficient-space` code), the activity reports it, and the
+    // host log says why.
+    let (message, error_type) = failed(
+        "quota-over",
+        outcome_of(&client, "quota-over", "QUOTA_Q", &write("/out/b", 5_000)).await,
+    );
+    assert_eq!(error_type, "IoError", "{message}");
+    assert!(message.contains("cannot write /out/b"), "{message}");
+    wait_for_warning(
+        &weft,
+        &[
+            "denied a write",
+            "to /out",
+            "max_bytes (10000)",
+            "workflow_id=quota-over",
+        ],
+    );
+    assert!(
+        dir_bytes(&out) <= MAX,
+        "the dir went past its quota: {} bytes",
+        dir_bytes(&out)
+    );
+    // Rewriting a file in place: the truncation gives its bytes back first.
+    assert_eq!(
+        outcome_of(&client, "quota-rewrite", "QUOTA_Q", &write("/out/a", 6_000)).await,
+        Outcome::Completed(json!({"written": 6_000}))
+    );
+    // Up to the quota exactly.
+    let left = MAX - dir_bytes(&out);
+    assert_eq!(
+        outcome_of(
+            &client,
+            "quota-exact",
+            "QUOTA_Q",
+            &write("/out/c", left as usize)
+        )
+        .await,
+        Outcome::Completed(json!({"written": left}))
+    );
+    assert_eq!(dir_bytes(&out), MAX);
+    let (message, _) = failed(
+        "quota-full",
+        outcome_of(&client, "quota-full", "QUOTA_Q", &write("/out/d", 1)).await,
+    );
+    assert!(message.contains("cannot write /out/d"), "{message}");
+    assert_eq!(dir_bytes(&out), MAX);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -181,8 +181,41 @@ async fn runs_finish_on_the_version_they_started_on_even_after_a_restart() {
     wait_listed(ns, running, "old", false);
     let (ok, out, err) = weft(&dir, "host", &["undeploy", "versioned", "--digest", &v2]);
     assert!(!ok && err.contains("is the current version"), "{out}{err}");
-    let (ok, out, err) = weft(&dir, "host", &["undeploy", "versioned", "--digest", &v1]);
-    assert!(ok, "{out}{err}");
+    // Another host holding the store lock (here: this test) makes the
+    // undeploy wait: it neither counts pins nor writes until released.
+    let store = weft::store::ModuleStore::open(dir.join("store")).expect("store");
+    let held = store.lock().expect("lock");
+    let undeploy = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .args(["undeploy", "versioned", "--digest", &v1, "--config"])
+        .arg(dir.join("host.toml"))
+        .env("WEFT_CACHE_DIR", compile_cache())
+        .env_remove("WEFT_ADMIN")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run weft undeploy");
+    wait_for("the undeploy to wait for the store lock", || {
+        _host
+            .log_text()
+            .contains("the module store is locked by another change")
+            .then_some(())
+    });
+    let record = held.record("versioned").expect("record");
+    assert!(
+        record
+            .version(&weft::store::Digest::try_from(v1.clone()).expect("digest"))
+            .is_some(),
+        "removed while the lock was held"
+    );
+    drop(held);
+    let out = undeploy.wait_with_output().expect("undeploy");
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
     let (_, table, _) = weft(&dir, "host", &["modules"]);
     assert!(
         !table.contains(&v1[..19]) && table.contains(&v2[..19]),

@@ -66,6 +66,7 @@ pub const NAMESPACES: &[&str] = &[
     "e2e-caps-http",
     "e2e-caps-secret",
     "e2e-caps-socket",
+    "e2e-caps-quota",
     "e2e-caps-output",
     "e2e-sdk-interop",
     "e2e-deploy-pin",

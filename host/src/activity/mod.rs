@@ -5,6 +5,7 @@
 
 pub mod http;
 mod output;
+pub mod quota;
 pub mod sandbox;
 mod worker;
 
@@ -48,6 +49,8 @@ impl ActivityRuntime {
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        // Over wasmtime-wasi's filesystem: counts writes against quotas.
+        quota::add_to_linker(&mut linker, ActivityHost::quota_fs)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         Activity::add_to_linker::<_, HasSelf<ActivityHost>>(&mut linker, |h| h)?;
         // Not a tokio task: guests that hold every async worker thread

@@ -3,6 +3,7 @@
 
 use super::http::HttpPolicy;
 use super::output::{Identity, LogOutput, Stream};
+use super::quota::{Quota, QuotaFs, Quotas};
 use crate::bindings::activity::weft::plugin::activity_host::{self, ActivityInfo};
 use crate::bindings::types::{LogLevel, Payload};
 use crate::config::{DirGrant, Grants, SocketGrant, real_path};
@@ -11,6 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use wasmtime::component::ResourceTable;
+use wasmtime_wasi::filesystem::WasiFilesystemCtxView;
 use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
@@ -113,6 +115,7 @@ pub struct ActivityHost {
     http: WasiHttpCtx,
     http_policy: HttpPolicy,
     table: ResourceTable,
+    quotas: Quotas,
     task: TaskContext,
     /// Memory, table and instance limits.
     pub limits: crate::workflow::GuestLimits,
@@ -123,13 +126,22 @@ impl ActivityHost {
     pub fn new(grants: &Arc<Grants>, task: TaskContext) -> Result<ActivityHost, String> {
         let who = Identity(Arc::new(task.info.clone()));
         let mut wasi = WasiCtxBuilder::new();
+        // One entry per preopen, in the order they are added: the guest
+        // gets its preopens in that order, which is how the filesystem
+        // host finds each one's quota.
+        let mut quotas = Vec::new();
         for dir in &grants.dirs {
             let perms = if dir.writable {
                 FsPerms::ReadWrite
             } else {
                 FsPerms::ReadOnly
             };
-            wasi.preopened_dir(resolved_dir(dir)?, &dir.guest, perms)
+            let path = resolved_dir(dir)?;
+            quotas.push(match dir.max_bytes.filter(|_| dir.writable) {
+                Some(max) => Some(Quota::for_dir(&path, max, &dir.guest, who.clone())?),
+                None => None,
+            });
+            wasi.preopened_dir(path, &dir.guest, perms)
                 .map_err(|e| format!("cannot open granted dir {}: {e:#}", dir.host.display()))?;
         }
         for (name, value) in &grants.env {
@@ -160,6 +172,7 @@ impl ActivityHost {
             http: WasiHttpCtx::new(),
             http_policy: HttpPolicy::new(grants.clone(), who),
             table: ResourceTable::new(),
+            quotas: Quotas::new(quotas),
             task,
             // Past a limit, trap with a message that names it rather than
             // let the guest's allocator fail obscurely.
@@ -186,6 +199,19 @@ fn socket_allowed(grants: &[SocketGrant], addr: SocketAddr, use_: SocketAddrUse)
 /// The wildcard address and port the OS binds before a connect or send.
 fn ephemeral(addr: SocketAddr) -> bool {
     addr.ip().is_unspecified() && addr.port() == 0
+}
+
+impl ActivityHost {
+    /// The filesystem host that counts writes against the grants' quotas.
+    pub fn quota_fs(&mut self) -> QuotaFs<'_> {
+        QuotaFs {
+            fs: WasiFilesystemCtxView {
+                ctx: self.wasi.filesystem(),
+                table: &mut self.table,
+            },
+            quotas: &mut self.quotas,
+        }
+    }
 }
 
 impl WasiHttpView for ActivityHost {

@@ -10,6 +10,12 @@ use crate::temporal::runs::{self, Runs};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+/// How long a change waits for the store lock another host holds. An
+/// undeploy holds it while it counts pinned runs in Temporal, which can
+/// take a while on a busy namespace.
+const STORE_LOCK_WAIT: Duration = Duration::from_secs(120);
 
 /// Why a change was refused. Nothing was changed.
 #[derive(Debug, thiserror::Error)]
@@ -196,13 +202,25 @@ impl Catalog {
             self.run_gate(m, req.force, &mut gate, &mut notes).await?;
         }
 
-        store.put(&req.bytes)?;
+        // The gate ran without the store lock (it replays histories, which
+        // takes long); what it decided on does not change with the record.
+        // The conflict check spans names, so it runs again under the lock
+        // another host's deploy would also need.
+        let locked = store.lock_within(STORE_LOCK_WAIT).await?;
+        if make_current {
+            self.check_conflicts(&locked, &req.name, &task_queue, &candidate)
+                .await?;
+        }
+        // Under the lock: a concurrent removal cannot delete the file
+        // between this put and the record naming it.
+        locked.put(&req.bytes)?;
         let version = Version {
             digest: digest.clone(),
             types: types.clone(),
             grants: req.grants.clone(),
         };
-        let record = store.add_version(&req.name, kind, &task_queue, version, make_current)?;
+        let record = locked.add_version(&req.name, kind, &task_queue, version, make_current)?;
+        drop(locked);
         match candidate {
             Candidate::Workflow(m) => {
                 // A version uploaded again may be loaded already: keep that one.
@@ -289,16 +307,40 @@ impl Catalog {
         if let Candidate::Workflow(module) = &candidate {
             self.run_gate(module, force, &mut gate, &mut notes).await?;
         }
-        store.set_current(name, digest)?;
+        self.set_current_locked(store, name, digest, &record.task_queue, &candidate)
+            .await?;
         self.refresh_locked().await?;
         drop(candidate);
         tracing::info!(module = %name, %digest, "current version set");
         Ok((gate, notes))
     }
 
+    /// Write the new current version under the store lock, after checking
+    /// conflicts again there: another host may have made a clashing module
+    /// current since the first check.
+    async fn set_current_locked(
+        &self,
+        store: &ModuleStore,
+        name: &str,
+        digest: &Digest,
+        task_queue: &str,
+        candidate: &Candidate,
+    ) -> Result<(), DeployError> {
+        let locked = store.lock_within(STORE_LOCK_WAIT).await?;
+        self.check_conflicts(&locked, name, task_queue, candidate)
+            .await?;
+        locked.set_current(name, digest)?;
+        Ok(())
+    }
+
     /// Remove one version (not the current one) or, with `digest` `None`,
     /// a whole name. Refused while open runs are pinned to what would go,
     /// unless `force`.
+    ///
+    /// The pins are counted while holding the store lock, and the record
+    /// is read and written under that same lock: no other host can make a
+    /// version being removed current (and pin new runs to it) between the
+    /// count and the removal.
     pub async fn undeploy(
         &self,
         name: &str,
@@ -307,7 +349,18 @@ impl Catalog {
     ) -> Result<Vec<Digest>, DeployError> {
         let store = self.require_store()?;
         let _one = self.changing.lock().await;
-        let record = store.record(name)?;
+        let locked = store.lock_within(STORE_LOCK_WAIT).await?;
+        let record = locked.record(name)?;
+        if let Some(d) = digest
+            && record.current.as_ref() == Some(d)
+        {
+            // Refused before counting pins: the store would refuse anyway.
+            return Err(StoreError::RemoveCurrent {
+                name: name.to_owned(),
+                digest: d.clone(),
+            }
+            .into());
+        }
         let going: Vec<Digest> = match digest {
             Some(d) => vec![d.clone()],
             None => record.versions.iter().map(|v| v.digest.clone()).collect(),
@@ -325,12 +378,13 @@ impl Catalog {
         }
         match digest {
             Some(d) => {
-                store.remove_version(name, d)?;
+                locked.remove_version(name, d)?;
             }
             None => {
-                store.remove_name(name)?;
+                locked.remove_name(name)?;
             }
         }
+        drop(locked);
         self.refresh_locked().await?;
         tracing::info!(module = %name, removed = going.len(), "module versions removed");
         Ok(going)

@@ -50,6 +50,8 @@ pub struct RawDirGrant {
     /// Create the host directory if it does not exist.
     #[serde(default)]
     pub create: bool,
+    /// A writable dir's quota: the most bytes its files may hold.
+    pub max_bytes: Option<u64>,
 }
 
 /// One `http` grant as written: an origin, or an origin with methods.
@@ -167,6 +169,9 @@ pub struct RawAllow {
     pub secrets: Vec<String>,
     /// Largest `memory_mib` a module may have.
     pub memory_mib: Option<usize>,
+    /// Largest `max_bytes` of a writable dir grant, and the quota of one
+    /// that names none.
+    pub dir_max_bytes: Option<u64>,
 }
 
 /// What an activity instance may reach. Everything not listed is denied.
@@ -213,6 +218,8 @@ pub struct DirGrant {
     pub writable: bool,
     /// Create the host directory at start if missing.
     pub create: bool,
+    /// Quota of a writable dir: the most bytes its files may hold.
+    pub max_bytes: Option<u64>,
     /// The `[allow]` directory (resolved, no symlinks) it must stay under,
     /// checked again when an instance opens it: a symlink put in its path
     /// after the grant was checked must not lead out of the allowed tree.
@@ -343,6 +350,7 @@ pub struct Allow {
     env: BTreeSet<String>,
     secrets: BTreeSet<String>,
     memory_mib: Option<usize>,
+    dir_max_bytes: Option<u64>,
 }
 
 /// A grant problem: the key (relative to the module) and what is wrong.
@@ -587,6 +595,7 @@ impl Allow {
             env: raw.env.into_iter().collect(),
             secrets: raw.secrets.into_iter().collect(),
             memory_mib: raw.memory_mib,
+            dir_max_bytes: raw.dir_max_bytes,
         })
     }
 }
@@ -641,11 +650,31 @@ pub fn resolve(
                 )
             })?);
         }
+        let bound = allow.and_then(|a| a.dir_max_bytes);
+        let max_bytes = match (d.writable, d.max_bytes) {
+            (false, Some(_)) => {
+                return Err((
+                    format!("{key}.max_bytes"),
+                    "only a writable dir has a quota".into(),
+                ));
+            }
+            (false, None) => None,
+            (true, max) => max.or(bound),
+        };
+        if let (Some(max), Some(bound)) = (max_bytes, bound)
+            && max > bound
+        {
+            return Err((
+                format!("{key}.max_bytes"),
+                format!("{max} bytes is above the operator's `allow.dir_max_bytes` ({bound})"),
+            ));
+        }
         grants.dirs.push(DirGrant {
             host,
             guest: d.guest,
             writable: d.writable,
             create: d.create,
+            max_bytes,
             within: within.map(Path::to_owned),
         });
     }

@@ -762,6 +762,49 @@ mod tests {
     }
 
     #[test]
+    fn a_writable_dir_quota_is_bounded_by_the_operator() {
+        let config = |allow: &str, dir: &str| {
+            format!(
+                "{allow}\n[[worker]]\ntask_queue = \"Q\"\n[[worker.activities]]\n\
+                 module = \"act.wasm\"\ndirs = [{{ host = \"data/out\", guest = \"/out\", {dir} }}]\n"
+            )
+        };
+        let quota = |text: &str| {
+            parse(text).expect("valid config").workers[0].activities[0]
+                .grants
+                .dirs[0]
+                .max_bytes
+        };
+        let bounded = "[allow]\ndirs = [\"data\"]\ndir_max_bytes = 1000";
+        assert_eq!(
+            quota(&config(bounded, "writable = true")),
+            Some(1000),
+            "a writable dir naming no quota gets the operator's"
+        );
+        assert_eq!(
+            quota(&config(bounded, "writable = true, max_bytes = 500")),
+            Some(500)
+        );
+        let e = error(&config(bounded, "writable = true, max_bytes = 2000"));
+        assert!(
+            e.contains("dirs[0].max_bytes`: 2000 bytes is above the operator's `allow.dir_max_bytes` (1000)"),
+            "{e}"
+        );
+        assert_eq!(quota(&config(bounded, "writable = false")), None);
+        let e = error(&config("", "max_bytes = 10"));
+        assert!(
+            e.contains("dirs[0].max_bytes`: only a writable dir has a quota"),
+            "{e}"
+        );
+        // Without [allow], the grant's own quota, or none.
+        assert_eq!(
+            quota(&config("", "writable = true, max_bytes = 10")),
+            Some(10)
+        );
+        assert_eq!(quota(&config("", "writable = true")), None);
+    }
+
+    #[test]
     fn a_grant_names_secrets_never_their_sources() {
         // The hole: a grant choosing `from_file` read any host file the host
         // can read. Now any source in a grant is refused by rule, before

@@ -6,9 +6,21 @@
 //! - `names/<name>.toml`: a name's versions in upload order and which one
 //!   is current.
 //!
+//! - `lock`: the store lock (an OS advisory lock, `flock`), held around
+//!   every read-modify-write of a name record.
+//!
 //! Every write goes to a temporary file in the same directory, is synced,
 //! then renamed over its target: a crash mid-upload leaves the store as it
 //! was (at worst an orphan temporary file, ignored and cleaned on open).
+//!
+//! Readers never lock: a record is replaced by rename, so a reader sees the
+//! old or the new one whole. Writers do: hosts sharing the store each read
+//! a record, change it and write it back, and without the lock one host's
+//! write would drop another's. One lock for the whole store, not one per
+//! name: removing a version deletes its component file unless another name
+//! lists it, so a removal has to see every name's record unchanged until
+//! it is done. Name records change rarely (deploys), so one lock costs
+//! little.
 
 use crate::module::Kind;
 use serde::{Deserialize, Serialize};
@@ -125,6 +137,17 @@ pub enum StoreError {
         digest: Digest,
         /// The component file.
         path: PathBuf,
+    },
+    /// Another host held the store lock for longer than this host waits.
+    #[error(
+        "module store {path} is locked by another deploy, undeploy or current change \
+         (waited {waited:?}): try again"
+    )]
+    Busy {
+        /// The lock file.
+        path: PathBuf,
+        /// How long this host waited.
+        waited: std::time::Duration,
     },
     /// A name's record is unreadable.
     #[error("module store record {path}: {reason}")]
@@ -249,109 +272,81 @@ impl ModuleStore {
         Ok(digest)
     }
 
-    /// Add `version` (its component already `put`) to `name`, current if
-    /// `make_current` or if it is the name's first. Adding a version the
-    /// name has is a no-op apart from `make_current`.
-    pub fn add_version(
-        &self,
-        name: &str,
-        kind: Kind,
-        task_queue: &str,
-        version: Version,
-        make_current: bool,
-    ) -> Result<NameRecord, StoreError> {
-        check_name(name)?;
-        if !self.path(&version.digest).exists() {
-            return Err(StoreError::NoSuchVersion {
-                name: name.to_owned(),
-                digest: version.digest,
-            });
-        }
-        let mut record = match self.record(name) {
-            Ok(r) => r,
-            Err(StoreError::NoSuchName(_)) => NameRecord {
-                kind,
-                task_queue: task_queue.to_owned(),
-                current: None,
-                versions: Vec::new(),
-            },
-            Err(e) => return Err(e),
-        };
-        record.accepts(name, kind, task_queue)?;
-        let digest = version.digest.clone();
-        if record.version(&digest).is_none() {
-            record.versions.push(version);
-        }
-        if make_current || record.current.is_none() {
-            record.current = Some(digest);
-        }
-        self.write_record(name, &record)?;
-        Ok(record)
+    /// Take the store lock, waiting as long as another holder keeps it.
+    /// Blocks the thread: async code uses [`ModuleStore::lock_within`].
+    pub fn lock(&self) -> Result<StoreLock, StoreError> {
+        let file = self.lock_file()?;
+        file.lock().map_err(io(&self.lock_path()))?;
+        Ok(self.locked(file))
     }
 
-    /// Make `digest` the version new runs of `name` use.
-    pub fn set_current(&self, name: &str, digest: &Digest) -> Result<NameRecord, StoreError> {
-        let mut record = self.record(name)?;
-        if record.version(digest).is_none() {
-            return Err(StoreError::NoSuchVersion {
-                name: name.to_owned(),
-                digest: digest.clone(),
-            });
+    /// Take the store lock if no one holds it.
+    pub fn try_lock(&self) -> Result<Option<StoreLock>, StoreError> {
+        let file = self.lock_file()?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(self.locked(file))),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(io(&self.lock_path())(e)),
         }
-        record.current = Some(digest.clone());
-        self.write_record(name, &record)?;
-        Ok(record)
     }
 
-    /// Forget a version of `name` (never the current one). The component
-    /// file stays while another name lists it.
-    pub fn remove_version(&self, name: &str, digest: &Digest) -> Result<NameRecord, StoreError> {
-        let mut record = self.record(name)?;
-        if record.current.as_ref() == Some(digest) {
-            return Err(StoreError::RemoveCurrent {
-                name: name.to_owned(),
-                digest: digest.clone(),
-            });
-        }
-        let before = record.versions.len();
-        record.versions.retain(|v| &v.digest != digest);
-        if record.versions.len() == before {
-            return Err(StoreError::NoSuchVersion {
-                name: name.to_owned(),
-                digest: digest.clone(),
-            });
-        }
-        self.write_record(name, &record)?;
-        let still_used = self
-            .names()?
-            .iter()
-            .filter_map(|n| self.record(n).ok())
-            .any(|r| r.version(digest).is_some());
-        if !still_used {
-            let path = self.path(digest);
-            std::fs::remove_file(&path).map_err(io(&path))?;
-        }
-        Ok(record)
-    }
-
-    /// Forget `name` and every version of it; component files go unless
-    /// another name lists them.
-    pub fn remove_name(&self, name: &str) -> Result<NameRecord, StoreError> {
-        let record = self.record(name)?;
-        let path = self.record_path(name);
-        std::fs::remove_file(&path).map_err(io(&path))?;
-        let others: Vec<NameRecord> = self
-            .names()?
-            .iter()
-            .filter_map(|n| self.record(n).ok())
-            .collect();
-        for v in &record.versions {
-            if !others.iter().any(|r| r.version(&v.digest).is_some()) {
-                let blob = self.path(&v.digest);
-                std::fs::remove_file(&blob).map_err(io(&blob))?;
+    /// Take the store lock from async code, waiting at most `wait`.
+    ///
+    /// It polls [`ModuleStore::try_lock`] rather than blocking in `flock`:
+    /// a blocked `flock` would hold a runtime thread (or a blocking-pool
+    /// thread that cannot be cancelled) for as long as another host keeps
+    /// the lock, and an operator is better served by [`StoreError::Busy`]
+    /// than by a deploy that hangs.
+    pub async fn lock_within(&self, wait: std::time::Duration) -> Result<StoreLock, StoreError> {
+        let start = std::time::Instant::now();
+        let mut pause = std::time::Duration::from_millis(5);
+        let mut told = false;
+        loop {
+            if let Some(lock) = self.try_lock()? {
+                return Ok(lock);
             }
+            let waited = start.elapsed();
+            if !told {
+                // Once per wait: the operator sees why a change is slow.
+                told = true;
+                tracing::info!(
+                    lock = %self.lock_path().display(),
+                    "the module store is locked by another change (this or another host): waiting"
+                );
+            }
+            if waited >= wait {
+                return Err(StoreError::Busy {
+                    path: self.lock_path(),
+                    waited,
+                });
+            }
+            tokio::time::sleep(pause.min(wait - waited)).await;
+            pause = (pause * 2).min(std::time::Duration::from_millis(200));
         }
-        Ok(record)
+    }
+
+    fn lock_path(&self) -> PathBuf {
+        self.root.join("lock")
+    }
+
+    /// The lock file, never removed: a host removing it while another
+    /// waits on it would let a third host lock a new file beside them.
+    fn lock_file(&self) -> Result<std::fs::File, StoreError> {
+        let path = self.lock_path();
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io(&path))
+    }
+
+    fn locked(&self, file: std::fs::File) -> StoreLock {
+        StoreLock {
+            store: self.clone(),
+            _file: file,
+        }
     }
 
     /// A name's versions.
@@ -406,6 +401,132 @@ impl ModuleStore {
             reason: e.to_string(),
         })?;
         write_atomically(&path, text.as_bytes())
+    }
+}
+
+/// The store lock, held until dropped (closing the file releases it, also
+/// when the process dies). Name records change only through it; reads go
+/// through [`ModuleStore`], which it derefs to.
+///
+/// `flock` locks belong to the open file, not the process: two
+/// [`ModuleStore`]s in one process exclude each other as two hosts do.
+#[derive(Debug)]
+pub struct StoreLock {
+    store: ModuleStore,
+    _file: std::fs::File,
+}
+
+impl std::ops::Deref for StoreLock {
+    type Target = ModuleStore;
+    fn deref(&self) -> &ModuleStore {
+        &self.store
+    }
+}
+
+impl StoreLock {
+    /// Add `version` (its component already `put`) to `name`, current if
+    /// `make_current` or if it is the name's first. Adding a version the
+    /// name has is a no-op apart from `make_current`.
+    pub fn add_version(
+        &self,
+        name: &str,
+        kind: Kind,
+        task_queue: &str,
+        version: Version,
+        make_current: bool,
+    ) -> Result<NameRecord, StoreError> {
+        check_name(name)?;
+        if !self.store.path(&version.digest).exists() {
+            return Err(StoreError::NoSuchVersion {
+                name: name.to_owned(),
+                digest: version.digest,
+            });
+        }
+        let mut record = match self.store.record(name) {
+            Ok(r) => r,
+            Err(StoreError::NoSuchName(_)) => NameRecord {
+                kind,
+                task_queue: task_queue.to_owned(),
+                current: None,
+                versions: Vec::new(),
+            },
+            Err(e) => return Err(e),
+        };
+        record.accepts(name, kind, task_queue)?;
+        let digest = version.digest.clone();
+        if record.version(&digest).is_none() {
+            record.versions.push(version);
+        }
+        if make_current || record.current.is_none() {
+            record.current = Some(digest);
+        }
+        self.store.write_record(name, &record)?;
+        Ok(record)
+    }
+
+    /// Make `digest` the version new runs of `name` use.
+    pub fn set_current(&self, name: &str, digest: &Digest) -> Result<NameRecord, StoreError> {
+        let mut record = self.store.record(name)?;
+        if record.version(digest).is_none() {
+            return Err(StoreError::NoSuchVersion {
+                name: name.to_owned(),
+                digest: digest.clone(),
+            });
+        }
+        record.current = Some(digest.clone());
+        self.store.write_record(name, &record)?;
+        Ok(record)
+    }
+
+    /// Forget a version of `name` (never the current one). The component
+    /// file stays while another name lists it.
+    pub fn remove_version(&self, name: &str, digest: &Digest) -> Result<NameRecord, StoreError> {
+        let mut record = self.store.record(name)?;
+        if record.current.as_ref() == Some(digest) {
+            return Err(StoreError::RemoveCurrent {
+                name: name.to_owned(),
+                digest: digest.clone(),
+            });
+        }
+        let before = record.versions.len();
+        record.versions.retain(|v| &v.digest != digest);
+        if record.versions.len() == before {
+            return Err(StoreError::NoSuchVersion {
+                name: name.to_owned(),
+                digest: digest.clone(),
+            });
+        }
+        self.store.write_record(name, &record)?;
+        let still_used = self
+            .names()?
+            .iter()
+            .filter_map(|n| self.store.record(n).ok())
+            .any(|r| r.version(digest).is_some());
+        if !still_used {
+            let path = self.store.path(digest);
+            std::fs::remove_file(&path).map_err(io(&path))?;
+        }
+        Ok(record)
+    }
+
+    /// Forget `name` and every version of it; component files go unless
+    /// another name lists them.
+    pub fn remove_name(&self, name: &str) -> Result<NameRecord, StoreError> {
+        let record = self.store.record(name)?;
+        let path = self.store.record_path(name);
+        std::fs::remove_file(&path).map_err(io(&path))?;
+        let others: Vec<NameRecord> = self
+            .names()?
+            .iter()
+            .filter_map(|n| self.store.record(n).ok())
+            .collect();
+        for v in &record.versions {
+            if !others.iter().any(|r| r.version(&v.digest).is_some()) {
+                let blob = self.store.path(&v.digest);
+                std::fs::remove_file(&blob).map_err(io(&blob))?;
+            }
+        }
+        Ok(record)
     }
 }
 

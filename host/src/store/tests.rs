@@ -14,7 +14,10 @@ fn add(store: &ModuleStore, name: &str, digest: &Digest) -> Result<NameRecord, S
         types: vec!["W".into()],
         grants: String::new(),
     };
-    store.add_version(name, Kind::Workflow, "Q", version, false)
+    store
+        .lock()
+        .expect("lock")
+        .add_version(name, Kind::Workflow, "Q", version, false)
 }
 
 fn digests(r: &NameRecord) -> Vec<Digest> {
@@ -50,7 +53,11 @@ fn components_are_kept_by_digest_and_names_list_versions() {
         "a new version is not current by itself"
     );
 
-    store.set_current("order", &v2).expect("make v2 current");
+    store
+        .lock()
+        .expect("lock")
+        .set_current("order", &v2)
+        .expect("make v2 current");
     assert_eq!(
         store.record("order").expect("record").current,
         Some(v2.clone())
@@ -64,6 +71,8 @@ fn components_are_kept_by_digest_and_names_list_versions() {
         vec![v1, v2.clone()]
     );
     let e = store
+        .lock()
+        .expect("lock")
         .add_version(
             "order",
             Kind::Activity,
@@ -87,25 +96,51 @@ fn the_current_version_cannot_be_removed_and_unused_files_go() {
     let v2 = store.put(b"two").expect("put");
     add(&store, "order", &v1).expect("add");
     add(&store, "order", &v2).expect("add");
-    let e = store.remove_version("order", &v1).expect_err("current");
+    let e = store
+        .lock()
+        .expect("lock")
+        .remove_version("order", &v1)
+        .expect_err("current");
     assert!(
         e.to_string().contains("is the current version of `order`"),
         "{e}"
     );
 
     add(&store, "billing", &v2).expect("shared file");
-    store.set_current("order", &v1).expect("current");
     store
+        .lock()
+        .expect("lock")
+        .set_current("order", &v1)
+        .expect("current");
+    store
+        .lock()
+        .expect("lock")
         .remove_version("order", &v2)
         .expect("remove v2 from order");
     assert!(store.path(&v2).exists(), "still a version of `billing`");
     add(&store, "order", &v2).expect("add back");
-    store.set_current("order", &v2).expect("current");
-    store.remove_version("order", &v1).expect("remove v1");
+    store
+        .lock()
+        .expect("lock")
+        .set_current("order", &v2)
+        .expect("current");
+    store
+        .lock()
+        .expect("lock")
+        .remove_version("order", &v1)
+        .expect("remove v1");
     assert!(!store.path(&v1).exists(), "no name lists it any more");
-    store.remove_name("billing").expect("remove billing");
+    store
+        .lock()
+        .expect("lock")
+        .remove_name("billing")
+        .expect("remove billing");
     assert!(store.path(&v2).exists(), "`order` still lists it");
-    store.remove_name("order").expect("remove order");
+    store
+        .lock()
+        .expect("lock")
+        .remove_name("order")
+        .expect("remove order");
     assert!(!store.path(&v2).exists(), "no name lists it any more");
     assert!(store.names().expect("names").is_empty());
     let _ = std::fs::remove_dir_all(root);
@@ -180,5 +215,90 @@ fn temporary_files_are_unique_and_only_stale_ones_are_dropped() {
         "another host's write in progress is left alone"
     );
     assert!(!old.exists(), "a stale one is dropped");
+    let _ = std::fs::remove_dir_all(root);
+}
+
+#[test]
+fn hosts_adding_versions_to_one_name_at_once_lose_no_update() {
+    // Two stores on one directory stand for two hosts: flock locks belong
+    // to the open file, so they exclude each other as processes do.
+    const EACH: usize = 25;
+    let (root, first) = temp_store("concurrent");
+    let second = ModuleStore::open(&root).expect("second host");
+    let hosts = [first, second];
+    let added: Vec<Digest> = std::thread::scope(|s| {
+        let threads: Vec<_> = hosts
+            .iter()
+            .enumerate()
+            .map(|(h, store)| {
+                s.spawn(move || {
+                    (0..EACH)
+                        .map(|i| {
+                            let d = store.put(format!("host {h} v{i}").as_bytes()).expect("put");
+                            add(store, "order", &d).expect("add");
+                            d
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .flat_map(|t| t.join().expect("thread"))
+            .collect()
+    });
+    let record = hosts[0].record("order").expect("record");
+    let mut have = digests(&record);
+    have.sort();
+    let mut want = added;
+    want.sort();
+    assert_eq!(have.len(), 2 * EACH, "every version is listed");
+    assert_eq!(have, want);
+    let _ = std::fs::remove_dir_all(root);
+}
+
+#[tokio::test]
+async fn a_held_lock_keeps_other_hosts_out_until_released() {
+    let (root, store) = temp_store("held");
+    let other = ModuleStore::open(&root).expect("second host");
+    let v1 = store.put(b"one").expect("put");
+    let held = store.lock().expect("lock");
+    assert!(
+        other.try_lock().expect("try").is_none(),
+        "a second host cannot take a held lock"
+    );
+    let e = other
+        .lock_within(std::time::Duration::from_millis(50))
+        .await
+        .expect_err("held by the first host");
+    assert!(matches!(e, StoreError::Busy { .. }), "{e}");
+    assert!(e.to_string().contains("locked by another deploy"), "{e}");
+
+    // A host waiting on the lock gets it once released, and sees the
+    // record the holder wrote.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let locked = other.lock().expect("lock");
+        tx.send(locked.record("order").map(|r| digests(&r)))
+            .expect("send");
+    });
+    held.add_version(
+        "order",
+        Kind::Workflow,
+        "Q",
+        Version {
+            digest: v1.clone(),
+            types: vec!["W".into()],
+            grants: String::new(),
+        },
+        false,
+    )
+    .expect("add under the lock");
+    drop(held);
+    let seen = rx
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("the waiter got the lock after the release");
+    assert_eq!(seen.expect("record"), vec![v1]);
+    waiter.join().expect("waiter");
     let _ = std::fs::remove_dir_all(root);
 }

@@ -163,13 +163,17 @@ impl WorkflowRuntime {
             let pre = WorkflowPre::new(pre).map_err(world_error)?;
             let guest = pre.clone();
             let types = self
-                .deploy_time_call("workflow-types", RunState::new(no_run(), 0), move |mut store| {
-                    Box::pin(async move {
-                        let bindings: Workflow = guest.instantiate_async(&mut store).await?;
-                        let guest = bindings.weft_plugin_workflow_guest();
-                        guest.call_workflow_types(&mut store).await
-                    })
-                })
+                .deploy_time_call(
+                    "workflow-types",
+                    RunState::new(no_run(), 0),
+                    move |mut store| {
+                        Box::pin(async move {
+                            let bindings: Workflow = guest.instantiate_async(&mut store).await?;
+                            let guest = bindings.weft_plugin_workflow_guest();
+                            guest.call_workflow_types(&mut store).await
+                        })
+                    },
+                )
                 .await;
             (Guest::Fiber(pre), types)
         };
@@ -323,7 +327,6 @@ fn no_run() -> crate::bindings::workflow::weft::plugin::workflow_host::WorkflowI
         attempt: 0,
     }
 }
-
 
 /// The workflow types one worker serves.
 pub type WorkflowRegistry = module::Registry<Arc<WorkflowModule>>;
