@@ -38,6 +38,7 @@ pub const NAMESPACES: &[&str] = &[
     "e2e-split",
     "e2e-kill",
     "e2e-cli",
+    "e2e-activation",
     "e2e-sandbox",
     "e2e-trap",
     "e2e-timeout",

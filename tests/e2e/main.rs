@@ -3,6 +3,7 @@
 
 #![allow(clippy::disallowed_methods)] // tests wait on deadlines
 
+mod activation;
 mod activities;
 mod capabilities;
 mod deploy;

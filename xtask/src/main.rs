@@ -77,6 +77,12 @@ const GUESTS: &[GuestSpec] = &[
         features: "",
     },
     GuestSpec {
+        dir: "tests/guests/activation-workflows",
+        kind: Kind::Workflow,
+        output: "activation_workflows.wasm",
+        features: "",
+    },
+    GuestSpec {
         dir: "tests/guests/test-workflows",
         kind: Kind::Workflow,
         output: "test_workflows.wasm",

@@ -136,7 +136,15 @@ impl<S: ModuleSource> Activations<S> {
         .map_err(|e| TaskFailure(format!("workflow activation did not finish: {e}")))?;
         // Runs whose guest state was lost (an instance they shared trapped)
         // replay from history at their next task.
-        for orphan in run.take_orphans() {
+        let orphans = run.take_orphans();
+        if !orphans.is_empty() {
+            tracing::info!(
+                %run_id, runs = orphans.len(),
+                "evicting runs whose guest state is lost (an instance they shared trapped, \
+                 or a query handler changed it): they replay at their next task"
+            );
+        }
+        for orphan in orphans {
             self.worker.request_workflow_eviction(&orphan);
         }
         // On failure the run is dropped: core evicts it and replays later.

@@ -1,0 +1,123 @@
+//! The activation world (`wit/activation.wit`) end to end, on the async
+//! Rust SDK (tests/guests/activation-workflows): many runs share an
+//! instance, queries take arguments and are read-only, coroutines are
+//! scheduled deterministically, and a trap in one run costs the runs it
+//! shared an instance with only a replay.
+
+use crate::harness::{
+    Client, Outcome, Weft, scratch, server, signal, temporal_bin, wait_for, wasm,
+};
+use serde_json::{Value, json};
+
+const QUEUE: &str = "ACTIVATION_Q";
+const NS: &str = "e2e-activation";
+
+fn serve(test: &str) -> Weft {
+    let config = format!(
+        "[[worker]]\ntask_queue = \"{QUEUE}\"\nworkflows = [{:?}]\n",
+        wasm("activation_workflows")
+    );
+    Weft::serve(&scratch(test), "weft", NS, &config)
+}
+
+/// Query `name` of `id` with `input` (JSON), with the Temporal CLI: the
+/// answer, or the error the CLI printed.
+fn query(id: &str, name: &str, input: Option<&str>) -> Result<Value, String> {
+    let mut cmd = std::process::Command::new(temporal_bin());
+    cmd.args([
+        "workflow",
+        "query",
+        "--workflow-id",
+        id,
+        "--type",
+        name,
+        "--output",
+        "json",
+    ])
+    .args(["--address", &server().address, "--namespace", NS]);
+    if let Some(input) = input {
+        cmd.args(["--input", input]);
+    }
+    let out = cmd.output().map_err(|e| e.to_string())?;
+    let answer: Option<Value> = serde_json::from_slice::<Value>(&out.stdout)
+        .ok()
+        .and_then(|a| a.get("queryResult").and_then(|r| r.get(0)).cloned());
+    answer.ok_or_else(|| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn runs_share_an_instance_answer_queries_with_arguments_and_survive_a_neighbours_trap() {
+    let weft = serve("activation");
+    let client = Client::new(NS).await;
+    let counters = ["counter-a", "counter-b", "counter-c"];
+    for id in counters {
+        client.start(id, "Counter", QUEUE, &[]).await;
+    }
+    for (i, id) in counters.iter().enumerate() {
+        signal(NS, id, "add", Some(&(10 * (i + 1)).to_string()));
+    }
+    // Each run keeps its own state in the shared instance; a query handler
+    // takes an argument.
+    for (i, id) in counters.iter().enumerate() {
+        let total = 10 * (i as i64 + 1);
+        wait_for(&format!("{id} to count its signal"), || {
+            (query(id, "total", None).ok()? == json!(total)).then_some(())
+        });
+        assert_eq!(query(id, "plus", Some("5")), Ok(json!(total + 5)), "{id}");
+    }
+    // A query handler that starts something fails its query, not the run.
+    let refused = query("counter-a", "bad", None).expect_err("a query may not start a timer");
+    assert!(
+        refused.contains("query handlers are read-only"),
+        "the failure says why: {refused}"
+    );
+
+    // A run that traps ends the instance it shares: its own task fails
+    // with the panic, and the other runs are evicted and replay.
+    client.start("trap", "Trap", QUEUE, &[]).await;
+    wait_for("the trapping run's task failure in the host log", || {
+        let log = weft.log_text();
+        log.contains("this run traps on purpose").then_some(())
+    });
+    client.terminate("trap").await;
+    wait_for("the runs sharing its instance to be evicted", || {
+        weft.log_text()
+            .contains("evicting runs whose guest state is lost")
+            .then_some(())
+    });
+    for (i, id) in counters.iter().enumerate() {
+        signal(NS, id, "add", Some("1"));
+        signal(NS, id, "stop", None);
+        let total = 10 * (i as i64 + 1) + 1;
+        assert_eq!(
+            client.outcome(id).await,
+            Outcome::Completed(json!({"total": total})),
+            "{id} replayed its signals and went on"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn coroutines_and_continue_as_new_run_deterministically() {
+    let _weft = serve("activation-coroutines");
+    let client = Client::new(NS).await;
+    client.start("coroutines", "Coroutines", QUEUE, &[]).await;
+    client
+        .start("chain", "Chain", QUEUE, &[json!({"left": 2})])
+        .await;
+    assert_eq!(
+        client.outcome("coroutines").await,
+        Outcome::Completed(json!(["fast", "slow"])),
+        "the coroutines finished in timer order"
+    );
+    assert_eq!(
+        client.outcome("chain").await,
+        Outcome::Completed(json!("done"))
+    );
+}
