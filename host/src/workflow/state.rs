@@ -459,7 +459,7 @@ impl RunState {
         if self.refuse_in_query("start something") {
             return 0;
         }
-        if self.slots.len() >= MAX_HANDLES_PER_RUN as usize {
+        if self.slots.len() >= MAX_HANDLES_PER_RUN {
             self.violate(format!(
                 "more than {MAX_HANDLES_PER_RUN} live handles in one run (weft's handle limit)"
             ));
