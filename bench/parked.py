@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import sys
 import time
@@ -37,6 +38,13 @@ def proc(pid: int) -> tuple[int, int]:
     with open(f"/proc/{pid}/maps") as f:
         maps = sum(1 for _ in f)
     return rss, maps
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of process `pid`, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def activations(url: str, metric: str) -> float:
@@ -70,12 +78,30 @@ async def main() -> None:
     p.add_argument("--per-run", type=int, default=2, help="activations until a run parks")
     p.add_argument("--steps", default="1000", help="comma-separated cumulative run counts")
     p.add_argument("--in-flight", type=int, default=200)
+    p.add_argument("--markdown", metavar="LABEL", help="print table rows labelled LABEL")
+    p.add_argument("--idle-seconds", type=float, default=20, help="idle CPU sampled first")
     args = p.parse_args()
 
     client = await Client.connect(args.address, namespace=args.namespace)
     base_rss, base_maps = proc(args.pid)
     base_acts = activations(args.metrics, args.counter)
-    print(json.dumps({"runs": 0, "rss_kib": base_rss, "maps": base_maps}), flush=True)
+    # An idle host: its workers poll Temporal and nothing else happens.
+    cpu0 = cpu_seconds(args.pid)
+    await asyncio.sleep(args.idle_seconds)
+    idle = 100 * (cpu_seconds(args.pid) - cpu0) / args.idle_seconds
+    if args.markdown:
+        print(
+            f"| {args.markdown} | idle | {args.idle_seconds:g} s | {idle:.2f}% of a core "
+            f"| {base_rss // 1024} MiB | | {base_maps} | |",
+            flush=True,
+        )
+    else:
+        print(
+            json.dumps(
+                {"runs": 0, "rss_kib": base_rss, "maps": base_maps, "idle_cpu_pct": round(idle, 2)}
+            ),
+            flush=True,
+        )
     started = 0
     gate = asyncio.Semaphore(args.in_flight)
 
@@ -89,7 +115,8 @@ async def main() -> None:
             )
 
     for target in (int(s) for s in args.steps.split(",")):
-        t0 = time.monotonic()
+        t0, cpu_step = time.monotonic(), cpu_seconds(args.pid)
+        new_runs = target - started
         await asyncio.gather(*(start(i) for i in range(started, target)))
         started = target
         want = base_acts + args.per_run * target
@@ -99,19 +126,25 @@ async def main() -> None:
             600 + target / 20,
         )
         rss, maps = proc(args.pid)
-        print(
-            json.dumps(
-                {
-                    "runs": target,
-                    "seconds": round(time.monotonic() - t0, 1),
-                    "rss_kib": rss,
-                    "maps": maps,
-                    "kib_per_run": round((rss - base_rss) / target, 1),
-                    "maps_per_run": round((maps - base_maps) / target, 3),
-                }
-            ),
-            flush=True,
-        )
+        row = {
+            "runs": target,
+            "seconds": round(time.monotonic() - t0, 1),
+            # Worker CPU to start, run CreateOrder for and park each run.
+            "cpu_ms_per_run": round(1000 * (cpu_seconds(args.pid) - cpu_step) / new_runs, 2),
+            "rss_kib": rss,
+            "maps": maps,
+            "kib_per_run": round((rss - base_rss) / target, 1),
+            "maps_per_run": round((maps - base_maps) / target, 3),
+        }
+        if args.markdown:
+            print(
+                f"| {args.markdown} | {target:,} | {row['seconds']} | {row['cpu_ms_per_run']} "
+                f"| {rss // 1024} MiB "
+                f"| {row['kib_per_run']} | {maps} | {row['maps_per_run']} |",
+                flush=True,
+            )
+        else:
+            print(json.dumps(row), flush=True)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 # then bench/parked.py parks runs on a day-long grace timer and prints the
 # host's RSS and mapping count per step.
 #   bench/parked.sh WEFT_BINARY WORKFLOW_WASM STEPS [MAX_CACHED]
+# With PARKED_LABEL set, prints markdown table rows labelled with it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 weft=$1 workflow=$2 steps=$3 cached=${4:-200000}
@@ -38,4 +39,4 @@ RUST_LOG=warn "$weft" serve --config "$work/weft.toml" >"$work/weft.log" 2>&1 &
 pid=$!
 for _ in $(seq 300); do curl -sf "http://127.0.0.1:$mp/readyz" >/dev/null && break; sleep 0.2; done
 python3 bench/parked.py --address "127.0.0.1:$tp" --queue PARKED_Q --pid "$pid" \
-  --metrics "http://127.0.0.1:$mp/metrics" --steps "$steps"
+  --metrics "http://127.0.0.1:$mp/metrics" --steps "$steps" ${PARKED_LABEL:+--markdown "$PARKED_LABEL"}

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Measures the guest components and writes BENCHMARKS.md: size, the host's
 # compile time (no cache) and its load time from the compiled-component
-# cache, per language. Run after ./scripts/setup.sh. Uses the host build
-# named by PROFILE (debug by default, as the tests run it; PROFILE=release
-# builds and measures the release binary).
+# cache, per language; with PARKED=STEPS (e.g. PARKED=1000,10000) also the
+# memory and kernel mappings per parked OrderWorkflow run, for the Rust guest
+# (activation world) and the C guest (blocking world), by bench/parked.sh.
+# Run after ./scripts/setup.sh. Uses the host build named by PROFILE (debug
+# by default, as the tests run it; PROFILE=release builds and measures the
+# release binary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PROFILE=${PROFILE:-debug}
@@ -49,5 +52,21 @@ measure() { # kind file
     measure workflow "target/wasm/order_workflow$suffix.wasm" "$lang"
     measure activity "target/wasm/order_activities$suffix.wasm" "$lang"
   done
+  if [ -n "${PARKED:-}" ]; then
+    echo
+    echo "## Parked runs"
+    echo
+    echo "OrderWorkflows parked on a day-long grace timer after CreateOrder"
+    echo "(\`bench/parked.sh\`, in-memory dev server, activities on the same host):"
+    echo "the host's CPU (utime+stime) per new run, its RSS and mapping count (/proc)"
+    echo "after each step, and their growth per run over the idle host (whose CPU"
+    echo "over 20 s is the first row)."
+    echo
+    echo "| guest (world) | runs | seconds | worker CPU ms per run | RSS | KiB per run | mappings | mappings per run |"
+    echo "|---|---|---|---|---|---|---|---|"
+    for arm in "rust (activation):order_workflow" "c (blocking):order_workflow_c"; do
+      PARKED_LABEL="${arm%%:*}" bench/parked.sh "$weft" "target/wasm/${arm#*:}.wasm" "$PARKED"
+    done
+  fi
 } >BENCHMARKS.md
 cat BENCHMARKS.md

@@ -11,6 +11,10 @@ printf '\n== %s\n' "cargo fmt --check" >&2
 cargo fmt --all --check
 printf '\n== %s\n' "cargo clippy" >&2
 cargo clippy --workspace --all-targets -- -D warnings
+printf '\n== %s\n' "benchmark scripts parse (CI builds the benchmark, it does not time it)" >&2
+bash -n scripts/bench.sh
+bash -n bench/parked.sh
+python3 -m py_compile bench/parked.py
 printf '\n== %s\n' "cargo test" >&2
 cargo test --workspace
 printf '\n== %s\n' "Kubernetes manifests, and weft check of their configs" >&2

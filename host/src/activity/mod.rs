@@ -84,13 +84,14 @@ impl ActivityRuntime {
         bytes: &[u8],
         grants: &Grants,
     ) -> Result<ActivityModule, ModuleError> {
-        let component = module::compile(
+        let component = module::compile_off_runtime(
             &self.engine,
             Kind::Activity,
             path,
             bytes,
             self.cache.as_ref(),
-        )?;
+        )
+        .await?;
         let pre = self
             .linker
             .instantiate_pre(&component)

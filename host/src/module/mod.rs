@@ -132,6 +132,28 @@ pub fn compile(
     Ok(component)
 }
 
+/// [`compile`] on the blocking pool: compiling a big component (a Python
+/// or JavaScript guest) takes seconds of CPU, which must not hold an async
+/// worker thread that polls Temporal or answers health checks.
+pub async fn compile_off_runtime(
+    engine: &Engine,
+    kind: Kind,
+    path: &Path,
+    bytes: &[u8],
+    cache: Option<&CompileCache>,
+) -> Result<Component, ModuleError> {
+    let (engine, path, cache) = (engine.clone(), path.to_owned(), cache.cloned());
+    let bytes = bytes.to_vec();
+    let compiling = path.clone();
+    tokio::task::spawn_blocking(move || compile(&engine, kind, &path, &bytes, cache.as_ref()))
+        .await
+        .map_err(|e| ModuleError::Compile {
+            kind,
+            path: compiling,
+            reason: format!("the compile did not finish: {e}"),
+        })?
+}
+
 /// Why `bytes` cannot be a binary component, if they cannot.
 fn binary_problem(bytes: &[u8]) -> Option<&'static str> {
     if !bytes.starts_with(b"\0asm") {

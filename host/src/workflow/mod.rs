@@ -99,13 +99,14 @@ impl WorkflowRuntime {
         path: &Path,
         bytes: &[u8],
     ) -> Result<WorkflowModule, ModuleError> {
-        let component = module::compile(
+        let component = module::compile_off_runtime(
             &self.engine,
             Kind::Workflow,
             path,
             bytes,
             self.cache.as_ref(),
-        )?;
+        )
+        .await?;
         let forbidden: Vec<String> = component
             .component_type()
             .imports(&self.engine)

@@ -326,3 +326,134 @@ fn retry_policy(p: options::RetryPolicy) -> RetryPolicy {
 }
 
 impl crate::bindings::activation::weft::plugin::workflow_options::Host for RunHost {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use activation_host::Host;
+
+    fn host() -> RunHost {
+        let info = WorkflowInfo {
+            workflow_type: "T".into(),
+            workflow_id: "w".into(),
+            run_id: "r".into(),
+            namespace: "default".into(),
+            task_queue: "Q".into(),
+            attempt: 1,
+        };
+        RunHost {
+            state: Arc::new(Mutex::new(RunState::for_activations(info, 1))),
+            limits: crate::workflow::GuestLimits::new(1 << 20),
+        }
+    }
+
+    fn responses(state: &mut RunState) -> Vec<update_response::Response> {
+        state
+            .take_commands()
+            .into_iter()
+            .filter_map(|c| match c.variant {
+                Some(Variant::UpdateResponse(r)) => r.response,
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn outcomes_are_handed_over_once_in_history_order_and_free_their_handle() {
+        let mut host = host();
+        let (t, u) = (host.start_timer(10).unwrap(), host.start_timer(20).unwrap());
+        let mut state = host.lock_state();
+        let null = || payload::to_wit(payload::null());
+        state.resolve(HandleKind::Timer, u, Ok(null())).unwrap();
+        state.resolve(HandleKind::Timer, t, Ok(null())).unwrap();
+        let order: Vec<u32> = state
+            .take_resolutions()
+            .into_iter()
+            .map(|(h, _)| h)
+            .collect();
+        assert_eq!(order, [u, t], "as history gave them, not by number");
+        assert!(state.take_resolutions().is_empty());
+        assert!(state.slots.is_empty(), "resolved handles hold no slot");
+        assert!(
+            state.resolve(HandleKind::Timer, t, Ok(null())).is_err(),
+            "a handle resolves once"
+        );
+        drop(state);
+        host.cancel(t)
+            .expect("cancelling a resolved handle does nothing");
+    }
+
+    #[test]
+    fn a_cancelled_timer_resolves_in_the_same_activation() {
+        let mut host = host();
+        let t = host.start_timer(10).unwrap();
+        host.cancel(t).unwrap();
+        let mut state = host.lock_state();
+        let resolved = state.take_resolutions();
+        assert_eq!(resolved.len(), 1);
+        assert_eq!(resolved[0].0, t);
+        let failure = resolved[0].1.clone().expect_err("cancelled");
+        assert_eq!(failure.error_type, "CancelledError");
+    }
+
+    #[test]
+    fn updates_are_accepted_rejected_or_completed_and_unanswered_ones_rejected() {
+        let mut host = host();
+        {
+            let mut state = host.lock_state();
+            for id in ["a", "b", "c", "d"] {
+                state.open_update(id, "inc");
+            }
+        }
+        host.accept_update("a".into()).unwrap();
+        let rejected = Failure {
+            message: "negative".into(),
+            error_type: "Invalid".into(),
+            non_retryable: true,
+            details: vec![],
+        };
+        host.reject_update("b".into(), rejected).unwrap();
+        host.complete_update("c".into(), Ok(payload::to_wit(payload::null())))
+            .unwrap();
+        assert!(
+            host.accept_update("b".into()).is_err(),
+            "a rejected update is closed"
+        );
+        let mut state = host.lock_state();
+        state.reject_unanswered_updates();
+        use update_response::Response::{Accepted, Completed, Rejected};
+        let kinds: Vec<&str> = responses(&mut state)
+            .iter()
+            .map(|r| match r {
+                Accepted(()) => "accepted",
+                Rejected(_) => "rejected",
+                Completed(_) => "completed",
+            })
+            .collect();
+        // a accepted; b rejected; c accepted then completed; d unanswered.
+        assert_eq!(
+            kinds,
+            ["accepted", "rejected", "accepted", "completed", "rejected"]
+        );
+        drop(state);
+        host.complete_update("a".into(), Ok(payload::to_wit(payload::null())))
+            .expect("an accepted update completes in a later activation");
+    }
+
+    #[test]
+    fn a_query_handler_cannot_start_anything() {
+        let mut host = host();
+        host.lock_state().set_in_query(true);
+        host.start_timer(10).unwrap();
+        host.upsert_memo(vec![]).unwrap();
+        let mut state = host.lock_state();
+        state.set_in_query(false);
+        let violation = state.take_query_violation().expect("noted");
+        assert!(
+            violation.contains("a query handler tried to"),
+            "{violation}"
+        );
+        assert!(state.take_commands().is_empty(), "nothing was issued");
+        assert!(state.take_violation().is_none(), "the run is not trapped");
+    }
+}

@@ -51,8 +51,9 @@ pub(crate) struct RunCtx {
     /// True once the workflow asked for its cancellation (it handles it).
     handles_cancellation: Cell<bool>,
     cancel_wakers: RefCell<Vec<Waker>>,
-    /// Tasks spawned, in spawn order, with their wake flags.
+    /// Unfinished tasks, in spawn order, with their wake flags.
     tasks: RefCell<Vec<(Task, Arc<Flag>)>>,
+    /// Tasks spawned in the current round: they join after it.
     spawned: RefCell<Vec<(Task, Arc<Flag>)>>,
     result: RefCell<Option<Result<Payload, Failure>>>,
     continue_as_new: RefCell<Option<Vec<Payload>>>,
@@ -178,29 +179,27 @@ impl RunCtx {
         }
     }
 
-    /// Poll woken tasks, in spawn order, until none is woken.
+    /// Poll woken tasks, in spawn order, round after round, until none
+    /// is woken (or the run ended).
     fn run_until_stalled(&self) {
         loop {
-            let mut progressed = false;
             let mut tasks = std::mem::take(&mut *self.tasks.borrow_mut());
-            for (task, flag) in tasks.iter_mut() {
-                if flag.0.swap(false, Ordering::Relaxed) {
-                    progressed = true;
-                    let waker = Waker::from(flag.clone());
-                    if task.as_mut().poll(&mut Context::from_waker(&waker)).is_ready() {
-                        // Done: never woken again.
-                        flag.0.store(false, Ordering::Relaxed);
-                        *task = Box::pin(std::future::pending());
-                    }
+            let mut polled = false;
+            tasks.retain_mut(|(task, flag)| {
+                if !flag.0.swap(false, Ordering::Relaxed) {
+                    return true;
                 }
-            }
+                polled = true;
+                let waker = Waker::from(flag.clone());
+                task.as_mut().poll(&mut Context::from_waker(&waker)).is_pending()
+            });
             tasks.append(&mut self.spawned.borrow_mut());
             *self.tasks.borrow_mut() = tasks;
-            let woken = self.tasks.borrow().iter().any(|(_, f)| f.0.load(Ordering::Relaxed));
-            if !progressed && !woken {
+            if self.result.borrow().is_some() || self.continue_as_new.borrow().is_some() {
                 return;
             }
-            if self.result.borrow().is_some() || self.continue_as_new.borrow().is_some() {
+            let woken = self.tasks.borrow().iter().any(|(_, f)| f.0.load(Ordering::Relaxed));
+            if !polled && !woken {
                 return;
             }
         }
