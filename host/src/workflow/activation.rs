@@ -10,8 +10,7 @@
 //! evicted from core's cache and replays on a fresh instance.
 
 use super::run::{
-    TaskFailure, activity_outcome, child_outcome, child_start, command, delivered, run_info,
-    trap_failure, within_limits,
+    TaskFailure, apply_resolution, child_start, command, run_info, trap_failure, within_limits,
 };
 use super::state::{HandleKind, Outcome, RunHost, RunState};
 use super::{PIN_PREFIX, WorkflowModule};
@@ -22,7 +21,6 @@ use crate::bindings::activation::{ActivationWorkflow, ActivationWorkflowPre};
 use crate::bindings::types::{Failure, Payload};
 use crate::payload;
 use crate::store::Digest;
-use crate::temporal::proto::activity_result::activity_resolution;
 use crate::temporal::proto::workflow_activation::{
     InitializeWorkflow, QueryWorkflow, WorkflowActivation,
     workflow_activation_job::Variant as CoreJob,
@@ -240,66 +238,22 @@ impl ActivationRun {
         for job in act.jobs.iter().filter_map(|j| j.variant.as_ref()) {
             match job {
                 CoreJob::InitializeWorkflow(_) | CoreJob::RemoveFromCache(_) => {}
-                CoreJob::NotifyHasPatch(p) => state.notify_patch(&p.patch_id),
-                CoreJob::FireTimer(t) => {
-                    if !state.fire_local_backoff(t.seq) {
-                        let fired = Ok(payload::to_wit(payload::null()));
-                        state
-                            .resolve(HandleKind::Timer, t.seq, fired)
-                            .map_err(TaskFailure)?
-                    }
-                }
-                CoreJob::ResolveActivity(r) if r.is_local => {
-                    let status = r.result.clone().and_then(|r| r.status);
-                    match status {
-                        Some(activity_resolution::Status::Backoff(b)) => {
-                            state.back_off_local(r.seq, b)
-                        }
-                        _ => state.resolve_local(r.seq, activity_outcome(r.result.clone())),
-                    }
-                    .map_err(TaskFailure)?
-                }
-                CoreJob::ResolveActivity(r) => state
-                    .resolve(
-                        HandleKind::Activity,
-                        r.seq,
-                        activity_outcome(r.result.clone()),
-                    )
-                    .map_err(TaskFailure)?,
+                // The guest hears whether a child started, and a child that
+                // did not start has no result to wait for.
                 CoreJob::ResolveChildWorkflowExecutionStart(r) => {
+                    apply_resolution(&mut state, job)?;
                     let started = child_start(&r.status);
-                    state
-                        .resolve_child_start(r.seq, started.clone())
-                        .map_err(TaskFailure)?;
                     jobs.push(Job::ChildStarted(ChildStart {
                         handle: r.seq,
                         outcome: started.clone(),
                     }));
-                    // A child that did not start has no result to wait for.
                     if let Err(failure) = started {
                         state
                             .resolve(HandleKind::Child, r.seq, Err(failure))
                             .map_err(TaskFailure)?;
                     }
                 }
-                CoreJob::ResolveChildWorkflowExecution(r) => state
-                    .resolve(HandleKind::Child, r.seq, child_outcome(r.result.clone()))
-                    .map_err(TaskFailure)?,
-                CoreJob::ResolveSignalExternalWorkflow(r) => state
-                    .resolve(
-                        HandleKind::ExternalSignal,
-                        r.seq,
-                        delivered(r.failure.clone()),
-                    )
-                    .map_err(TaskFailure)?,
-                CoreJob::ResolveRequestCancelExternalWorkflow(r) => state
-                    .resolve(
-                        HandleKind::ExternalCancel,
-                        r.seq,
-                        delivered(r.failure.clone()),
-                    )
-                    .map_err(TaskFailure)?,
-                CoreJob::UpdateRandomSeed(s) => state.reseed(s.randomness_seed),
+                job if apply_resolution(&mut state, job)? => {}
                 CoreJob::SignalWorkflow(s) => jobs.push(Job::Signal(Signal {
                     name: s.signal_name.clone(),
                     args: s.input.iter().cloned().map(payload::to_wit).collect(),

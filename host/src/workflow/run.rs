@@ -180,56 +180,11 @@ impl FiberRun {
             let mut state = self.lock();
             state.begin_activation(timestamp_millis(act.timestamp.as_ref()), act.is_replaying);
             for job in act.jobs.iter().filter_map(|j| j.variant.as_ref()) {
+                if apply_resolution(&mut state, job)? {
+                    continue;
+                }
                 match job {
                     Job::InitializeWorkflow(_) | Job::RemoveFromCache(_) => {}
-                    Job::NotifyHasPatch(p) => state.notify_patch(&p.patch_id),
-                    // A local activity's backoff timer is the host's own.
-                    Job::FireTimer(t) => {
-                        if !state.fire_local_backoff(t.seq) {
-                            let fired = Ok(payload::to_wit(payload::null()));
-                            state
-                                .resolve(HandleKind::Timer, t.seq, fired)
-                                .map_err(TaskFailure)?
-                        }
-                    }
-                    Job::ResolveActivity(r) if r.is_local => {
-                        let status = r.result.clone().and_then(|r| r.status);
-                        match status {
-                            Some(activity_resolution::Status::Backoff(b)) => {
-                                state.back_off_local(r.seq, b)
-                            }
-                            _ => state.resolve_local(r.seq, activity_outcome(r.result.clone())),
-                        }
-                        .map_err(TaskFailure)?
-                    }
-                    Job::ResolveActivity(r) => state
-                        .resolve(
-                            HandleKind::Activity,
-                            r.seq,
-                            activity_outcome(r.result.clone()),
-                        )
-                        .map_err(TaskFailure)?,
-                    Job::ResolveChildWorkflowExecutionStart(r) => state
-                        .resolve_child_start(r.seq, child_start(&r.status))
-                        .map_err(TaskFailure)?,
-                    Job::ResolveChildWorkflowExecution(r) => state
-                        .resolve(HandleKind::Child, r.seq, child_outcome(r.result.clone()))
-                        .map_err(TaskFailure)?,
-                    Job::ResolveSignalExternalWorkflow(r) => state
-                        .resolve(
-                            HandleKind::ExternalSignal,
-                            r.seq,
-                            delivered(r.failure.clone()),
-                        )
-                        .map_err(TaskFailure)?,
-                    Job::ResolveRequestCancelExternalWorkflow(r) => state
-                        .resolve(
-                            HandleKind::ExternalCancel,
-                            r.seq,
-                            delivered(r.failure.clone()),
-                        )
-                        .map_err(TaskFailure)?,
-                    Job::UpdateRandomSeed(s) => state.reseed(s.randomness_seed),
                     Job::SignalWorkflow(s) => {
                         let value = s.input.first().cloned().unwrap_or_else(payload::null);
                         state.signal(&s.signal_name, payload::to_wit(value));
@@ -411,6 +366,63 @@ pub(super) fn trap_failure(trap: &wasmtime::Error, state: &RunState) -> TaskFail
         .map(|m| format!(" (guest said: {m})"))
         .unwrap_or_default();
     TaskFailure(format!("workflow guest trapped{said}: {trap:#}"))
+}
+
+/// Apply a job both worlds treat alike to the run state: what resolves
+/// something the run started, a patch notice, a new seed. False for the
+/// jobs each world handles its own way (start, eviction, signals,
+/// cancellation, updates, queries).
+pub(super) fn apply_resolution(state: &mut RunState, job: &Job) -> Result<bool, TaskFailure> {
+    match job {
+        Job::NotifyHasPatch(p) => state.notify_patch(&p.patch_id),
+        // A local activity's backoff timer is the host's own.
+        Job::FireTimer(t) => {
+            if !state.fire_local_backoff(t.seq) {
+                let fired = Ok(payload::to_wit(payload::null()));
+                state
+                    .resolve(HandleKind::Timer, t.seq, fired)
+                    .map_err(TaskFailure)?
+            }
+        }
+        Job::ResolveActivity(r) if r.is_local => {
+            let status = r.result.clone().and_then(|r| r.status);
+            match status {
+                Some(activity_resolution::Status::Backoff(b)) => state.back_off_local(r.seq, b),
+                _ => state.resolve_local(r.seq, activity_outcome(r.result.clone())),
+            }
+            .map_err(TaskFailure)?
+        }
+        Job::ResolveActivity(r) => state
+            .resolve(
+                HandleKind::Activity,
+                r.seq,
+                activity_outcome(r.result.clone()),
+            )
+            .map_err(TaskFailure)?,
+        Job::ResolveChildWorkflowExecutionStart(r) => state
+            .resolve_child_start(r.seq, child_start(&r.status))
+            .map_err(TaskFailure)?,
+        Job::ResolveChildWorkflowExecution(r) => state
+            .resolve(HandleKind::Child, r.seq, child_outcome(r.result.clone()))
+            .map_err(TaskFailure)?,
+        Job::ResolveSignalExternalWorkflow(r) => state
+            .resolve(
+                HandleKind::ExternalSignal,
+                r.seq,
+                delivered(r.failure.clone()),
+            )
+            .map_err(TaskFailure)?,
+        Job::ResolveRequestCancelExternalWorkflow(r) => state
+            .resolve(
+                HandleKind::ExternalCancel,
+                r.seq,
+                delivered(r.failure.clone()),
+            )
+            .map_err(TaskFailure)?,
+        Job::UpdateRandomSeed(s) => state.reseed(s.randomness_seed),
+        _ => return Ok(false),
+    }
+    Ok(true)
 }
 
 /// Whether a child started, as a guest reads it.

@@ -361,11 +361,18 @@ mod tests {
     #[test]
     fn outcomes_are_handed_over_once_in_history_order_and_free_their_handle() {
         let mut host = host();
-        let (t, u) = (host.start_timer(10).unwrap(), host.start_timer(20).unwrap());
+        let (t, u) = (
+            host.start_timer(10).expect("a host call in a test"),
+            host.start_timer(20).expect("a host call in a test"),
+        );
         let mut state = host.lock_state();
         let null = || payload::to_wit(payload::null());
-        state.resolve(HandleKind::Timer, u, Ok(null())).unwrap();
-        state.resolve(HandleKind::Timer, t, Ok(null())).unwrap();
+        state
+            .resolve(HandleKind::Timer, u, Ok(null()))
+            .expect("a host call in a test");
+        state
+            .resolve(HandleKind::Timer, t, Ok(null()))
+            .expect("a host call in a test");
         let order: Vec<u32> = state
             .take_resolutions()
             .into_iter()
@@ -386,8 +393,8 @@ mod tests {
     #[test]
     fn a_cancelled_timer_resolves_in_the_same_activation() {
         let mut host = host();
-        let t = host.start_timer(10).unwrap();
-        host.cancel(t).unwrap();
+        let t = host.start_timer(10).expect("a host call in a test");
+        host.cancel(t).expect("a host call in a test");
         let mut state = host.lock_state();
         let resolved = state.take_resolutions();
         assert_eq!(resolved.len(), 1);
@@ -405,16 +412,18 @@ mod tests {
                 state.open_update(id, "inc");
             }
         }
-        host.accept_update("a".into()).unwrap();
+        host.accept_update("a".into())
+            .expect("a host call in a test");
         let rejected = Failure {
             message: "negative".into(),
             error_type: "Invalid".into(),
             non_retryable: true,
             details: vec![],
         };
-        host.reject_update("b".into(), rejected).unwrap();
+        host.reject_update("b".into(), rejected)
+            .expect("a host call in a test");
         host.complete_update("c".into(), Ok(payload::to_wit(payload::null())))
-            .unwrap();
+            .expect("a host call in a test");
         assert!(
             host.accept_update("b".into()).is_err(),
             "a rejected update is closed"
@@ -444,8 +453,8 @@ mod tests {
     fn a_query_handler_cannot_start_anything() {
         let mut host = host();
         host.lock_state().set_in_query(true);
-        host.start_timer(10).unwrap();
-        host.upsert_memo(vec![]).unwrap();
+        host.start_timer(10).expect("a host call in a test");
+        host.upsert_memo(vec![]).expect("a host call in a test");
         let mut state = host.lock_state();
         state.set_in_query(false);
         let violation = state.take_query_violation().expect("noted");
