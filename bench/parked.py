@@ -91,7 +91,7 @@ async def main() -> None:
     idle = 100 * (cpu_seconds(args.pid) - cpu0) / args.idle_seconds
     if args.markdown:
         print(
-            f"| {args.markdown} | idle | {args.idle_seconds:g} s | {idle:.2f}% of a core "
+            f"| {args.markdown} | idle | {args.idle_seconds:g} s | {idle:.2f}% of a core | "
             f"| {base_rss // 1024} MiB | | {base_maps} | |",
             flush=True,
         )
@@ -114,8 +114,16 @@ async def main() -> None:
                 task_queue=args.queue,
             )
 
+    def activation_seconds() -> tuple[float, float]:
+        """(sum, count) of the worker's activation time histogram."""
+        return (
+            activations(args.metrics, "weft_activation_seconds_sum"),
+            activations(args.metrics, "weft_activation_seconds_count"),
+        )
+
     for target in (int(s) for s in args.steps.split(",")):
         t0, cpu_step = time.monotonic(), cpu_seconds(args.pid)
+        act_sum0, act_count0 = activation_seconds()
         new_runs = target - started
         await asyncio.gather(*(start(i) for i in range(started, target)))
         started = target
@@ -126,11 +134,14 @@ async def main() -> None:
             600 + target / 20,
         )
         rss, maps = proc(args.pid)
+        act_sum, act_count = activation_seconds()
         row = {
             "runs": target,
             "seconds": round(time.monotonic() - t0, 1),
             # Worker CPU to start, run CreateOrder for and park each run.
             "cpu_ms_per_run": round(1000 * (cpu_seconds(args.pid) - cpu_step) / new_runs, 2),
+            # Wall time of one activation in weft: jobs in, guest, commands out.
+            "activation_us": round(1e6 * (act_sum - act_sum0) / max(act_count - act_count0, 1)),
             "rss_kib": rss,
             "maps": maps,
             "kib_per_run": round((rss - base_rss) / target, 1),
@@ -139,6 +150,7 @@ async def main() -> None:
         if args.markdown:
             print(
                 f"| {args.markdown} | {target:,} | {row['seconds']} | {row['cpu_ms_per_run']} "
+                f"| {row['activation_us']} "
                 f"| {rss // 1024} MiB "
                 f"| {row['kib_per_run']} | {maps} | {row['maps_per_run']} |",
                 flush=True,

@@ -62,8 +62,8 @@ measure() { # kind file
     echo "after each step, and their growth per run over the idle host (whose CPU"
     echo "over 20 s is the first row)."
     echo
-    echo "| guest (world) | runs | seconds | worker CPU ms per run | RSS | KiB per run | mappings | mappings per run |"
-    echo "|---|---|---|---|---|---|---|---|"
+    echo "| guest (world) | runs | seconds | worker CPU ms per run | mean activation µs | RSS | KiB per run | mappings | mappings per run |"
+    echo "|---|---|---|---|---|---|---|---|---|"
     for arm in "rust (activation):order_workflow" "c (blocking):order_workflow_c"; do
       PARKED_LABEL="${arm%%:*}" bench/parked.sh "$weft" "target/wasm/${arm#*:}.wasm" "$PARKED"
     done

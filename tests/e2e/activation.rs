@@ -92,9 +92,15 @@ async fn runs_share_an_instance_answer_queries_with_arguments_and_survive_a_neig
             .then_some(())
     });
     for (i, id) in counters.iter().enumerate() {
-        signal(NS, id, "add", Some("1"));
-        signal(NS, id, "stop", None);
         let total = 10 * (i as i64 + 1) + 1;
+        signal(NS, id, "add", Some("1"));
+        // `stop` wins over an `add` that comes in the same activation (the
+        // guest's select prefers it): send it once the add has counted.
+        wait_for(
+            &format!("{id} to count the signal after its replay"),
+            || (query(id, "total", None).ok()? == json!(total)).then_some(()),
+        );
+        signal(NS, id, "stop", None);
         assert_eq!(
             client.outcome(id).await,
             Outcome::Completed(json!({"total": total})),
