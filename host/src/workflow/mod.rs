@@ -137,6 +137,23 @@ impl WorkflowRuntime {
             .component_type()
             .exports(&self.engine)
             .any(|(name, _)| name.starts_with("weft:plugin/activation-guest@"));
+        // The blocking world's imports suspend the guest, which an
+        // activation-based guest must never do: refuse the mix at load
+        // rather than fail its runs' tasks later.
+        let blocking_imports = component
+            .component_type()
+            .imports(&self.engine)
+            .any(|(name, _)| name.starts_with("weft:plugin/workflow-host@"));
+        if activation_based && blocking_imports {
+            return Err(ModuleError::World {
+                kind: Kind::Workflow,
+                path: path.to_owned(),
+                reason: "it exports weft:plugin/activation-guest but imports \
+                         weft:plugin/workflow-host, whose calls block: an activation-based \
+                         workflow imports weft:plugin/activation-host instead"
+                    .into(),
+            });
+        }
         let pre = self
             .linker
             .instantiate_pre(&component)
@@ -402,6 +419,22 @@ mod tests {
         assert!(e.starts_with("cannot load workflow module"), "{e}");
         let e = refusal(Path::new("/nonexistent/weft.wasm"));
         assert!(e.contains("No such file"), "{e}");
+    }
+
+    #[test]
+    fn an_activation_based_workflow_importing_blocking_calls_is_refused() {
+        let wat = r#"(component
+            (import "weft:plugin/workflow-host@0.1.0" (instance))
+            (import "weft:plugin/activation-host@0.1.0" (instance))
+            (instance $guest)
+            (export "weft:plugin/activation-guest@0.1.0" (instance $guest)))"#;
+        let e = refusal(&write("mixed-worlds.wat", wat.as_bytes()));
+        assert!(
+            e.contains(
+                "exports weft:plugin/activation-guest but imports weft:plugin/workflow-host"
+            ),
+            "{e}"
+        );
     }
 
     #[test]
