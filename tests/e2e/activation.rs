@@ -4,9 +4,8 @@
 //! scheduled deterministically, and a trap in one run costs the runs it
 //! shared an instance with only a replay.
 
-use crate::harness::{
-    Client, Outcome, Weft, scratch, server, signal, temporal_bin, wait_for, wasm,
-};
+use crate::harness::{Client, Outcome, Weft, scratch, signal, wait_for, wasm};
+use crate::workflow_api::query_with;
 use serde_json::{Value, json};
 
 const QUEUE: &str = "ACTIVATION_Q";
@@ -20,35 +19,9 @@ fn serve(test: &str) -> Weft {
     Weft::serve(&scratch(test), "weft", NS, &config)
 }
 
-/// Query `name` of `id` with `input` (JSON), with the Temporal CLI: the
-/// answer, or the error the CLI printed.
+/// Query `name` of `id` in this test's namespace, with `input` (JSON).
 fn query(id: &str, name: &str, input: Option<&str>) -> Result<Value, String> {
-    let mut cmd = std::process::Command::new(temporal_bin());
-    cmd.args([
-        "workflow",
-        "query",
-        "--workflow-id",
-        id,
-        "--type",
-        name,
-        "--output",
-        "json",
-    ])
-    .args(["--address", &server().address, "--namespace", NS]);
-    if let Some(input) = input {
-        cmd.args(["--input", input]);
-    }
-    let out = cmd.output().map_err(|e| e.to_string())?;
-    let answer: Option<Value> = serde_json::from_slice::<Value>(&out.stdout)
-        .ok()
-        .and_then(|a| a.get("queryResult").and_then(|r| r.get(0)).cloned());
-    answer.ok_or_else(|| {
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
+    query_with(NS, id, name, input)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -29,27 +29,43 @@ pub fn serve(test: &str) -> (PathBuf, Weft) {
 
 /// The answer to query `name` of workflow `id`, if it has one yet.
 pub fn query(ns: &str, id: &str, name: &str) -> Option<Value> {
-    let out = std::process::Command::new(crate::harness::temporal_bin())
-        .args([
-            "workflow",
-            "query",
-            "--workflow-id",
-            id,
-            "--type",
-            name,
-            "--output",
-            "json",
-        ])
-        .args([
-            "--address",
-            &crate::harness::server().address,
-            "--namespace",
-            ns,
-        ])
-        .output()
-        .ok()?;
-    let answer: Value = serde_json::from_slice(&out.stdout).ok()?;
-    answer.get("queryResult").and_then(|r| r.get(0)).cloned()
+    query_with(ns, id, name, None).ok()
+}
+
+/// Query `name` of workflow `id` with `input` (JSON), with the Temporal
+/// CLI as any client would: the answer, or what the CLI printed instead.
+pub fn query_with(ns: &str, id: &str, name: &str, input: Option<&str>) -> Result<Value, String> {
+    let mut cmd = std::process::Command::new(crate::harness::temporal_bin());
+    cmd.args([
+        "workflow",
+        "query",
+        "--workflow-id",
+        id,
+        "--type",
+        name,
+        "--output",
+        "json",
+    ])
+    .args([
+        "--address",
+        &crate::harness::server().address,
+        "--namespace",
+        ns,
+    ]);
+    if let Some(input) = input {
+        cmd.args(["--input", input]);
+    }
+    let out = cmd.output().map_err(|e| e.to_string())?;
+    let answer: Option<Value> = serde_json::from_slice::<Value>(&out.stdout)
+        .ok()
+        .and_then(|a| a.get("queryResult").and_then(|r| r.get(0)).cloned());
+    answer.ok_or_else(|| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
 }
 
 /// The answer to query `name` of workflow `id`, asked until one comes (a

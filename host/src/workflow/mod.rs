@@ -107,8 +107,8 @@ impl WorkflowRuntime {
             self.cache.as_ref(),
         )
         .await?;
-        let forbidden: Vec<String> = component
-            .component_type()
+        let world = component.component_type();
+        let forbidden: Vec<String> = world
             .imports(&self.engine)
             .map(|(name, _)| name.to_owned())
             .filter(|name| !name.starts_with("weft:plugin/"))
@@ -133,15 +133,13 @@ impl WorkflowRuntime {
                  weft:plugin/activation-host: no WASI, so that every run is deterministic)"
             ),
         };
-        let activation_based = component
-            .component_type()
+        let activation_based = world
             .exports(&self.engine)
             .any(|(name, _)| name.starts_with("weft:plugin/activation-guest@"));
         // The blocking world's imports suspend the guest, which an
         // activation-based guest must never do: refuse the mix at load
         // rather than fail its runs' tasks later.
-        let blocking_imports = component
-            .component_type()
+        let blocking_imports = world
             .imports(&self.engine)
             .any(|(name, _)| name.starts_with("weft:plugin/workflow-host@"));
         if activation_based && blocking_imports {
