@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the C OrderWorkflow and order activities from source:
-#   OUT_DIR/order_workflow_c.wasm     (world weft:plugin/workflow)
+#   OUT_DIR/order_workflow_c.wasm     (world weft:plugin/activation-workflow)
 #   OUT_DIR/order_activities_c.wasm   (world weft:plugin/activity)
 #
 # usage: guest-examples/c/build.sh OUT_DIR
@@ -44,17 +44,19 @@ LDFLAGS=(-mexec-model=reactor -Wl,--strip-debug)
 
 build() { # build WORLD SOURCE OUTPUT
   local world=$1 source=$2 output=$3
+  # wit-bindgen names its files after the world, with `_` for `-`.
+  local stem=${world//-/_} gen="$work/$world"
   # Bindings are generated at build time from wit/, never checked in.
-  xtask bindgen-c --world "$world" --out "$work/$world"
+  xtask bindgen-c --world "$world" --out "$gen"
   # The generated .c is compiled apart, without our warnings (not our code).
-  "$CC" "${CFLAGS[@]}" -c "$work/$world/$world.c" -o "$work/$world/$world.o"
+  "$CC" "${CFLAGS[@]}" -c "$gen/$stem.c" -o "$gen/$stem.o"
   # `*_component_type.o` carries the world's type in a custom section, which
   # `componentize` reads to build the component.
-  "$CC" "${CFLAGS[@]}" "${WARNINGS[@]}" -I "$work/$world" -I "$here" \
-    "$here/$source" "$work/$world/$world.o" "$work/$world/${world}_component_type.o" \
+  "$CC" "${CFLAGS[@]}" "${WARNINGS[@]}" -I "$gen" -I "$here" \
+    "$here/$source" "$gen/$stem.o" "$gen/${stem}_component_type.o" \
     "${LDFLAGS[@]}" -o "$work/${output%.wasm}.core.wasm"
   xtask componentize --kind "$world" "$work/${output%.wasm}.core.wasm" "$out/$output"
 }
 
-build workflow order_workflow.c order_workflow_c.wasm
+build activation-workflow order_workflow.c order_workflow_c.wasm
 build activity order_activities.c order_activities_c.wasm

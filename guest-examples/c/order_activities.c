@@ -38,7 +38,7 @@ static void order_path(weft_buf_t *path, const char *order_id) {
 static bool heartbeat(weft_failure_t *err) {
   weft_plugin_activity_host_list_payload_t no_details = {NULL, 0};
   if (weft_plugin_activity_host_heartbeat(&no_details)) {
-    *err = weft_failure("Cancelled", "activity was cancelled", true);
+    *err = weft_non_retryable("Cancelled", "activity was cancelled");
     return false;
   }
   return true;
@@ -54,7 +54,8 @@ static weft_failure_t io_failure(const char *error_type, const char *what, const
   weft_buf_puts(&message, path);
   weft_buf_puts(&message, ": ");
   weft_buf_puts(&message, reason);
-  return weft_failure_buf(error_type, &message, non_retryable);
+  return non_retryable ? weft_non_retryable_buf(error_type, &message)
+                       : weft_failure_buf(error_type, &message);
 }
 
 /* Appends `{"order_id":..,"status":..,"amount_cents":..,"currency":..}`;
@@ -147,7 +148,7 @@ static bool charge_payment(const char *order_id, weft_buf_t *out, weft_failure_t
     weft_buf_puts(&message, "payment for order ");
     weft_buf_puts(&message, order_id);
     weft_buf_puts(&message, " declined");
-    *err = weft_failure_buf("PaymentDeclined", &message, true);
+    *err = weft_non_retryable_buf("PaymentDeclined", &message);
     return false;
   }
   weft_buf_t path = {0};
@@ -161,7 +162,7 @@ static bool charge_payment(const char *order_id, weft_buf_t *out, weft_failure_t
     weft_buf_puts(&message, " does not exist (");
     weft_buf_puts(&message, (const char *)path.ptr);
     weft_buf_puts(&message, " not found); run CreateOrder first");
-    *err = weft_failure_buf("OrderNotFound", &message, true);
+    *err = weft_non_retryable_buf("OrderNotFound", &message);
   } else if (!ok) {
     *err = io_failure("IoError", "cannot read", (const char *)path.ptr, false);
   }
@@ -177,7 +178,7 @@ static bool charge_payment(const char *order_id, weft_buf_t *out, weft_failure_t
       weft_buf_t message = {0};
       weft_buf_puts(&message, (const char *)path.ptr);
       weft_buf_puts(&message, " is not a JSON object with a numeric amount_cents");
-      *err = weft_failure_buf("CorruptOrder", &message, true);
+      *err = weft_non_retryable_buf("CorruptOrder", &message);
     }
   }
   if (ok) {
@@ -213,10 +214,9 @@ static bool order_id_arg(const exports_weft_plugin_activity_guest_list_payload_t
          c == '_' || c == '-';
   }
   if (!ok) {
-    *err = weft_failure("InvalidOrderId",
-                        "expected one argument, the order id: a JSON string of A-Z, a-z, 0-9, "
-                        "'_' and '-'",
-                        true);
+    *err = weft_non_retryable("InvalidOrderId",
+                              "expected one argument, the order id: a JSON string of A-Z, a-z, "
+                              "0-9, '_' and '-'");
     return false;
   }
   weft_buf_cstr(order_id);
@@ -249,7 +249,7 @@ bool exports_weft_plugin_activity_guest_execute(
     weft_buf_t message = {0};
     weft_buf_puts(&message, "this component does not offer activity type ");
     weft_json_put_string(&message, activity_type->ptr, activity_type->len);
-    *err = weft_failure_buf("UnknownActivityType", &message, true);
+    *err = weft_non_retryable_buf("UnknownActivityType", &message);
   } else if (order_id_arg(args, &order_id, err)) {
     const char *id = (const char *)order_id.ptr;
     ok = create ? create_order(id, &output, err) : charge_payment(id, &output, err);

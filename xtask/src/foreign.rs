@@ -32,24 +32,35 @@ const LANGUAGES: &[&str] = &["c", "zig", "python", "js"];
 pub(crate) enum World {
     /// `weft:plugin/workflow`: no imports but `weft:plugin/*`.
     Workflow,
+    /// `weft:plugin/activation-workflow`: no imports but `weft:plugin/*`.
+    ActivationWorkflow,
     /// `weft:plugin/activity`: may import WASI (preview 1, adapted to p2).
     Activity,
 }
 
 impl World {
-    /// Parses `workflow` or `activity`.
+    /// Parses `workflow`, `activation-workflow` or `activity`.
     pub(crate) fn parse(name: &str) -> Result<Self> {
         match name {
             "workflow" => Ok(World::Workflow),
+            "activation-workflow" => Ok(World::ActivationWorkflow),
             "activity" => Ok(World::Activity),
-            other => bail!("unknown world {other:?}: expected `workflow` or `activity`"),
+            other => bail!(
+                "unknown world {other:?}: expected `workflow`, `activation-workflow` or `activity`"
+            ),
         }
+    }
+
+    /// True for both workflow worlds: deterministic, no WASI.
+    pub(crate) fn is_workflow(self) -> bool {
+        !matches!(self, World::Activity)
     }
 
     /// The world's name in `wit/`.
     fn name(self) -> &'static str {
         match self {
             World::Workflow => "workflow",
+            World::ActivationWorkflow => "activation-workflow",
             World::Activity => "activity",
         }
     }
@@ -91,7 +102,7 @@ pub(crate) fn componentize(root: &Path, world: World, input: &Path, output: &Pat
         embed_world(root, world, &mut module)?;
     }
 
-    if let World::Workflow = world {
+    if world.is_workflow() {
         // Caught here with a clear message: the encoder would only say it
         // has no adapter for `wasi_snapshot_preview1`.
         let wasi = wasi_imports(&module)?;
@@ -126,7 +137,7 @@ pub(crate) fn componentize(root: &Path, world: World, input: &Path, output: &Pat
         .context("cannot turn the core module into a component")?;
 
     let imports = component_imports(&component)?;
-    if let World::Workflow = world {
+    if world.is_workflow() {
         check_workflow_imports(&imports)?;
     }
     if let Some(dir) = output.parent().filter(|dir| !dir.as_os_str().is_empty()) {
@@ -253,7 +264,7 @@ pub(crate) fn build_foreign_guests(root: &Path, out_dir: &Path) -> Result<()> {
             })?;
             let imports = component_imports(&component)?;
             let imports = match world {
-                World::Workflow => {
+                World::Workflow | World::ActivationWorkflow => {
                     check_workflow_imports(&imports).with_context(|| format!("guest {output}"))?;
                     format!("imports: {}", imports.join(", "))
                 }

@@ -144,9 +144,9 @@ const USAGE: &str = "\
 usage:
   cargo xtask guests
       build every guest component into target/wasm/
-  cargo xtask bindgen-c --world workflow|activity --out DIR
+  cargo xtask bindgen-c --world workflow|activation-workflow|activity --out DIR
       write wit-bindgen's C bindings of a weft world into DIR
-  cargo xtask componentize --kind workflow|activity IN.wasm OUT.wasm
+  cargo xtask componentize --kind workflow|activation-workflow|activity IN.wasm OUT.wasm
       turn a core module into a weft component (embeds the world's metadata
       if missing; adapts WASI preview 1 for activities; checks that a
       workflow imports only weft:plugin/*)";
@@ -225,7 +225,7 @@ fn build_wat_guest(root: &Path, source: &Path, world: foreign::World, output: &P
         .validate(true)
         .encode()
         .context("cannot turn the core module into a component")?;
-    if let foreign::World::Workflow = world {
+    if world.is_workflow() {
         foreign::check_workflow_imports(&component_imports(&component)?)?;
     }
     std::fs::write(output, &component).with_context(|| format!("cannot write {}", output.display()))
