@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the Zig OrderWorkflow and order activities from source:
-#   OUT_DIR/order_workflow_zig.wasm     (world weft:plugin/workflow)
+#   OUT_DIR/order_workflow_zig.wasm     (world weft:plugin/activation-workflow)
 #   OUT_DIR/order_activities_zig.wasm   (world weft:plugin/activity)
 #
 # usage: guest-examples/zig/build.sh OUT_DIR
@@ -18,6 +18,8 @@ root=$(cd "$here/../.." && pwd)
 mkdir -p "$1"
 out=$(cd "$1" && pwd)
 work="$root/target/guest-build/zig"
+# The C SDK: weft.h and weft_json.h.
+c_sdk="$root/guest-examples/c"
 mkdir -p "$work"
 
 if [ -n "${ZIG:-}" ]; then
@@ -42,24 +44,43 @@ xtask() {
 # nothing from WASI: `componentize` checks that its component imports only
 # weft:plugin/*. The activity's stdio and getenv import
 # wasi_snapshot_preview1, which `componentize` adapts to WASI p2.
-build() { # build WORLD SOURCE OUTPUT
-  local world=$1 source=$2 output=$3
+# Module flags: the main module (with its imports) comes first, then each
+# imported module. The generated C glue and `*_component_type.o` (the
+# world's type, read by `componentize`) are linked in.
+link() { # link GEN STEM SOURCE OUTPUT BINDINGS_ZIG [C_FILE...]
+  local gen=$1 stem=$2 source=$3 output=$4 bindings=$5
+  shift 5
+  "${zig[@]}" build-exe -target wasm32-wasi -mexec-model=reactor -O ReleaseSmall -lc \
+    -I "$gen" -I "$c_sdk" "$gen/$stem.c" "$@" "$gen/${stem}_component_type.o" \
+    --dep weft -Mroot="$here/$source" \
+    --dep bindings -Mweft="$here/weft.zig" \
+    -Mbindings="$bindings" \
+    --name "${output%.wasm}" -femit-bin="$work/${output%.wasm}.core.wasm"
+}
+
+# The workflow runs on the C SDK's runtime (../c/weft.h, compiled by
+# weft_sdk.c); weft.zig reads its declarations through weft_zig.h.
+build_workflow() { # build_workflow SOURCE OUTPUT
+  local source=$1 output=$2 world=activation-workflow stem=activation_workflow
   local gen="$work/$world"
   # C bindings generated at build time from wit/, never checked in ...
   xtask bindgen-c --world "$world" --out "$gen"
-  # ... and translated to a Zig module, `bindings`, which weft.zig imports.
-  "${zig[@]}" translate-c -target wasm32-wasi -lc "$gen/$world.h" >"$gen/$world.zig"
-  # Module flags: the main module (with its imports) comes first, then each
-  # imported module. The generated C glue and `*_component_type.o` (the
-  # world's type, read by `componentize`) are linked in.
-  "${zig[@]}" build-exe -target wasm32-wasi -mexec-model=reactor -O ReleaseSmall -lc \
-    -I "$gen" "$gen/$world.c" "$gen/${world}_component_type.o" \
-    --dep weft -Mroot="$here/$source" \
-    --dep bindings -Mweft="$here/weft.zig" \
-    -Mbindings="$gen/$world.zig" \
-    --name "${output%.wasm}" -femit-bin="$work/${output%.wasm}.core.wasm"
+  # ... and translated with the SDK's declarations into the module
+  # `bindings`, which weft.zig imports.
+  "${zig[@]}" translate-c -target wasm32-wasi -lc -I "$gen" -I "$c_sdk" \
+    "$here/weft_zig.h" >"$gen/weft_zig.zig"
+  link "$gen" "$stem" "$source" "$output" "$gen/weft_zig.zig" "$here/weft_sdk.c"
   xtask componentize --kind "$world" "$work/${output%.wasm}.core.wasm" "$out/$output"
 }
 
-build workflow order_workflow.zig order_workflow_zig.wasm
-build activity order_activities.zig order_activities_zig.wasm
+build_activity() { # build_activity SOURCE OUTPUT
+  local source=$1 output=$2 world=activity
+  local gen="$work/$world"
+  xtask bindgen-c --world "$world" --out "$gen"
+  "${zig[@]}" translate-c -target wasm32-wasi -lc "$gen/$world.h" >"$gen/$world.zig"
+  link "$gen" "$world" "$source" "$output" "$gen/$world.zig"
+  xtask componentize --kind "$world" "$work/${output%.wasm}.core.wasm" "$out/$output"
+}
+
+build_workflow order_workflow.zig order_workflow_zig.wasm
+build_activity order_activities.zig order_activities_zig.wasm

@@ -38,7 +38,7 @@ fn orderPath(order_id: []const u8) [:0]u8 {
 
 /// Reports progress once; fails the attempt if cancellation was requested.
 fn checkCancelled() ?weft.Failure {
-    if (weft.heartbeat()) return weft.failure("Cancelled", true, "activity was cancelled", .{});
+    if (weft.heartbeat()) return weft.nonRetryable("Cancelled", "activity was cancelled", .{});
     return null;
 }
 
@@ -67,11 +67,11 @@ fn createOrder(order_id: []const u8) weft.Outcome {
     const path = orderPath(order_id);
     defer weft.gpa.free(path);
     const file = std.c.fopen(path, "w") orelse
-        return .{ .err = weft.failure("IoError", false, "cannot write {s}: {s}", .{ path, lastError() }) };
+        return .{ .err = weft.failure("IoError", "cannot write {s}: {s}", .{ path, lastError() }) };
     const written = std.c.fwrite(order.ptr, 1, order.len, file);
     // Retryable: a full disk or a transient error may clear up.
     if (std.c.fclose(file) != 0 or written != order.len) {
-        return .{ .err = weft.failure("IoError", false, "cannot write {s}: {s}", .{ path, lastError() }) };
+        return .{ .err = weft.failure("IoError", "cannot write {s}: {s}", .{ path, lastError() }) };
     }
     weft.log(.info, "created order {s} ({d} cents) in {s}", .{ order_id, amount, path });
     return .{ .ok = weft.jsonPayload(Summary{
@@ -100,20 +100,20 @@ fn readFile(path: [:0]const u8) ?[]u8 {
 fn chargePayment(order_id: []const u8) weft.Outcome {
     if (checkCancelled()) |failure| return .{ .err = failure };
     if (std.mem.indexOf(u8, order_id, "decline") != null) {
-        return .{ .err = weft.failure("PaymentDeclined", true, "payment for order {s} declined", .{order_id}) };
+        return .{ .err = weft.nonRetryable("PaymentDeclined", "payment for order {s} declined", .{order_id}) };
     }
     const path = orderPath(order_id);
     defer weft.gpa.free(path);
     const text = readFile(path) orelse {
         if (std.c._errno().* == @backingInt(std.c.E.NOENT)) {
-            return .{ .err = weft.failure("OrderNotFound", true, "order {s} does not exist ({s} not found); run CreateOrder first", .{ order_id, path }) };
+            return .{ .err = weft.nonRetryable("OrderNotFound", "order {s} does not exist ({s} not found); run CreateOrder first", .{ order_id, path }) };
         }
-        return .{ .err = weft.failure("IoError", false, "cannot read {s}: {s}", .{ path, lastError() }) };
+        return .{ .err = weft.failure("IoError", "cannot read {s}: {s}", .{ path, lastError() }) };
     };
     defer weft.gpa.free(text);
     const Order = struct { amount_cents: u64, currency: std.json.Value = .null };
     const order = std.json.parseFromSlice(Order, weft.gpa, text, .{ .ignore_unknown_fields = true }) catch
-        return .{ .err = weft.failure("CorruptOrder", true, "{s} is not a JSON object with a numeric amount_cents", .{path}) };
+        return .{ .err = weft.nonRetryable("CorruptOrder", "{s} is not a JSON object with a numeric amount_cents", .{path}) };
     defer order.deinit();
     const currency = switch (order.value.currency) {
         .string => |s| s,
@@ -146,10 +146,10 @@ fn orderIdArg(args: []const weft.Payload) ?std.json.Parsed([]const u8) {
 fn execute(activity_type: []const u8, args: []const weft.Payload) weft.Outcome {
     const create = std.mem.eql(u8, activity_type, "CreateOrder");
     if (!create and !std.mem.eql(u8, activity_type, "ChargePayment")) {
-        return .{ .err = weft.failure("UnknownActivityType", true, "this component does not offer activity type \"{s}\"", .{activity_type}) };
+        return .{ .err = weft.nonRetryable("UnknownActivityType", "this component does not offer activity type \"{s}\"", .{activity_type}) };
     }
     const order_id = orderIdArg(args) orelse return .{
-        .err = weft.failure("InvalidOrderId", true, "expected one argument, the order id: a JSON string of A-Z, a-z, 0-9, '_' and '-'", .{}),
+        .err = weft.nonRetryable("InvalidOrderId", "expected one argument, the order id: a JSON string of A-Z, a-z, 0-9, '_' and '-'", .{}),
     };
     defer order_id.deinit();
     return if (create) createOrder(order_id.value) else chargePayment(order_id.value);
@@ -171,5 +171,5 @@ export fn exports_weft_plugin_activity_guest_execute(
     defer c.exports_weft_plugin_activity_guest_list_payload_free(args);
     defer c.activity_string_free(activity_type);
     const payloads: []const weft.Payload = if (args.len == 0) &.{} else args.ptr[0..args.len];
-    return weft.complete(execute(weft.slice(activity_type.*), payloads), ret, err);
+    return weft.exportOutcome(execute(weft.slice(activity_type.*), payloads), ret, err);
 }

@@ -1,11 +1,18 @@
-//! weft.zig: a small Zig guest SDK for weft, over wit-bindgen's C bindings.
+//! weft.zig: the Zig guest SDK for weft, over wit-bindgen's C bindings.
 //!
-//! The build translates the generated `workflow.h` or `activity.h` with
-//! `zig translate-c` into the module `bindings`; this module picks the world
-//! from it. It gives strings, payloads (Temporal's JSON converter,
-//! `encoding: json/plain`, through `std.json`), failures, logging, a panic
-//! handler that logs through the host, and, in a workflow, activities,
-//! timers, signals and queries.
+//! The build translates (`zig translate-c`) into the module `bindings`
+//! either the generated `activity.h`, or, for a workflow, `weft_zig.h`:
+//! the generated `activation_workflow.h` and the C SDK's `weft.h`
+//! (declarations only), whose runtime `weft_sdk.c` compiles once. This
+//! module picks the world from it. It gives strings, payloads (Temporal's
+//! JSON converter, `encoding: json/plain`, through `std.json`), failures
+//! (retryable unless made with `nonRetryable`), logging, a panic handler
+//! that logs through the host, and, in a workflow, the C SDK's model: a run
+//! is a state machine (`Workflow`: a state type, `start` and `step`, query
+//! and signal handlers) whose `step` the SDK calls at each activation. The
+//! names are the C SDK's in Zig's case (`weft_start_activity` is
+//! `weft.startActivity`); guest-examples/README.md maps them across the
+//! five languages.
 //!
 //! Memory: the bindings free what an export returns with C `free`, so all of
 //! it is allocated with `gpa` (`std.heap.c_allocator`). What is passed to an
@@ -21,16 +28,16 @@ const std = @import("std");
 /// The raw bindings (wit-bindgen C, translated by `zig translate-c`).
 pub const c = @import("bindings");
 
-/// True in the `workflow` world, false in the `activity` world.
-pub const is_workflow = @hasDecl(c, "weft_plugin_workflow_host_log");
+/// True in the `activation-workflow` world, false in the `activity` world.
+pub const is_workflow = @hasDecl(c, "weft_plugin_activation_host_log");
 
 /// The allocator whose memory the bindings may free.
 pub const gpa = std.heap.c_allocator;
 
 /// A WIT string (UTF-8 bytes, not NUL-terminated).
-pub const String = if (is_workflow) c.workflow_string_t else c.activity_string_t;
-const MetadataEntry = if (is_workflow) c.workflow_tuple2_string_list_u8_t else c.activity_tuple2_string_list_u8_t;
-const StringList = if (is_workflow) c.workflow_list_string_t else c.activity_list_string_t;
+pub const String = if (is_workflow) c.activation_workflow_string_t else c.activity_string_t;
+const MetadataEntry = if (is_workflow) c.activation_workflow_tuple2_string_list_u8_t else c.activity_tuple2_string_list_u8_t;
+const StringList = if (is_workflow) c.activation_workflow_list_string_t else c.activity_list_string_t;
 /// A Temporal payload: metadata and data bytes.
 pub const Payload = c.weft_plugin_types_payload_t;
 /// A failure (a Temporal ApplicationFailure).
@@ -85,7 +92,7 @@ pub fn log(level: Level, comptime fmt: []const u8, args: anytype) void {
     defer gpa.free(line);
     var s = str(line);
     if (is_workflow) {
-        c.weft_plugin_workflow_host_log(@backingInt(level), &s);
+        c.weft_plugin_activation_host_log(@backingInt(level), &s);
     } else {
         c.weft_plugin_activity_host_log(@backingInt(level), &s);
     }
@@ -98,7 +105,7 @@ pub const panic = std.debug.FullPanic(panicHandler);
 fn panicHandler(message: []const u8, _: ?usize) noreturn {
     var s = str(message);
     if (is_workflow) {
-        c.weft_plugin_workflow_host_log(@backingInt(Level.err), &s);
+        c.weft_plugin_activation_host_log(@backingInt(Level.err), &s);
     } else {
         c.weft_plugin_activity_host_log(@backingInt(Level.err), &s);
     }
@@ -107,8 +114,17 @@ fn panicHandler(message: []const u8, _: ?usize) noreturn {
 
 // --------------------------------------------------------------- failures
 
-/// A failure with a formatted message and no details.
-pub fn failure(error_type: []const u8, non_retryable: bool, comptime fmt: []const u8, args: anytype) Failure {
+/// A retryable failure with a formatted message and no details.
+pub fn failure(error_type: []const u8, comptime fmt: []const u8, args: anytype) Failure {
+    return newFailure(error_type, false, fmt, args);
+}
+
+/// A failure Temporal must not retry.
+pub fn nonRetryable(error_type: []const u8, comptime fmt: []const u8, args: anytype) Failure {
+    return newFailure(error_type, true, fmt, args);
+}
+
+fn newFailure(error_type: []const u8, non_retryable: bool, comptime fmt: []const u8, args: anytype) Failure {
     const message = std.fmt.allocPrint(gpa, fmt, args) catch oom();
     return .{
         .message = .{ .ptr = message.ptr, .len = message.len },
@@ -116,6 +132,11 @@ pub fn failure(error_type: []const u8, non_retryable: bool, comptime fmt: []cons
         .non_retryable = non_retryable,
         .details = .{ .ptr = null, .len = 0 },
     };
+}
+
+/// Frees a failure you own.
+pub fn freeFailure(f: *Failure) void {
+    c.weft_plugin_types_failure_free(f);
 }
 
 // --------------------------------------------------------------- payloads
@@ -162,82 +183,343 @@ pub fn freePayload(payload: *Payload) void {
 
 /// Stores `outcome` where an export's bindings expect it; returns whether
 /// it is `ok` (the export's return value).
-pub fn complete(outcome: Outcome, ret: *Payload, err: *Failure) bool {
+pub fn exportOutcome(outcome: Outcome, ret: *Payload, err: *Failure) bool {
     switch (outcome) {
         .ok => |payload| {
             ret.* = payload;
             return true;
         },
-        .err => |fail| {
-            err.* = fail;
+        .err => |f| {
+            err.* = f;
             return false;
         },
     }
 }
 
 // -------------------------------------------------------------- workflows
+//
+// The C SDK's runtime (weft.h, compiled once by weft_sdk.c) implements the
+// world's exports; these are its calls in Zig. Each call that reads the
+// run's own state takes the `*Run` the SDK hands to `start` and `step`.
 
-/// A pending operation of a workflow run (activity, timer, signal, ...).
+/// One run, as the SDK keeps it.
+pub const Run = if (is_workflow) c.weft_run_t else void;
+
+/// Something a run started that history resolves (activity, timer, ...).
 pub const Handle = u32;
 
-/// How to run an activity; unset fields take Temporal's defaults.
-pub const ActivityOptions = struct {
-    task_queue: ?[]const u8 = null,
-    start_to_close_timeout_ms: ?u64 = null,
-    schedule_to_close_timeout_ms: ?u64 = null,
-    heartbeat_timeout_ms: ?u64 = null,
+/// Where a run stands when `step` returns: `waiting` (on history), or
+/// what `complete`, `fail` and `continueAsNew` returned.
+pub const Status = enum(c_uint) {
+    waiting = 0,
+    completed,
+    failed,
+    continue_as_new,
 };
 
-/// Schedules an activity and returns at once with its handle.
-pub fn startActivity(activity_type: []const u8, args: []const Payload, options: ActivityOptions) Handle {
-    comptime std.debug.assert(is_workflow);
-    var raw = std.mem.zeroes(c.weft_plugin_workflow_host_activity_options_t);
-    if (options.task_queue) |queue| raw.task_queue = .{ .is_some = true, .val = str(queue) };
-    if (options.start_to_close_timeout_ms) |ms| raw.start_to_close_timeout_ms = .{ .is_some = true, .val = ms };
-    if (options.schedule_to_close_timeout_ms) |ms| raw.schedule_to_close_timeout_ms = .{ .is_some = true, .val = ms };
-    if (options.heartbeat_timeout_ms) |ms| raw.heartbeat_timeout_ms = .{ .is_some = true, .val = ms };
-    raw.cancellation = c.WEFT_PLUGIN_WORKFLOW_HOST_ACTIVITY_CANCELLATION_TRY_CANCEL;
-    var name = str(activity_type);
-    var list = c.weft_plugin_workflow_host_list_payload_t{ .ptr = @constCast(args.ptr), .len = args.len };
-    return c.weft_plugin_workflow_host_start_activity(&name, &list, &raw);
+/// A workflow type, for `exportWorkflows`. `State` is the per-run state:
+/// the SDK allocates it zeroed; `start` must set every field (`state.* =
+/// .{...}`) before anything reads it. `def` has:
+/// - `.name`: the workflow type, e.g. "OrderWorkflow";
+/// - `.start`: `fn (*Run, *State, []const Payload) Status`, with the run's
+///   arguments (borrowed: copy what you keep); return `.waiting` to go on,
+///   or end the run (`return weft.fail(run, ...)`);
+/// - `.step`: `fn (*Run, *State) Status`, called at each activation: it
+///   advances the run until it waits (`.waiting`) or ends;
+/// - optional `.drop`: `fn (*State) void`, frees what the state owns;
+/// - optional `.queries`: `.{ .{ "name", fn (*Run, *const State, []const Payload) Outcome } }`;
+/// - optional `.signals`: `.{ .{ "name", fn (*Run, *State, []const Payload) void } }`
+///   (a signal with no handler is buffered: `signalReady`, `takeSignal`).
+pub fn Workflow(comptime State: type, comptime def: anytype) c.weft_workflow_t {
+    const D = @TypeOf(def);
+    const T = struct {
+        fn state(p: ?*anyopaque) *State {
+            return @ptrCast(@alignCast(p.?));
+        }
+        fn start(run: ?*Run, s: ?*anyopaque, args: c.weft_args_t) callconv(.c) c.weft_status_t {
+            return @intFromEnum(def.start(run.?, state(s), argSlice(args)));
+        }
+        fn step(run: ?*Run, s: ?*anyopaque) callconv(.c) c.weft_status_t {
+            return @intFromEnum(def.step(run.?, state(s)));
+        }
+        fn drop(s: ?*anyopaque) callconv(.c) void {
+            if (@hasField(D, "drop")) def.drop(state(s));
+        }
+        fn Query(comptime handler: anytype) type {
+            return struct {
+                fn call(run: ?*Run, s: ?*const anyopaque, args: c.weft_args_t, ret: [*c]Payload, err: [*c]Failure) callconv(.c) bool {
+                    const st: *const State = @ptrCast(@alignCast(s.?));
+                    switch (handler(run.?, st, argSlice(args))) {
+                        .ok => |p| {
+                            ret.* = p;
+                            return true;
+                        },
+                        .err => |f| {
+                            err.* = f;
+                            return false;
+                        },
+                    }
+                }
+            };
+        }
+        fn Signal(comptime handler: anytype) type {
+            return struct {
+                fn call(run: ?*Run, s: ?*anyopaque, args: c.weft_args_t) callconv(.c) void {
+                    handler(run.?, state(s), argSlice(args));
+                }
+            };
+        }
+        const queries = if (@hasField(D, "queries")) blk: {
+            var list: [def.queries.len + 1]c.weft_query_t = undefined;
+            for (def.queries, 0..) |q, i| list[i] = .{ .name = q[0], .handler = &Query(q[1]).call };
+            list[def.queries.len] = .{ .name = null, .handler = null };
+            break :blk list;
+        } else [_]c.weft_query_t{.{ .name = null, .handler = null }};
+        const signals = if (@hasField(D, "signals")) blk: {
+            var list: [def.signals.len + 1]c.weft_signal_t = undefined;
+            for (def.signals, 0..) |q, i| list[i] = .{ .name = q[0], .handler = &Signal(q[1]).call };
+            list[def.signals.len] = .{ .name = null, .handler = null };
+            break :blk list;
+        } else [_]c.weft_signal_t{.{ .name = null, .handler = null }};
+    };
+    return .{
+        .name = def.name,
+        .state_size = @sizeOf(State),
+        .start = &T.start,
+        .step = &T.step,
+        .drop = &T.drop,
+        .queries = &T.queries,
+        .signals = &T.signals,
+    };
 }
 
-/// Blocks until `handle` is done and returns its outcome (yours to free).
-pub fn result(handle: Handle) Outcome {
+/// Exports these workflow types (once, from the root file's `comptime`
+/// block): `comptime { weft.exportWorkflows(&.{&order_workflow}); }`.
+pub fn exportWorkflows(comptime workflows: []const *const c.weft_workflow_t) void {
+    const T = struct {
+        const list = blk: {
+            var l: [workflows.len + 1]?*const c.weft_workflow_t = undefined;
+            for (workflows, 0..) |w, i| l[i] = w;
+            l[workflows.len] = null;
+            break :blk l;
+        };
+    };
+    @export(&T.list, .{ .name = "weft_workflows_" });
+}
+
+fn argSlice(args: c.weft_args_t) []const Payload {
+    if (args.len == 0) return &.{};
+    return args.ptr[0..args.len];
+}
+
+/// What cancelling an activity's handle waits for.
+pub const ActivityCancellation = enum(c_uint) { try_cancel = 0, wait_cancellation_completed, abandon };
+
+/// How to run an activity. Unset: the workflow's task queue, Temporal's
+/// retry policy, a 60 s start-to-close timeout unless a schedule-to-close
+/// one is given.
+pub const ActivityOptions = struct {
+    task_queue: ?[:0]const u8 = null,
+    start_to_close_timeout_ms: u64 = 0,
+    schedule_to_close_timeout_ms: u64 = 0,
+    schedule_to_start_timeout_ms: u64 = 0,
+    heartbeat_timeout_ms: u64 = 0,
+    retry_policy: ?*const c.weft_retry_policy_t = null,
+    cancellation: ActivityCancellation = .try_cancel,
+    activity_id: ?[:0]const u8 = null,
+};
+
+/// How to run a local activity (unset: defaults, 60 s start-to-close).
+pub const LocalActivityOptions = struct {
+    start_to_close_timeout_ms: u64 = 0,
+    schedule_to_close_timeout_ms: u64 = 0,
+    retry_policy: ?*const c.weft_retry_policy_t = null,
+    local_retry_threshold_ms: u64 = 0,
+};
+
+/// What happens to a child when its parent closes.
+pub const ParentClosePolicy = enum(c_uint) { terminate = 0, abandon, request_cancel };
+/// What cancelling a child's handle waits for.
+pub const ChildCancellation = enum(c_uint) { try_cancel = 0, abandon, wait_cancellation_completed, wait_cancellation_requested };
+
+/// How to start a child workflow (unset: defaults).
+pub const ChildOptions = struct {
+    workflow_id: ?[:0]const u8 = null,
+    task_queue: ?[:0]const u8 = null,
+    execution_timeout_ms: u64 = 0,
+    parent_close_policy: ParentClosePolicy = .terminate,
+    cancellation: ChildCancellation = .try_cancel,
+};
+
+fn cstr(s: ?[:0]const u8) [*c]const u8 {
+    return if (s) |v| v.ptr else null;
+}
+
+/// Schedules an activity with `args` (borrowed).
+pub fn startActivity(activity_type: [:0]const u8, args: []const Payload, options: ActivityOptions) Handle {
+    var raw = c.weft_activity_options_t{
+        .task_queue = cstr(options.task_queue),
+        .start_to_close_timeout_ms = options.start_to_close_timeout_ms,
+        .schedule_to_close_timeout_ms = options.schedule_to_close_timeout_ms,
+        .schedule_to_start_timeout_ms = options.schedule_to_start_timeout_ms,
+        .heartbeat_timeout_ms = options.heartbeat_timeout_ms,
+        .retry_policy = options.retry_policy,
+        .cancellation = @intFromEnum(options.cancellation),
+        .activity_id = cstr(options.activity_id),
+    };
+    return c.weft_start_activity(activity_type.ptr, args.ptr, args.len, &raw);
+}
+
+/// Runs a short activity in this worker; Temporal records a marker.
+pub fn startLocalActivity(activity_type: [:0]const u8, args: []const Payload, options: LocalActivityOptions) Handle {
+    var raw = c.weft_local_activity_options_t{
+        .start_to_close_timeout_ms = options.start_to_close_timeout_ms,
+        .schedule_to_close_timeout_ms = options.schedule_to_close_timeout_ms,
+        .retry_policy = options.retry_policy,
+        .local_retry_threshold_ms = options.local_retry_threshold_ms,
+    };
+    return c.weft_start_local_activity(activity_type.ptr, args.ptr, args.len, &raw);
+}
+
+/// A durable timer of `ms` milliseconds of workflow time.
+pub fn startTimer(ms: u64) Handle {
+    return c.weft_start_timer(ms);
+}
+
+/// Starts a child workflow: `childStarted` says once it started, then the
+/// handle resolves with its result.
+pub fn startChild(workflow_type: [:0]const u8, args: []const Payload, options: ChildOptions) Handle {
+    var raw = c.weft_child_options_t{
+        .workflow_id = cstr(options.workflow_id),
+        .task_queue = cstr(options.task_queue),
+        .execution_timeout_ms = options.execution_timeout_ms,
+        .parent_close_policy = @intFromEnum(options.parent_close_policy),
+        .cancellation = @intFromEnum(options.cancellation),
+    };
+    return c.weft_start_child(workflow_type.ptr, args.ptr, args.len, &raw);
+}
+
+/// Signals another workflow; resolves once delivered.
+pub fn signalWorkflow(workflow_id: [:0]const u8, signal_name: [:0]const u8, args: []const Payload) Handle {
+    return c.weft_signal_workflow(workflow_id.ptr, signal_name.ptr, args.ptr, args.len);
+}
+
+/// Asks another workflow to cancel; resolves once the request is delivered.
+pub fn cancelWorkflow(workflow_id: [:0]const u8) Handle {
+    return c.weft_cancel_workflow(workflow_id.ptr);
+}
+
+/// Cancels what `handle` stands for: a timer resolves with a
+/// `CancelledError`, an activity or child as its options say.
+pub fn cancel(handle: Handle) void {
+    c.weft_cancel(handle);
+}
+
+/// True once history resolved `handle` (and its outcome was not taken).
+pub fn ready(run: *Run, handle: Handle) bool {
+    return c.weft_ready(run, handle);
+}
+
+/// Takes the outcome of `handle`, which must be `ready` (yours to free).
+pub fn takeResult(run: *Run, handle: Handle) Outcome {
     var ok: Payload = undefined;
     var err: Failure = undefined;
-    if (c.weft_plugin_workflow_host_result(handle, &ok, &err)) return .{ .ok = ok };
+    if (c.weft_take_result(run, handle, &ok, &err)) return .{ .ok = ok };
     return .{ .err = err };
 }
 
-/// Starts a timer of `ms` milliseconds of workflow time.
-pub fn startTimer(ms: u64) Handle {
-    return c.weft_plugin_workflow_host_start_timer(ms);
+/// Drops the outcome of `handle`, which must be `ready`.
+pub fn discardResult(run: *Run, handle: Handle) void {
+    _ = c.weft_take_result(run, handle, null, null);
 }
 
-/// A handle that resolves with the next signal named `name`.
-pub fn nextSignal(name: []const u8) Handle {
-    var s = str(name);
-    return c.weft_plugin_workflow_host_next_signal(&s);
+/// True once history says whether child `handle` started.
+pub fn childStarted(run: *Run, handle: Handle) bool {
+    return c.weft_child_started(run, handle);
 }
 
-/// Blocks until one of `handles` is done; returns the first done one.
-pub fn waitAny(handles: []const Handle) Handle {
-    var list = c.weft_plugin_workflow_host_list_handle_t{ .ptr = @constCast(handles.ptr), .len = handles.len };
-    return c.weft_plugin_workflow_host_wait_any(&list);
+/// Whether child `handle` started (it must be known): null, or why not.
+pub fn takeChildStart(run: *Run, handle: Handle) ?Failure {
+    var err: Failure = undefined;
+    if (c.weft_take_child_start(run, handle, &err)) return null;
+    return err;
 }
 
-/// Cancels what `handle` stands for (a timer, an activity, a signal wait).
-pub fn cancel(handle: Handle) void {
-    c.weft_plugin_workflow_host_cancel(handle);
+/// True when a signal `name` with no handler is buffered.
+pub fn signalReady(run: *Run, name: [:0]const u8) bool {
+    return c.weft_signal_ready(run, name.ptr);
 }
 
-/// Publishes `value` (as JSON) as the answer to query `name`.
-pub fn setQuery(name: []const u8, value: anytype) void {
-    var payload = jsonPayload(value);
-    defer freePayload(&payload);
-    var s = str(name);
-    c.weft_plugin_workflow_host_set_query_result(&s, &payload);
+/// Takes the oldest buffered signal `name`, with its arguments (free them
+/// with `freePayloads`).
+pub fn takeSignal(run: *Run, name: [:0]const u8) ?c.weft_payloads_t {
+    var args: c.weft_payloads_t = undefined;
+    if (c.weft_take_signal(run, name.ptr, &args)) return args;
+    return null;
+}
+
+/// Frees payloads you own.
+pub fn freePayloads(payloads: *c.weft_payloads_t) void {
+    c.weft_payloads_free(payloads);
+}
+
+/// True once cancellation of this run was requested. A run that never
+/// asks is cancelled when requested; one that asks handles it itself.
+pub fn cancelRequested(run: *Run) bool {
+    return c.weft_cancel_requested(run);
+}
+
+/// The failure a cancelled run or operation ends with: `CancelledError`.
+pub fn cancelledFailure(what: [:0]const u8) Failure {
+    return c.weft_cancelled_failure(what.ptr);
+}
+
+/// Ends the run with `result` (taken over).
+pub fn complete(run: *Run, result: Payload) Status {
+    return @enumFromInt(c.weft_complete(run, result));
+}
+
+/// Ends the run with `failure` (taken over).
+pub fn fail(run: *Run, f: Failure) Status {
+    return @enumFromInt(c.weft_fail(run, f));
+}
+
+/// Ends this run and starts a new one of the same type with `args` (the
+/// payloads are taken over).
+pub fn continueAsNew(run: *Run, args: []Payload) Status {
+    return @enumFromInt(c.weft_continue_as_new(run, args.ptr, args.len));
+}
+
+/// Facts about the run (free with `c.weft_info_free`).
+pub fn info() c.weft_info_t {
+    var i: c.weft_info_t = undefined;
+    c.weft_info(&i);
+    return i;
+}
+
+/// Workflow time: the activation's timestamp, ms since the Unix epoch.
+pub fn nowMs() u64 {
+    return c.weft_now_ms();
+}
+
+/// A deterministic random number from the run's seed.
+pub fn random() u64 {
+    return c.weft_random();
+}
+
+/// True while the host replays history.
+pub fn isReplaying() bool {
+    return c.weft_is_replaying();
+}
+
+/// True when this run takes the code introduced under patch `id`.
+pub fn patched(id: [:0]const u8) bool {
+    return c.weft_patched(id.ptr);
+}
+
+/// Marks patch `id` deprecated.
+pub fn deprecatePatch(id: [:0]const u8) void {
+    c.weft_deprecate_patch(id.ptr);
 }
 
 // ------------------------------------------------------------- activities
