@@ -64,7 +64,7 @@ measure() { # kind file
     echo
     echo "| guest (world) | runs | seconds | worker CPU ms per run | mean activation µs | RSS | KiB per run | mappings | mappings per run |"
     echo "|---|---|---|---|---|---|---|---|---|"
-    for arm in "rust (activation):order_workflow" "c (blocking):order_workflow_c"; do
+    for arm in "rust (activation):order_workflow" "c (activation):order_workflow_c"; do
       PARKED_LABEL="${arm%%:*}" bench/parked.sh "$weft" "target/wasm/${arm#*:}.wasm" "$PARKED"
     done
   fi

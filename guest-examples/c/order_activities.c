@@ -36,8 +36,7 @@ static void order_path(weft_buf_t *path, const char *order_id) {
 
 /* Reports progress once; fails the attempt if cancellation was requested. */
 static bool heartbeat(weft_failure_t *err) {
-  weft_plugin_activity_host_list_payload_t no_details = {NULL, 0};
-  if (weft_plugin_activity_host_heartbeat(&no_details)) {
+  if (weft_heartbeat(NULL, 0)) {
     *err = weft_non_retryable("Cancelled", "activity was cancelled");
     return false;
   }

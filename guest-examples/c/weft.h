@@ -135,6 +135,14 @@ WEFT_API void weft_log(int level, const char *message);
 /* Logs the buffer's text and frees it. */
 WEFT_API void weft_log_buf(int level, weft_buf_t *message);
 
+#if defined(__BINDINGS_ACTIVITY_H)
+/* ============================================================ activities */
+
+/* Records progress with `details` (borrowed; NULL and 0 for none); true
+ * once cancellation of the activity was requested. */
+WEFT_API bool weft_heartbeat(const weft_payload_t *details, size_t count);
+#endif
+
 #if defined(WEFT_WORKFLOW_WORLD)
 /* ============================================================ workflows */
 
@@ -496,6 +504,13 @@ WEFT_API void weft_log_buf(int level, weft_buf_t *message) {
   weft_log(level, weft_buf_cstr(message));
   weft_buf_free(message);
 }
+
+#if defined(__BINDINGS_ACTIVITY_H)
+WEFT_API bool weft_heartbeat(const weft_payload_t *details, size_t count) {
+  weft_plugin_activity_host_list_payload_t list = {(weft_payload_t *)details, count};
+  return weft_plugin_activity_host_heartbeat(&list);
+}
+#endif
 
 #if defined(WEFT_WORKFLOW_WORLD)
 /* ------------------------------------------------------ workflow runtime */

@@ -38,7 +38,7 @@ fn orderPath(order_id: []const u8) [:0]u8 {
 
 /// Reports progress once; fails the attempt if cancellation was requested.
 fn checkCancelled() ?weft.Failure {
-    if (weft.heartbeat()) return weft.nonRetryable("Cancelled", "activity was cancelled", .{});
+    if (weft.heartbeat(&.{})) return weft.nonRetryable("Cancelled", "activity was cancelled", .{});
     return null;
 }
 

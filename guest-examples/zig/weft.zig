@@ -522,11 +522,24 @@ pub fn deprecatePatch(id: [:0]const u8) void {
     c.weft_deprecate_patch(id.ptr);
 }
 
+/// Sets search attributes `names[i]` = `values[i]` (borrowed).
+pub fn upsertSearchAttributes(names: []const [*:0]const u8, values: []const Payload) void {
+    std.debug.assert(names.len == values.len);
+    c.weft_upsert_search_attributes(@ptrCast(names.ptr), values.ptr, names.len);
+}
+
+/// Sets memo fields `names[i]` = `values[i]` (borrowed).
+pub fn upsertMemo(names: []const [*:0]const u8, values: []const Payload) void {
+    std.debug.assert(names.len == values.len);
+    c.weft_upsert_memo(@ptrCast(names.ptr), values.ptr, names.len);
+}
+
 // ------------------------------------------------------------- activities
 
-/// Records progress; true once cancellation of the activity was requested.
-pub fn heartbeat() bool {
+/// Records progress with `details` (borrowed); true once cancellation of
+/// the activity was requested.
+pub fn heartbeat(details: []const Payload) bool {
     comptime std.debug.assert(!is_workflow);
-    var none = c.weft_plugin_activity_host_list_payload_t{ .ptr = null, .len = 0 };
-    return c.weft_plugin_activity_host_heartbeat(&none);
+    var list = c.weft_plugin_activity_host_list_payload_t{ .ptr = @constCast(details.ptr), .len = details.len };
+    return c.weft_plugin_activity_host_heartbeat(&list);
 }
