@@ -15,7 +15,7 @@ printf '\n== %s\n' "benchmark scripts parse (CI builds the benchmark, it does no
 bash -n scripts/bench.sh
 bash -n bench/parked.sh
 python3 -m py_compile bench/parked.py
-printf '\n== %s\n' "C guest SDK: JSON reader and writer (native; sanitizers when available)" >&2
+printf '\n== %s\n' "C guest SDK: JSON reader and writer, workflow runtime (native)" >&2
 ./guest-examples/c/test.sh
 printf '\n== %s\n' "cargo test" >&2
 cargo test --workspace
