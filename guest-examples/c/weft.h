@@ -598,7 +598,11 @@ WEFT_UNUSED static weft_outcome_t_ weft_remove_outcome_(weft_run_t *run, size_t 
   weft_outcome_t_ out = run->outcomes[i];
   memmove(&run->outcomes[i], &run->outcomes[i + 1],
           (run->outcomes_len - i - 1) * sizeof *run->outcomes);
-  run->outcomes_len--;
+  if (--run->outcomes_len == 0) { /* a parked run keeps no empty array */
+    free(run->outcomes);
+    run->outcomes = NULL;
+    run->outcomes_cap = 0;
+  }
   return out;
 }
 
@@ -651,7 +655,11 @@ WEFT_API bool weft_take_signal(weft_run_t *run, const char *name, weft_payloads_
     else weft_payloads_free(&taken);
     activation_workflow_string_free(&signal->name);
     memmove(signal, signal + 1, (run->signals_len - i - 1) * sizeof *signal);
-    run->signals_len--;
+    if (--run->signals_len == 0) {
+      free(run->signals);
+      run->signals = NULL;
+      run->signals_cap = 0;
+    }
     return true;
   }
   return false;

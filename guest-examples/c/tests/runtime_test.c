@@ -174,6 +174,10 @@ static weft_status_t test_step(weft_run_t *run, void *state) {
   }
   weft_take_result(run, t->timer, NULL, NULL);
   if (weft_signal_ready(run, "again")) {
+    weft_payloads_t args;
+    CHECK(weft_take_signal(run, "again", &args) && args.len == 1);
+    weft_payloads_free(&args);
+    CHECK(!weft_signal_ready(run, "again"));
     weft_payload_t next[1] = {weft_payload_json_string("next")};
     return weft_continue_as_new(run, next, 1);
   }
