@@ -11,7 +11,8 @@
  *   - for workflows (the `activation-workflow` world): a run is a state
  *     machine. You describe a workflow type with a `weft_workflow_t`
  *     ({name, size of its per-run state, start, step, queries, signals})
- *     and export the types with `WEFT_WORKFLOWS(&a, &b)`. The SDK
+ *     and export the types with `WEFT_WORKFLOWS(&a, &b)` (updates too:
+ *     validated, accepted, then handled). The SDK
  *     implements the world's exports: each `run` object holds one run's
  *     state (zeroed, `state_size` bytes); `activate` records what the
  *     activation brings (resolved handles, signals, cancellation), then
@@ -182,6 +183,22 @@ typedef struct {
   weft_signal_fn handler;
 } weft_signal_t;
 
+/* Validates an update before it is accepted (read-only, like a query):
+ * false with `*err` rejects it, and nothing is recorded in history. */
+typedef bool (*weft_update_validator_fn)(weft_run_t *run, const void *state, weft_args_t args,
+                                         weft_failure_t *err);
+/* Handles an accepted update `id` (a C string, borrowed for the call). It
+ * answers with weft_complete_update, now or in a later activation (keep a
+ * copy of `id`), and may start activities or timers meanwhile. */
+typedef void (*weft_update_fn)(weft_run_t *run, void *state, const char *id, weft_args_t args);
+
+typedef struct {
+  const char *name;
+  weft_update_fn handler;
+  /* May be NULL: every update of this name is accepted. */
+  weft_update_validator_fn validator;
+} weft_update_t;
+
 /* A workflow type. */
 typedef struct {
   /* The workflow type name, e.g. "OrderWorkflow". */
@@ -197,10 +214,13 @@ typedef struct {
   weft_status_t (*step)(weft_run_t *run, void *state);
   /* Frees what the state owns when the run is dropped. May be NULL. */
   void (*drop)(void *state);
-  /* Query and signal handlers, each list ended by a {NULL, NULL} entry.
-   * May be NULL. A signal with no handler is buffered (weft_take_signal). */
+  /* Query, signal and update handlers, each list ended by an entry whose
+   * name is NULL. May be NULL. A signal with no handler is buffered
+   * (weft_take_signal); an update with none is rejected. Handlers run in
+   * the activation that delivers them, in history order, before `step`. */
   const weft_query_t *queries;
   const weft_signal_t *signals;
+  const weft_update_t *updates;
 } weft_workflow_t;
 
 /* Export these workflow types (in one C file): WEFT_WORKFLOWS(&a, &b). */
@@ -349,6 +369,15 @@ WEFT_API bool weft_take_signal(weft_run_t *run, const char *name, weft_payloads_
 WEFT_API bool weft_cancel_requested(weft_run_t *run);
 /* The failure a cancelled run (or operation) ends with: CancelledError. */
 WEFT_API weft_failure_t weft_cancelled_failure(const char *what);
+
+/* --- updates (the SDK accepts an update before calling its handler) */
+
+/* Answers update `id` with `result` or `failure` (taken over; pass
+ * exactly one, the other NULL). */
+WEFT_API void weft_complete_update(const char *id, weft_payload_t *result, weft_failure_t *failure);
+/* The raw answers, for guests that manage updates themselves. */
+WEFT_API void weft_accept_update(const char *id);
+WEFT_API void weft_reject_update(const char *id, weft_failure_t failure);
 
 /* --- ending the run (each takes over what it is given) */
 
@@ -829,6 +858,32 @@ WEFT_API void weft_cancel(weft_handle_t h) {
   weft_plugin_activation_host_cancel(h);
 }
 
+WEFT_API void weft_accept_update(const char *id) {
+  weft_string_t s = weft_str(id);
+  weft_plugin_activation_host_accept_update(&s);
+}
+
+WEFT_API void weft_reject_update(const char *id, weft_failure_t failure) {
+  weft_string_t s = weft_str(id);
+  weft_plugin_activation_host_reject_update(&s, &failure);
+  weft_failure_free(&failure);
+}
+
+WEFT_API void weft_complete_update(const char *id, weft_payload_t *result,
+                                   weft_failure_t *failure) {
+  weft_string_t s = weft_str(id);
+  weft_plugin_activation_host_result_payload_failure_t outcome;
+  memset(&outcome, 0, sizeof outcome);
+  if (failure) {
+    outcome.is_err = true;
+    outcome.val.err = *failure;
+  } else if (result) {
+    outcome.val.ok = *result;
+  }
+  weft_plugin_activation_host_complete_update(&s, &outcome);
+  weft_plugin_activation_host_result_payload_failure_free(&outcome);
+}
+
 WEFT_API void weft_info(weft_info_t *info) {
   weft_plugin_activation_host_info(info);
 }
@@ -976,14 +1031,36 @@ WEFT_UNUSED static void weft_apply_(weft_run_t *run, weft_job_t_ *job) {
       break;
     }
     case EXPORTS_WEFT_PLUGIN_ACTIVATION_GUEST_JOB_UPDATE: {
-      /* No update handlers in this SDK yet: refuse it (nothing recorded). */
       exports_weft_plugin_activation_guest_update_t *u = &job->val.update;
-      weft_buf_t message = {0};
-      weft_buf_puts(&message, "this workflow handles no update named ");
-      weft_json_put_string(&message, u->name.ptr, u->name.len);
-      weft_failure_t failure = weft_non_retryable_buf("UpdateNotRegistered", &message);
-      weft_plugin_activation_host_reject_update(&u->id, &failure);
-      weft_failure_free(&failure);
+      const weft_update_t *handlers = run->workflow ? run->workflow->updates : NULL;
+      const weft_update_t *handler = NULL;
+      for (size_t i = 0; handlers && handlers[i].name; i++) {
+        if (weft_str_eq_(u->name, handlers[i].name)) handler = &handlers[i];
+      }
+      weft_failure_t failure;
+      if (!handler || run->end != WEFT_WAITING) {
+        weft_buf_t message = {0};
+        weft_buf_puts(&message, "this workflow handles no update named ");
+        weft_json_put_string(&message, u->name.ptr, u->name.len);
+        failure = weft_non_retryable_buf("UpdateNotRegistered", &message);
+        weft_plugin_activation_host_reject_update(&u->id, &failure);
+        weft_failure_free(&failure);
+        break;
+      }
+      weft_args_t args = {u->args.ptr, u->args.len};
+      /* A replayed update was accepted already: its validator must not
+       * run again. */
+      if (u->run_validator && handler->validator &&
+          !handler->validator(run, run->state, args, &failure)) {
+        weft_plugin_activation_host_reject_update(&u->id, &failure);
+        weft_failure_free(&failure);
+        break;
+      }
+      weft_plugin_activation_host_accept_update(&u->id);
+      weft_buf_t id = {0};
+      weft_buf_append(&id, u->id.ptr, u->id.len);
+      handler->handler(run, run->state, weft_buf_cstr(&id), args);
+      weft_buf_free(&id);
       break;
     }
     case EXPORTS_WEFT_PLUGIN_ACTIVATION_GUEST_JOB_CANCEL_REQUESTED:

@@ -229,7 +229,12 @@ pub const Status = enum(c_uint) {
 /// - optional `.drop`: `fn (*State) void`, frees what the state owns;
 /// - optional `.queries`: `.{ .{ "name", fn (*Run, *const State, []const Payload) Outcome } }`;
 /// - optional `.signals`: `.{ .{ "name", fn (*Run, *State, []const Payload) void } }`
-///   (a signal with no handler is buffered: `signalReady`, `takeSignal`).
+///   (a signal with no handler is buffered: `signalReady`, `takeSignal`);
+/// - optional `.updates`: `.{ .{ "name", handler, validator } }`, the handler
+///   `fn (*Run, *State, id: [:0]const u8, []const Payload) void` (it answers
+///   with `completeUpdate`, now or later), the validator `null` or
+///   `fn (*Run, *const State, []const Payload) ?Failure` (a failure rejects
+///   the update; it runs before the update is accepted).
 pub fn Workflow(comptime State: type, comptime def: anytype) c.weft_workflow_t {
     const D = @TypeOf(def);
     const T = struct {
@@ -275,6 +280,35 @@ pub fn Workflow(comptime State: type, comptime def: anytype) c.weft_workflow_t {
             list[def.queries.len] = .{ .name = null, .handler = null };
             break :blk list;
         } else [_]c.weft_query_t{.{ .name = null, .handler = null }};
+        fn Update(comptime handler: anytype) type {
+            return struct {
+                fn call(run: ?*Run, s: ?*anyopaque, id: [*c]const u8, args: c.weft_args_t) callconv(.c) void {
+                    handler(run.?, state(s), std.mem.span(@as([*:0]const u8, @ptrCast(id))), argSlice(args));
+                }
+            };
+        }
+        fn Validator(comptime validator: anytype) type {
+            return struct {
+                fn call(run: ?*Run, s: ?*const anyopaque, args: c.weft_args_t, err: [*c]Failure) callconv(.c) bool {
+                    const st: *const State = @ptrCast(@alignCast(s.?));
+                    if (validator(run.?, st, argSlice(args))) |f| {
+                        err.* = f;
+                        return false;
+                    }
+                    return true;
+                }
+            };
+        }
+        const updates = if (@hasField(D, "updates")) blk: {
+            var list: [def.updates.len + 1]c.weft_update_t = undefined;
+            for (def.updates, 0..) |u, i| list[i] = .{
+                .name = u[0],
+                .handler = &Update(u[1]).call,
+                .validator = if (@TypeOf(u[2]) == @TypeOf(null)) null else &Validator(u[2]).call,
+            };
+            list[def.updates.len] = .{ .name = null, .handler = null, .validator = null };
+            break :blk list;
+        } else [_]c.weft_update_t{.{ .name = null, .handler = null, .validator = null }};
         const signals = if (@hasField(D, "signals")) blk: {
             var list: [def.signals.len + 1]c.weft_signal_t = undefined;
             for (def.signals, 0..) |q, i| list[i] = .{ .name = q[0], .handler = &Signal(q[1]).call };
@@ -290,6 +324,7 @@ pub fn Workflow(comptime State: type, comptime def: anytype) c.weft_workflow_t {
         .drop = &T.drop,
         .queries = &T.queries,
         .signals = &T.signals,
+        .updates = &T.updates,
     };
 }
 
@@ -472,6 +507,30 @@ pub fn cancelRequested(run: *Run) bool {
 /// The failure a cancelled run or operation ends with: `CancelledError`.
 pub fn cancelledFailure(what: [:0]const u8) Failure {
     return c.weft_cancelled_failure(what.ptr);
+}
+
+/// Answers update `id` with its outcome (taken over).
+pub fn completeUpdate(id: [:0]const u8, outcome: Outcome) void {
+    switch (outcome) {
+        .ok => |p| {
+            var payload = p;
+            c.weft_complete_update(id.ptr, &payload, null);
+        },
+        .err => |f| {
+            var err = f;
+            c.weft_complete_update(id.ptr, null, &err);
+        },
+    }
+}
+
+/// The raw answers, for guests that manage updates themselves.
+pub fn acceptUpdate(id: [:0]const u8) void {
+    c.weft_accept_update(id.ptr);
+}
+
+/// Rejects update `id` (before accepting it) with `f` (taken over).
+pub fn rejectUpdate(id: [:0]const u8, f: Failure) void {
+    c.weft_reject_update(id.ptr, f);
 }
 
 /// Ends the run with `result` (taken over).

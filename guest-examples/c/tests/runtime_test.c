@@ -62,7 +62,7 @@ exports_weft_plugin_activation_guest_own_run_t __wrap_exports_weft_plugin_activa
 
 static int32_t next_handle = 1;
 static int32_t cancelled_handle = 0;
-static int rejected_updates = 0;
+static int rejected_updates = 0, accepted_updates = 0, completed_updates = 0;
 static int started_timers = 0, started_activities = 0;
 
 int32_t __wasm_import_weft_plugin_activation_host_start_activity(uint8_t *p) {
@@ -112,7 +112,9 @@ int32_t __wasm_import_weft_plugin_activation_host_patched(uint8_t *a, size_t b) 
 void __wasm_import_weft_plugin_activation_host_deprecate_patch(uint8_t *a, size_t b) {}
 void __wasm_import_weft_plugin_activation_host_upsert_search_attributes(uint8_t *a, size_t b) {}
 void __wasm_import_weft_plugin_activation_host_upsert_memo(uint8_t *a, size_t b) {}
-void __wasm_import_weft_plugin_activation_host_accept_update(uint8_t *a, size_t b) {}
+void __wasm_import_weft_plugin_activation_host_accept_update(uint8_t *a, size_t b) {
+  accepted_updates++;
+}
 void __wasm_import_weft_plugin_activation_host_reject_update(uint8_t *a, size_t b, uint8_t *c,
                                                              size_t d, uint8_t *e, size_t f,
                                                              int32_t g, uint8_t *h, size_t i) {
@@ -121,7 +123,9 @@ void __wasm_import_weft_plugin_activation_host_reject_update(uint8_t *a, size_t 
 void __wasm_import_weft_plugin_activation_host_complete_update(uint8_t *a, size_t b, int32_t c,
                                                                uint8_t *d, size_t e, uint8_t *f,
                                                                size_t g, int32_t h, uint8_t *i,
-                                                               size_t j) {}
+                                                               size_t j) {
+  completed_updates++;
+}
 void __wasm_import_exports_weft_plugin_activation_guest_run_drop(int32_t h) {}
 int32_t __wasm_import_exports_weft_plugin_activation_guest_run_new(int32_t rep) {
   return 0;
@@ -197,12 +201,31 @@ static bool test_query_n(weft_run_t *run, const void *state, weft_args_t args,
   return true;
 }
 
+/* Update `bump`: refused once stopped; else counts and answers at once. */
+static bool test_bump_valid(weft_run_t *run, const void *state, weft_args_t args,
+                            weft_failure_t *err) {
+  if (!((const test_t *)state)->stop) return true;
+  *err = weft_non_retryable("Stopped", "no bumps once stopped");
+  return false;
+}
+
+static void test_bump(weft_run_t *run, void *state, const char *id, weft_args_t args) {
+  test_t *t = state;
+  t->n += 100;
+  weft_buf_t json = {0};
+  weft_buf_put_u64(&json, t->n);
+  weft_payload_t result = weft_payload_json(&json);
+  weft_complete_update(id, &result, NULL);
+}
+
 static void test_drop(void *state) {
   weft_buf_free(&((test_t *)state)->name);
 }
 
 static const weft_query_t test_queries[] = {{"n", test_query_n}, {NULL, NULL}};
 static const weft_signal_t test_signals[] = {{"stop", test_stop}, {NULL, NULL}};
+static const weft_update_t test_updates[] = {{"bump", test_bump, test_bump_valid},
+                                             {NULL, NULL, NULL}};
 static const weft_workflow_t test_workflow = {
     .name = "Test",
     .state_size = sizeof(test_t),
@@ -211,6 +234,7 @@ static const weft_workflow_t test_workflow = {
     .drop = test_drop,
     .queries = test_queries,
     .signals = test_signals,
+    .updates = test_updates,
 };
 
 WEFT_WORKFLOWS(&test_workflow);
@@ -381,6 +405,34 @@ static void test_failure_and_pending(void) {
   drop(run); /* mid-run, with handle 999's outcome never taken */
 }
 
+/* Updates: a handled one is validated, accepted and answered before the
+ * step; a replayed one skips its validator; an unknown one is rejected. */
+static void test_updates_handled(void) {
+  char what[64];
+  rep_t *run = construct("Test", "u");
+  CHECK(activate(run, NULL, 0, NULL, 0) == WAITING);
+  int accepted = accepted_updates, completed = completed_updates, rejected = rejected_updates;
+  job_t bump[] = {update("bump"), update("nope")};
+  CHECK(activate(run, bump, 2, NULL, 0) == WAITING);
+  CHECK(accepted_updates == accepted + 1 && completed_updates == completed + 1);
+  CHECK(rejected_updates == rejected + 1);
+  query(run, "n", what, sizeof what);
+  CHECK(strcmp(what, "102") == 0); /* two steps and one bump */
+  drop(run);
+
+  /* Once stopped (set here directly: the run still waits on its
+   * activity), the validator refuses, except for a replayed update. */
+  run = construct("Test", "v");
+  CHECK(activate(run, NULL, 0, NULL, 0) == WAITING);
+  ((test_t *)run->state)->stop = true;
+  job_t replayed[] = {update("bump"), update("bump")};
+  replayed[0].val.update.run_validator = false;
+  accepted = accepted_updates, rejected = rejected_updates;
+  CHECK(activate(run, replayed, 2, NULL, 0) == WAITING);
+  CHECK(accepted_updates == accepted + 1 && rejected_updates == rejected + 1);
+  drop(run);
+}
+
 /* Continue-as-new with the buffered `again` signal. */
 static void test_continue_as_new(void) {
   char what[64];
@@ -461,6 +513,7 @@ int main(void) {
   test_completes();
   test_signal_wins();
   test_failure_and_pending();
+  test_updates_handled();
   test_continue_as_new();
   test_cancel_and_refusals();
   test_many_runs();
