@@ -6,21 +6,16 @@ each run asks for. The e2e tests (tests/e2e/polyglot.rs) run the same code
 in the real component against Temporal.
 """
 
-import asyncio
 import gc
-import json
-import sys
 import unittest
 import weakref
-from datetime import timedelta
 
 from componentize_py_types import Err, Ok
 from wit_world.exports import activation_guest as g
 from wit_world.imports import activation_host as host
 from wit_world.imports import workflow_options as wo
-from wit_world.imports.types import Payload
 
-from weft_sdk import _runtime, encode, decode
+from weft_sdk import _runtime, decode, encode, workflow
 
 
 class FakeHost:
@@ -110,10 +105,6 @@ FAKE = FakeHost()
 
 import order_workflow  # noqa: E402  (registers OrderWorkflow)
 import sdk_features  # noqa: E402,F401  (Counter, Fanout, Sleeper)
-
-
-def ok(value):
-    return g.Job_Resolved(g.Resolution(handle=0, outcome=Ok(encode(value))))
 
 
 def resolved(handle, value=None, failure=None):
@@ -243,10 +234,24 @@ class SamplesTest(unittest.TestCase):
         self.assertIsInstance(status, g.RunStatus_ContinueAsNew)
         self.assertEqual([decode(p) for p in status.value], [False])
 
+    def test_a_bug_fails_the_task_and_says_why(self):
+        run = _runtime.Run("Buggy", [])
+        with self.assertRaises(KeyError):
+            run.activate([])
+        self.assertTrue(any(c[0] == "log" and "KeyError" in c[1] for c in cmds(run)), cmds(run))
+        self.assertIsNone(_runtime._current, "no run stays current after a trap")
+
     def test_describe(self):
         d = _runtime.ActivationGuest().describe()
         self.assertIn("OrderWorkflow", d.workflow_types)
         self.assertEqual(d.max_runs_per_instance, 0)
+
+
+@workflow.defn
+class Buggy:
+    @workflow.run
+    async def run(self) -> None:
+        raise KeyError("not a FailureError")
 
 
 def result_uuid():

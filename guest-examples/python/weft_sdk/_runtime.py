@@ -390,9 +390,8 @@ class RunState:
             if self.cancel_requested and is_cancelled_exception(exc):
                 return guest.RunStatus_Completed(Err(CancelledError("workflow cancelled").to_failure()))
             return guest.RunStatus_Completed(Err(exc.to_failure()))
-        # A bug: say why through the host, then trap, which fails the
-        # workflow task; Temporal retries it (as the Temporal SDKs do).
-        host.log(LogLevel.ERROR, f"workflow raised {describe_exception(exc)}")
+        # A bug: trap (Run.activate logs why), which fails the workflow
+        # task; Temporal retries it (as the Temporal SDKs do).
         raise exc
 
     async def run_main(self) -> Any:
@@ -441,6 +440,7 @@ class Run:
                 state.loop.run_until_idle()
                 return state.status()
             except Exception as exc:
+                # Say why through the host (stderr traps), then trap.
                 host.log(LogLevel.ERROR, f"workflow task failed: {describe_exception(exc)}")
                 raise
 
