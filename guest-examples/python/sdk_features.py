@@ -1,6 +1,7 @@
 """What the Python SDK offers beyond the OrderWorkflow: an update with a
 validator, a query with an argument, asyncio tasks (gather, wait,
-cancellation), continue-as-new. Built to sdk_features_python.wasm; the e2e
+cancellation), retry policies and failure causes, a child workflow,
+continue-as-new. Built to sdk_features_python.wasm; the e2e
 test tests/e2e/python_sdk.rs and tests/run.sh's unit tests run it.
 """
 
@@ -8,7 +9,8 @@ import asyncio
 from datetime import timedelta
 
 from weft_sdk import workflow
-from weft_sdk.exceptions import ApplicationError
+from weft_sdk.common import RetryPolicy
+from weft_sdk.exceptions import ActivityError, ApplicationError
 
 # The export componentize-py calls (see order_workflow.py).
 from weft_sdk.workflow import ActivationGuest  # noqa: F401
@@ -71,3 +73,47 @@ class Sleeper:
         if again:
             workflow.continue_as_new(False)
         await asyncio.sleep(3600)
+
+
+@workflow.defn
+class Tour:
+    """Activities fanned out with asyncio.gather, a timer cancelled as a
+    task, a failed activity's cause, a child workflow, deterministic
+    uuid4/now (tests/e2e/python_sdk.rs, with tests/guests' sandbox
+    activities `Wait` and `Fail`)."""
+
+    @workflow.run
+    async def run(self, n: int) -> dict:
+        timeout = timedelta(seconds=30)
+        waits = [workflow.start_activity("Wait", 10 * (i + 1), start_to_close_timeout=timeout) for i in range(n)]
+        timer = asyncio.ensure_future(asyncio.sleep(3600))
+        results = await asyncio.gather(*waits)
+        timer.cancel()
+        done, pending = await asyncio.wait([timer])
+        try:
+            await workflow.execute_activity(
+                "Fail",
+                {"error_type": "Nope", "non_retryable": False},
+                start_to_close_timeout=timeout,
+                retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=10), maximum_attempts=2),
+            )
+            failed = None
+        except ActivityError as err:
+            failed = {"type": err.cause.type, "message": err.cause.message, "details": list(err.cause.details)}
+        child = await workflow.execute_child_workflow("Double", 21, id=f"{workflow.info().workflow_id}-child")
+        return {
+            "waited": [r["waited_ms"] for r in results],
+            "timer_cancelled": timer.cancelled(),
+            "failed": failed,
+            "child": child,
+            "uuid": str(workflow.uuid4()),
+            "year": workflow.now().year,
+        }
+
+
+@workflow.defn
+class Double:
+    @workflow.run
+    async def run(self, x: int) -> int:
+        await asyncio.sleep(0.01)
+        return 2 * x
