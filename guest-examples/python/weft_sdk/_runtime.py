@@ -18,7 +18,6 @@ so a dropped run's objects are freed (its cycles by the garbage collector).
 
 import asyncio
 import collections
-import gc
 import inspect
 import sys
 import warnings
@@ -417,23 +416,11 @@ class _Current:
         asyncio.events._set_running_loop(None)
 
 
-_frozen = False
-
-
 class Run:
     """The `run` resource: componentize-py instantiates the class of this
     name in the top-level module `activation_guest` (see that shim)."""
 
     def __init__(self, workflow_type: str, args: List[Payload]) -> None:
-        global _frozen
-        if not _frozen:
-            # Everything the interpreter holds before its first run (the
-            # stdlib, the SDK, the workflow modules) lives as long as the
-            # instance: keep it out of garbage collection, whose passes
-            # would otherwise write to (and make resident) every page of
-            # the pre-initialised heap in every instance.
-            gc.freeze()
-            _frozen = True
         self._state = RunState()
         with _Current(self._state):
             self._state.begin(workflow_type, args)
