@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds the Python OrderWorkflow example into two components:
-#   OUT_DIR/order_workflow_python.wasm    (world weft:plugin/workflow, no WASI)
+# Builds the Python OrderWorkflow example into two components, and the SDK
+# features sample into a third:
+#   OUT_DIR/order_workflow_python.wasm    (world weft:plugin/activation-workflow, no WASI)
+#   OUT_DIR/sdk_features_python.wasm      (the same world)
 #   OUT_DIR/order_activities_python.wasm  (world weft:plugin/activity + WASI p2)
 # Usage: build.sh OUT_DIR   (toolchain: ./setup.sh)
 set -euo pipefail
@@ -25,25 +27,31 @@ command -v componentize-py >/dev/null || {
 # two builds run at once.)
 SRC="$(mktemp -d "${TMPDIR:-/tmp}/weft-python-src.XXXXXX")"
 trap 'rm -rf "$SRC"' EXIT
-cp -r "$HERE/order_workflow.py" "$HERE/order_activities.py" "$HERE/weft_sdk" "$SRC/"
+cp -r "$HERE/order_workflow.py" "$HERE/order_activities.py" "$HERE/sdk_features.py" "$HERE/activation_guest.py" \
+  "$HERE/weft_sdk" "$SRC/"
 cd "$SRC"
 
 # Workflow: --stub-wasi replaces every WASI import with a trapping stub, so
-# the component imports nothing but weft:plugin/workflow-host. Python's
-# start-up (which does use WASI: clocks, random, the stdlib files) runs at
-# build time, when componentize-py pre-initialises the interpreter.
-componentize-py -d "$WIT" -w workflow componentize --stub-wasi \
+# the component imports nothing but weft:plugin's activation-host (and its
+# types). Python's start-up (which does use WASI: clocks, random, the stdlib
+# files) runs at build time, when componentize-py pre-initialises the
+# interpreter. activation_guest.py is where componentize-py looks for the
+# exported `run` resource's class.
+componentize-py -d "$WIT" -w activation-workflow componentize --stub-wasi \
   -p "$SRC" order_workflow -o "$OUT/order_workflow_python.wasm"
+# The SDK's features beyond the OrderWorkflow (tests/e2e/python_sdk.rs).
+componentize-py -d "$WIT" -w activation-workflow componentize --stub-wasi \
+  -p "$SRC" sdk_features -o "$OUT/sdk_features_python.wasm"
 
 # Activities: real WASI (files in the preopened /orders, ORDER_CURRENCY).
 componentize-py -d "$WIT" -w activity componentize \
   -p "$SRC" order_activities -o "$OUT/order_activities_python.wasm"
 
 # Bindings for editors and type checkers (not needed by componentize, which
-# generates its own): build/bindings/{workflow,activity}/wit_world.
-for world in workflow activity; do
+# generates its own): build/bindings/{activation-workflow,activity}/wit_world.
+for world in activation-workflow activity; do
   rm -rf "$HERE/build/bindings/$world"
   componentize-py -d "$WIT" -w "$world" bindings "$HERE/build/bindings/$world" >/dev/null
 done
 
-ls -l "$OUT/order_workflow_python.wasm" "$OUT/order_activities_python.wasm"
+ls -l "$OUT/order_workflow_python.wasm" "$OUT/sdk_features_python.wasm" "$OUT/order_activities_python.wasm"

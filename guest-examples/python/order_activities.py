@@ -43,7 +43,7 @@ def create_order(*args):
         with open(path, "w", encoding="utf-8") as f:
             json.dump(order, f)
     except OSError as err:
-        raise ApplicationError(f"cannot write {path}: {err}", "IoError", non_retryable=False)
+        raise ApplicationError(f"cannot write {path}: {err}", type="IoError")
     act.log(f"created order {order_id} ({amount} cents) in {path}")
     return {"order_id": order_id, "status": "created", "amount_cents": amount, "currency": currency}
 
@@ -53,7 +53,7 @@ def charge_payment(*args):
     order_id = order_id_arg(args)
     heartbeat()
     if "decline" in order_id:
-        raise ApplicationError(f"payment for order {order_id} declined", "PaymentDeclined")
+        raise ApplicationError(f"payment for order {order_id} declined", type="PaymentDeclined", non_retryable=True)
     path = order_path(order_id)
     try:
         with open(path, encoding="utf-8") as f:
@@ -61,17 +61,18 @@ def charge_payment(*args):
     except FileNotFoundError:
         raise ApplicationError(
             f"order {order_id} does not exist ({path} not found); run CreateOrder first",
-            "OrderNotFound",
+            type="OrderNotFound",
+            non_retryable=True,
         )
     except OSError as err:
-        raise ApplicationError(f"cannot read {path}: {err}", "IoError", non_retryable=False)
+        raise ApplicationError(f"cannot read {path}: {err}", type="IoError")
     try:
         order = json.loads(text)
         amount = order["amount_cents"]
         if not isinstance(amount, int):
             raise ValueError("amount_cents is not an integer")
     except (ValueError, KeyError, TypeError) as err:
-        raise ApplicationError(f"{path} is not a valid order: {err}", "CorruptOrder")
+        raise ApplicationError(f"{path} is not a valid order: {err}", type="CorruptOrder", non_retryable=True)
     currency = order.get("currency")
     act.log(f"charged {amount} cents ({currency}) for order {order_id}")
     return {"order_id": order_id, "status": "charged", "amount_cents": amount, "currency": currency}
@@ -80,12 +81,15 @@ def charge_payment(*args):
 def order_id_arg(args) -> str:
     """The one argument both activities take: an order id, as a JSON string."""
     if len(args) != 1:
-        raise ApplicationError(f"expected one argument (the order id), got {len(args)}", "InvalidOrderId")
+        raise ApplicationError(
+            f"expected one argument (the order id), got {len(args)}", type="InvalidOrderId", non_retryable=True
+        )
     order_id = args[0]
     if not isinstance(order_id, str) or not ORDER_ID.fullmatch(order_id):
         raise ApplicationError(
             f"order id {order_id!r} must be a non-empty string of A-Z, a-z, 0-9, '_' and '-'",
-            "InvalidOrderId",
+            type="InvalidOrderId",
+            non_retryable=True,
         )
     return order_id
 
@@ -102,4 +106,4 @@ def order_path(order_id: str) -> str:
 def heartbeat() -> None:
     """Reports progress once; fails the attempt if cancellation was requested."""
     if act.heartbeat():
-        raise ApplicationError("activity was cancelled", "Cancelled")
+        raise ApplicationError("activity was cancelled", type="Cancelled", non_retryable=True)

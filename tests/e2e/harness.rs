@@ -54,6 +54,8 @@ pub const NAMESPACES: &[&str] = &[
     "e2e-poly-c",
     "e2e-poly-zig",
     "e2e-poly-python",
+    "e2e-python-sdk",
+    "e2e-python-tour",
     "e2e-poly-js",
     "e2e-interop",
     "e2e-compile-cache",

@@ -12,6 +12,7 @@ mod hostile;
 mod order;
 mod polyglot;
 mod production;
+mod python_sdk;
 mod replay;
 mod safety;
 mod sdk_interop;

@@ -20,7 +20,9 @@ from wit_world.imports.types import LogLevel
 
 from . import ApplicationError, Payload, bind_args, decode, describe_exception, encode
 
-__all__ = ["activity", "ActivityGuest", "ApplicationError", "LogLevel", "heartbeat", "log", "info"]
+__all__ = [
+    "activity", "defn", "ActivityGuest", "ApplicationError", "LogLevel", "heartbeat", "is_cancelled", "log", "info",
+]
 
 _ACTIVITIES: Dict[str, Callable[..., Any]] = {}
 
@@ -39,9 +41,30 @@ def activity(name: Optional[str] = None):
     return register
 
 
+def defn(fn: Optional[Callable[..., Any]] = None, *, name: Optional[str] = None):
+    """`@activity.defn` / `@activity.defn(name=...)`, as in temporalio:
+    registers a function as an activity type (its name by default)."""
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        fn.__weft_activity__ = name or fn.__name__  # type: ignore[attr-defined]
+        return activity(name)(fn)
+
+    return register(fn) if fn is not None else register
+
+
+_cancelled = False
+
+
 def heartbeat(*details: Any) -> bool:
     """Records progress; True once cancellation has been requested."""
-    return host.heartbeat([encode(d) for d in details])
+    global _cancelled
+    _cancelled = host.heartbeat([encode(d) for d in details]) or _cancelled
+    return _cancelled
+
+
+def is_cancelled() -> bool:
+    """True once a heartbeat learnt that cancellation was requested."""
+    return _cancelled
 
 
 def log(message: str, level: LogLevel = LogLevel.INFO) -> None:
@@ -60,12 +83,15 @@ class ActivityGuest:
         return list(_ACTIVITIES)
 
     def execute(self, activity_type: str, args: List[Payload]) -> Payload:
+        global _cancelled
+        _cancelled = False
         fn = _ACTIVITIES.get(activity_type)
         try:
             if fn is None:
                 raise ApplicationError(
                     f"this component does not offer activity type {activity_type!r}",
-                    "UnknownActivityType",
+                    type="UnknownActivityType",
+                    non_retryable=True,
                 )
             values = [decode(a) for a in args]
             bind_args(fn, values)
@@ -76,5 +102,5 @@ class ActivityGuest:
             # Unexpected: fail this attempt as retryable, like an uncaught
             # exception in a Temporal SDK activity.
             raise Err(
-                ApplicationError(describe_exception(exc), type(exc).__name__, non_retryable=False).to_failure()
+                ApplicationError(describe_exception(exc), type=type(exc).__name__).to_failure()
             )

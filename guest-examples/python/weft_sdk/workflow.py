@@ -1,192 +1,588 @@
-"""Workflow side of weft_sdk: register workflow functions and call the host.
+"""Workflows, written as for `temporalio.workflow`.
 
-A workflow is ordinary blocking Python code. Calls like `Handle.result()` and
-`wait_any()` suspend the component until Temporal delivers what they wait
-for; the host replays history to rebuild a run, so workflow code must be
-deterministic: take time from `now_ms()`, randomness from `random_u64()`, and
-never touch the clock, files or network (the component has no WASI at all:
-`print`, `time.time()` and `open()` trap).
+    import asyncio
+    from datetime import timedelta
+    from weft_sdk import workflow
+    from weft_sdk.workflow import ActivationGuest  # the export componentize-py calls
 
-    from weft_sdk import workflow as wf
-    from weft_sdk.workflow import WorkflowGuest  # the export componentize-py calls
+    @workflow.defn(name="Greet")
+    class Greet:
+        def __init__(self) -> None:
+            self._greeting = None
 
-    @wf.workflow("Greet")
-    def greet(name):
-        return wf.execute_activity("Hello", name, start_to_close_timeout_ms=10_000)
+        @workflow.run
+        async def run(self, name: str) -> str:
+            await asyncio.sleep(1)  # a durable timer
+            self._greeting = await workflow.execute_activity(
+                "Hello", name, start_to_close_timeout=timedelta(seconds=10)
+            )
+            return self._greeting
+
+        @workflow.query
+        def greeting(self) -> str:
+            return self._greeting
+
+Each run has its own deterministic asyncio event loop (weft_sdk._runtime);
+many runs share one component instance. Workflow code must be
+deterministic: time from `workflow.now()`, randomness from
+`workflow.random()` / `workflow.uuid4()`, no threads, no IO (the component
+has no WASI at all: `print`, `time.time()` and `open()` trap).
 """
 
-from typing import Any, Callable, Dict, List, Optional
+import asyncio
+import inspect
+import random as _random
+import uuid as _uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from enum import IntEnum
+from typing import Any, Callable, List, Mapping, Optional, Sequence, Union
 
-from componentize_py_types import Err
-from wit_world.imports import workflow_host as host
-from wit_world.imports.types import LogLevel
-from wit_world.imports.workflow_host import ActivityCancellation, ActivityOptions, RetryPolicy
+from componentize_py_types import Ok
+from wit_world.imports import activation_host as host
+from wit_world.imports import workflow_options as wo
+from wit_world.imports.types import LogLevel, Payload
 
-from . import ApplicationError, Payload, bind_args, decode, describe_exception, encode
+from . import _runtime, decode, encode
+from ._runtime import ActivationGuest, ContinueAsNewError, Definition, current
+from .common import RetryPolicy, millis
+from .exceptions import (
+    ActivityError,
+    ApplicationError,
+    CancelledError,
+    ChildWorkflowError,
+    FailureError,
+    _cause_of,
+)
 
 __all__ = [
-    "workflow", "WorkflowGuest", "Handle", "ApplicationError", "RetryPolicy",
-    "ActivityCancellation", "LogLevel", "start_activity", "execute_activity",
-    "start_timer", "sleep", "next_signal", "wait_any", "set_query", "log",
-    "now_ms", "random_u64", "info", "is_replaying", "continue_as_new", "patched",
+    "ActivationGuest", "defn", "init", "run", "signal", "query", "update",
+    "execute_activity", "start_activity", "execute_local_activity", "start_local_activity",
+    "execute_child_workflow", "start_child_workflow", "get_external_workflow_handle",
+    "wait_condition", "sleep", "now", "time", "random", "uuid4", "info", "patched",
+    "deprecate_patch", "upsert_search_attributes", "upsert_memo", "continue_as_new",
+    "logger", "all_handlers_finished", "in_workflow", "ActivityCancellationType",
+    "ChildWorkflowCancellationType", "ParentClosePolicy", "ActivityHandle",
+    "ChildWorkflowHandle", "ExternalWorkflowHandle", "Info", "ContinueAsNewError",
+    "RetryPolicy", "ApplicationError", "ActivityError", "ChildWorkflowError", "CancelledError",
 ]
 
-_WORKFLOWS: Dict[str, Callable[..., Any]] = {}
+_UNSET: Any = object()
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-def workflow(name: Optional[str] = None):
-    """Decorator: registers a function as the workflow type `name`.
+# ---------------------------------------------------------------- definitions
 
-    The function gets the workflow's arguments decoded from JSON and returns
-    a JSON-serialisable value. Raising `ApplicationError` fails the workflow.
+
+def defn(cls: Optional[type] = None, *, name: Optional[str] = None, instance_per_run: bool = False):
+    """Class decorator: registers a workflow class as workflow type `name`
+    (the class name by default).
+
+    `instance_per_run=True` (weft only) asks the host for one component
+    instance per run, for code that keeps state in module globals.
     """
 
-    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-        _WORKFLOWS[name or fn.__name__] = fn
+    def register(cls: type) -> type:
+        run_fn = None
+        signals, queries, updates = {}, {}, {}
+        for klass in reversed(cls.__mro__):
+            for attr in vars(klass).values():
+                if getattr(attr, "__weft_run__", False):
+                    run_fn = attr
+                if getattr(attr, "__weft_signal__", None):
+                    signals[attr.__weft_signal__] = attr
+                if getattr(attr, "__weft_query__", None):
+                    queries[attr.__weft_query__] = attr
+                if getattr(attr, "__weft_update__", None):
+                    updates[attr.__weft_update__] = attr
+        if run_fn is None:
+            raise TypeError(f"workflow class {cls.__name__} has no @workflow.run method")
+        if not inspect.iscoroutinefunction(run_fn):
+            raise TypeError(f"{cls.__name__}.{run_fn.__name__} must be an `async def`")
+        type_name = name or cls.__name__
+        _runtime.DEFINITIONS[type_name] = Definition(
+            name=type_name,
+            cls=cls,
+            run=run_fn,
+            init_takes_args=getattr(cls.__init__, "__weft_init__", False),
+            signals=signals,
+            queries=queries,
+            updates=updates,
+            instance_per_run=instance_per_run,
+        )
+        return cls
+
+    return register(cls) if cls is not None else register
+
+
+def init(fn: Callable[..., None]) -> Callable[..., None]:
+    """Marks `__init__` as taking the workflow's arguments (as `run` does)."""
+    fn.__weft_init__ = True  # type: ignore[attr-defined]
+    return fn
+
+
+def run(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Marks the workflow's `async def run(self, ...)`."""
+    fn.__weft_run__ = True  # type: ignore[attr-defined]
+    return fn
+
+
+def _handler_decorator(marker: str):
+    def decorator(fn: Optional[Callable[..., Any]] = None, *, name: Optional[str] = None, **_options: Any):
+        def mark(fn: Callable[..., Any]) -> Callable[..., Any]:
+            setattr(fn, marker, name or fn.__name__)
+            return fn
+
+        return mark(fn) if fn is not None else mark
+
+    return decorator
+
+
+signal = _handler_decorator("__weft_signal__")
+signal.__doc__ = "Marks a signal handler (`def` or `async def`); `name=` defaults to the method's."
+query = _handler_decorator("__weft_query__")
+query.__doc__ = "Marks a query handler (a read-only `def`); it may take arguments."
+
+
+def update(fn: Optional[Callable[..., Any]] = None, *, name: Optional[str] = None, **_options: Any):
+    """Marks an update handler (`def` or `async def`). `@<handler>.validator`
+    marks a `def` that runs first and rejects the update by raising."""
+
+    def mark(fn: Callable[..., Any]) -> Callable[..., Any]:
+        fn.__weft_update__ = name or fn.__name__  # type: ignore[attr-defined]
+
+        def validator(vfn: Callable[..., None]) -> Callable[..., None]:
+            fn.__weft_validator__ = vfn  # type: ignore[attr-defined]
+            return vfn
+
+        fn.validator = validator  # type: ignore[attr-defined]
         return fn
 
-    return register
+    return mark(fn) if fn is not None else mark
 
 
-class Handle:
-    """A pending operation: an activity, a timer or a signal wait."""
-
-    def __init__(self, handle: int):
-        self.handle = handle
-
-    def result(self) -> Any:
-        """Blocks until done; returns the decoded value or raises ApplicationError.
-
-        A failed activity raises its failure as received (same error type,
-        message, non-retryable flag and details).
-        """
-        try:
-            payload = host.result(self.handle)
-        except Err as err:
-            raise ApplicationError.from_failure(err.value) from None
-        return decode(payload)
-
-    def cancel(self) -> None:
-        """Cancels it (no effect once it is done)."""
-        host.cancel(self.handle)
+# ------------------------------------------------------------------- options
 
 
-def wait_any(*handles: Handle) -> Handle:
-    """Blocks until one of `handles` is done; returns it (the first in order)."""
-    done = host.wait_any([h.handle for h in handles])
-    return next(h for h in handles if h.handle == done)
+class ActivityCancellationType(IntEnum):
+    """What cancelling an activity waits for (as in temporalio)."""
+
+    TRY_CANCEL = 0
+    WAIT_CANCELLATION_COMPLETED = 1
+    ABANDON = 2
+
+
+class ChildWorkflowCancellationType(IntEnum):
+    ABANDON = 0
+    TRY_CANCEL = 1
+    WAIT_CANCELLATION_COMPLETED = 2
+    WAIT_CANCELLATION_REQUESTED = 3
+
+
+class ParentClosePolicy(IntEnum):
+    TERMINATE = 1
+    ABANDON = 2
+    REQUEST_CANCEL = 3
+
+
+_ACTIVITY_CANCELLATION = {
+    ActivityCancellationType.TRY_CANCEL: wo.ActivityCancellation.TRY_CANCEL,
+    ActivityCancellationType.WAIT_CANCELLATION_COMPLETED: wo.ActivityCancellation.WAIT_CANCELLATION_COMPLETED,
+    ActivityCancellationType.ABANDON: wo.ActivityCancellation.ABANDON,
+}
+_CHILD_CANCELLATION = {
+    ChildWorkflowCancellationType.ABANDON: wo.ChildCancellation.ABANDON,
+    ChildWorkflowCancellationType.TRY_CANCEL: wo.ChildCancellation.TRY_CANCEL,
+    ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED: wo.ChildCancellation.WAIT_CANCELLATION_COMPLETED,
+    ChildWorkflowCancellationType.WAIT_CANCELLATION_REQUESTED: wo.ChildCancellation.WAIT_CANCELLATION_REQUESTED,
+}
+_PARENT_CLOSE = {
+    ParentClosePolicy.TERMINATE: wo.ParentClosePolicy.TERMINATE,
+    ParentClosePolicy.ABANDON: wo.ParentClosePolicy.ABANDON,
+    ParentClosePolicy.REQUEST_CANCEL: wo.ParentClosePolicy.REQUEST_CANCEL,
+}
+
+
+def _ms(duration: Optional[Union[timedelta, float]]) -> Optional[int]:
+    if duration is None:
+        return None
+    if not isinstance(duration, timedelta):
+        duration = timedelta(seconds=duration)
+    return millis(duration)
+
+
+def _type_name(fn: Union[str, Callable[..., Any], type]) -> str:
+    """An activity or workflow given by name, function or class."""
+    if isinstance(fn, str):
+        return fn
+    return (
+        getattr(fn, "__weft_activity__", None)
+        or next((d.name for d in _runtime.DEFINITIONS.values() if d.cls is fn), None)
+        or fn.__name__
+    )
+
+
+def _args(arg: Any, args: Sequence[Any]) -> List[Payload]:
+    values = list(args) if arg is _UNSET else [arg, *args]
+    return [encode(v) for v in values]
+
+
+# ------------------------------------------------------------------ handles
+
+
+class _HostFuture(asyncio.Future):
+    """A future the host resolves (an activity, a child's result): cancel()
+    asks the host, and the future then resolves as the cancellation type says
+    (usually with a `CancelledError` cause)."""
+
+    def __init__(self, weft_handle: int) -> None:
+        super().__init__(loop=current().loop)
+        self._weft_handle = weft_handle
+        self._cancel_asked = False
+
+    def cancel(self, msg: Any = None) -> bool:
+        if self.done():
+            return False
+        if not self._cancel_asked and _runtime.in_workflow():
+            self._cancel_asked = True
+            host.cancel(self._weft_handle)
+        return True
+
+
+class ActivityHandle(_HostFuture):
+    """A started activity: await it for its result (`ActivityError` if it
+    failed); `cancel()` asks Temporal to cancel it."""
+
+    def __init__(self, weft_handle: int, activity_type: str, activity_id: Optional[str]) -> None:
+        super().__init__(weft_handle)
+        self.activity_type = activity_type
+        self.activity_id = activity_id or str(weft_handle)
+        current().resolvers[weft_handle] = self._resolve
+
+    def _resolve(self, outcome: Any) -> None:
+        if self.done():
+            return
+        if isinstance(outcome, Ok):
+            try:
+                self.set_result(decode(outcome.value))
+            except FailureError as err:
+                self.set_exception(err)
+        else:
+            self.set_exception(
+                ActivityError(
+                    "Activity task failed",
+                    activity_type=self.activity_type,
+                    activity_id=self.activity_id,
+                    cause=_cause_of(outcome.value),
+                )
+            )
 
 
 def start_activity(
-    activity_type: str,
-    *args: Any,
+    activity: Union[str, Callable[..., Any]],
+    arg: Any = _UNSET,
+    *,
+    args: Sequence[Any] = (),
     task_queue: Optional[str] = None,
-    start_to_close_timeout_ms: Optional[int] = None,
-    schedule_to_close_timeout_ms: Optional[int] = None,
-    schedule_to_start_timeout_ms: Optional[int] = None,
-    heartbeat_timeout_ms: Optional[int] = None,
+    schedule_to_close_timeout: Optional[timedelta] = None,
+    schedule_to_start_timeout: Optional[timedelta] = None,
+    start_to_close_timeout: Optional[timedelta] = None,
+    heartbeat_timeout: Optional[timedelta] = None,
     retry_policy: Optional[RetryPolicy] = None,
-    cancellation: ActivityCancellation = ActivityCancellation.TRY_CANCEL,
+    cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
     activity_id: Optional[str] = None,
-) -> Handle:
-    """Schedules an activity with JSON-encoded `args`; returns at once.
-
-    Temporal needs `start_to_close_timeout_ms` or
-    `schedule_to_close_timeout_ms`; `task_queue` defaults to the workflow's.
-    """
-    options = ActivityOptions(
+    **_options: Any,
+) -> ActivityHandle:
+    """Schedule an activity (by name, or by a function registered under
+    one); returns its handle at once. Temporal needs
+    `start_to_close_timeout` or `schedule_to_close_timeout`."""
+    name = _type_name(activity)
+    options = wo.ActivityOptions(
         task_queue=task_queue,
-        start_to_close_timeout_ms=start_to_close_timeout_ms,
-        schedule_to_close_timeout_ms=schedule_to_close_timeout_ms,
-        schedule_to_start_timeout_ms=schedule_to_start_timeout_ms,
-        heartbeat_timeout_ms=heartbeat_timeout_ms,
-        retry_policy=retry_policy,
-        cancellation=cancellation,
+        start_to_close_timeout_ms=_ms(start_to_close_timeout),
+        schedule_to_close_timeout_ms=_ms(schedule_to_close_timeout),
+        schedule_to_start_timeout_ms=_ms(schedule_to_start_timeout),
+        heartbeat_timeout_ms=_ms(heartbeat_timeout),
+        retry_policy=retry_policy.to_wit() if retry_policy else None,
+        cancellation=_ACTIVITY_CANCELLATION[cancellation_type],
         activity_id=activity_id,
     )
-    return Handle(host.start_activity(activity_type, [encode(a) for a in args], options))
+    current()
+    return ActivityHandle(host.start_activity(name, _args(arg, args), options), name, activity_id)
 
 
-def execute_activity(activity_type: str, *args: Any, **options: Any) -> Any:
-    """`start_activity(...)` then `.result()`."""
-    return start_activity(activity_type, *args, **options).result()
+async def execute_activity(activity: Union[str, Callable[..., Any]], arg: Any = _UNSET, **kwargs: Any) -> Any:
+    """`start_activity(...)`, then its result."""
+    return await start_activity(activity, arg, **kwargs)
 
 
-def start_timer(duration_ms: int) -> Handle:
-    """A timer of workflow time; its result is None."""
-    return Handle(host.start_timer(duration_ms))
+def start_local_activity(
+    activity: Union[str, Callable[..., Any]],
+    arg: Any = _UNSET,
+    *,
+    args: Sequence[Any] = (),
+    schedule_to_close_timeout: Optional[timedelta] = None,
+    start_to_close_timeout: Optional[timedelta] = None,
+    retry_policy: Optional[RetryPolicy] = None,
+    local_retry_threshold: Optional[timedelta] = None,
+    **_options: Any,
+) -> ActivityHandle:
+    """Run a short activity in this worker (it must serve the type too);
+    Temporal records its result as a marker."""
+    name = _type_name(activity)
+    options = wo.LocalActivityOptions(
+        start_to_close_timeout_ms=_ms(start_to_close_timeout),
+        schedule_to_close_timeout_ms=_ms(schedule_to_close_timeout),
+        retry_policy=retry_policy.to_wit() if retry_policy else None,
+        local_retry_threshold_ms=_ms(local_retry_threshold),
+    )
+    current()
+    return ActivityHandle(host.start_local_activity(name, _args(arg, args), options), name, None)
 
 
-def sleep(duration_ms: int) -> None:
-    """Blocks for `duration_ms` of workflow time (a durable timer)."""
-    start_timer(duration_ms).result()
+async def execute_local_activity(activity: Union[str, Callable[..., Any]], arg: Any = _UNSET, **kwargs: Any) -> Any:
+    return await start_local_activity(activity, arg, **kwargs)
 
 
-def next_signal(name: str) -> Handle:
-    """A handle resolving with the next signal `name`'s first argument (or None)."""
-    return Handle(host.next_signal(name))
+class ChildWorkflowHandle(_HostFuture):
+    """A started child workflow: await it for its result
+    (`ChildWorkflowError` if it failed)."""
+
+    def __init__(self, weft_handle: int, workflow_type: str, workflow_id: Optional[str]) -> None:
+        super().__init__(weft_handle)
+        self.workflow_type = workflow_type
+        self.id = workflow_id
+        current().resolvers[weft_handle] = self._resolve
+
+    def _error(self, failure: Any) -> ChildWorkflowError:
+        return ChildWorkflowError(
+            "Child Workflow execution failed",
+            workflow_type=self.workflow_type,
+            workflow_id=self.id or "",
+            cause=_cause_of(failure),
+        )
+
+    def _resolve(self, outcome: Any) -> None:
+        if self.done():
+            return
+        if isinstance(outcome, Ok):
+            try:
+                self.set_result(decode(outcome.value))
+            except FailureError as err:
+                self.set_exception(err)
+        else:
+            self.set_exception(self._error(outcome.value))
+
+    async def signal(self, signal: str, arg: Any = _UNSET, *, args: Sequence[Any] = ()) -> None:
+        if self.id is None:
+            raise ApplicationError("signal a child by the id it was started with", type="NoChildId", non_retryable=True)
+        await get_external_workflow_handle(self.id).signal(signal, arg, args=args)
 
 
-def set_query(name: str, value: Any) -> None:
-    """Publishes `value` as the answer to query `name`."""
-    host.set_query_result(name, encode(value))
+async def start_child_workflow(
+    workflow: Union[str, type],
+    arg: Any = _UNSET,
+    *,
+    args: Sequence[Any] = (),
+    id: Optional[str] = None,
+    task_queue: Optional[str] = None,
+    execution_timeout: Optional[timedelta] = None,
+    parent_close_policy: ParentClosePolicy = ParentClosePolicy.TERMINATE,
+    cancellation_type: ChildWorkflowCancellationType = ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+    **_options: Any,
+) -> ChildWorkflowHandle:
+    """Start a child workflow; returns its handle once it has started."""
+    run = current()
+    name = _type_name(workflow)
+    options = wo.ChildOptions(
+        workflow_id=id,
+        task_queue=task_queue,
+        execution_timeout_ms=_ms(execution_timeout),
+        parent_close_policy=_PARENT_CLOSE[parent_close_policy],
+        cancellation=_CHILD_CANCELLATION[cancellation_type],
+    )
+    weft_handle = host.start_child(name, _args(arg, args), options)
+    handle = ChildWorkflowHandle(weft_handle, name, id)
+    started = run.loop.create_future()
+    run.child_starts[weft_handle] = started
+    try:
+        outcome = await started
+    except asyncio.CancelledError:
+        handle.cancel()
+        raise
+    if not isinstance(outcome, Ok):
+        raise handle._error(outcome.value)
+    return handle
 
 
-def log(message: str, level: LogLevel = LogLevel.INFO) -> None:
-    """Logs through the host (silent while replaying). Use instead of print."""
-    host.log(level, message)
+async def execute_child_workflow(workflow: Union[str, type], arg: Any = _UNSET, **kwargs: Any) -> Any:
+    """`start_child_workflow(...)`, then its result."""
+    return await (await start_child_workflow(workflow, arg, **kwargs))
 
 
-def now_ms() -> int:
-    """Workflow time in ms since the Unix epoch. Use instead of time.time()."""
-    return host.now()
+class ExternalWorkflowHandle:
+    """Another workflow, by id (`get_external_workflow_handle`)."""
+
+    def __init__(self, workflow_id: str) -> None:
+        self.id = workflow_id
+
+    async def signal(self, signal: str, arg: Any = _UNSET, *, args: Sequence[Any] = ()) -> None:
+        current()
+        await _Delivery(host.signal_workflow(self.id, signal, _args(arg, args)))
+
+    async def cancel(self) -> None:
+        current()
+        await _Delivery(host.cancel_workflow(self.id))
 
 
-def random_u64() -> int:
-    """A deterministic random number (replays the same)."""
-    return host.random()
+class _Delivery(_HostFuture):
+    """A signal or cancellation request sent to another workflow."""
+
+    def __init__(self, weft_handle: int) -> None:
+        super().__init__(weft_handle)
+        current().resolvers[weft_handle] = self._resolve
+
+    def _resolve(self, outcome: Any) -> None:
+        if self.done():
+            return
+        if isinstance(outcome, Ok):
+            self.set_result(None)
+        else:
+            self.set_exception(_cause_of(outcome.value))
 
 
-def info() -> host.WorkflowInfo:
-    return host.info()
+def get_external_workflow_handle(workflow_id: str, *, run_id: Optional[str] = None) -> ExternalWorkflowHandle:
+    return ExternalWorkflowHandle(workflow_id)
 
 
-def is_replaying() -> bool:
-    return host.is_replaying()
+# -------------------------------------------------------------- run context
+
+
+async def wait_condition(fn: Callable[[], bool], *, timeout: Optional[Union[timedelta, float]] = None, **_: Any) -> None:
+    """Wait until `fn()` is true (checked whenever the run's coroutines all
+    wait); `asyncio.TimeoutError` after `timeout` of workflow time."""
+    run = current()
+    fut = run.loop.create_future()
+    run.conditions.append((fn, fut))
+    if timeout is None:
+        await fut
+        return
+    seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
+    await asyncio.wait_for(fut, seconds)
+
+
+async def sleep(duration: Union[timedelta, float]) -> None:
+    """A durable timer (`asyncio.sleep` works as well)."""
+    await asyncio.sleep(duration.total_seconds() if isinstance(duration, timedelta) else duration)
+
+
+def now() -> datetime:
+    """Workflow time (the activation's), as an aware UTC datetime."""
+    return _EPOCH + timedelta(milliseconds=host.now())
+
+
+def time() -> float:
+    """Workflow time in seconds since the epoch (the loop's `time()`)."""
+    return current().loop.time()
+
+
+def random():
+    """The run's `random.Random`, seeded from its history."""
+    run = current()
+    if run.random is None:
+        run.random = _random.Random(host.random())
+    return run.random
+
+
+def uuid4() -> _uuid.UUID:
+    """A deterministic version-4 UUID from `random()`."""
+    return _uuid.UUID(int=random().getrandbits(128), version=4)
+
+
+@dataclass(frozen=True)
+class Info:
+    """Facts about the run (a subset of temporalio's `workflow.Info`)."""
+
+    workflow_type: str
+    workflow_id: str
+    run_id: str
+    namespace: str
+    task_queue: str
+    attempt: int
+
+
+def info() -> Info:
+    run = current()
+    if run.info is None:
+        i = host.info()
+        run.info = Info(i.workflow_type, i.workflow_id, i.run_id, i.namespace, i.task_queue, i.attempt)
+    return run.info
+
+
+def in_workflow() -> bool:
+    return _runtime.in_workflow()
 
 
 def patched(patch_id: str) -> bool:
+    """True when this run takes the code introduced under `patch_id`."""
+    current()
     return host.patched(patch_id)
 
 
-def continue_as_new(*args: Any) -> None:
-    """Ends this run and starts a new one with `args`. Never returns."""
-    host.continue_as_new([encode(a) for a in args])
+def deprecate_patch(patch_id: str) -> None:
+    current()
+    host.deprecate_patch(patch_id)
 
 
-class WorkflowGuest:
-    """The `workflow-guest` export: componentize-py instantiates the class of
-    this name in the app module, so the app does
-    `from weft_sdk.workflow import WorkflowGuest`."""
+def upsert_search_attributes(attributes: Union[Mapping[str, Any], Sequence[Any]]) -> None:
+    """Set or replace search attributes (a mapping name -> value)."""
+    items = attributes.items() if isinstance(attributes, Mapping) else attributes
+    current()
+    host.upsert_search_attributes([(k, encode(v)) for k, v in items])
 
-    def workflow_types(self) -> List[str]:
-        return list(_WORKFLOWS)
 
-    def run(self, workflow_type: str, args: List[Payload]) -> Payload:
-        fn = _WORKFLOWS.get(workflow_type)
-        try:
-            if fn is None:
-                raise ApplicationError(
-                    f"this component does not offer workflow type {workflow_type!r}",
-                    "UnknownWorkflowType",
-                )
-            values = [decode(a) for a in args]
-            bind_args(fn, values)
-            return encode(fn(*values))
-        except ApplicationError as err:
-            raise Err(err.to_failure())
-        except Exception as exc:
-            # A bug: say why through the host, then trap (re-raise), which
-            # fails the workflow task; Temporal retries it.
-            host.log(LogLevel.ERROR, f"workflow {workflow_type} raised {describe_exception(exc)}")
-            raise
+def upsert_memo(memo: Mapping[str, Any]) -> None:
+    current()
+    host.upsert_memo([(k, encode(v)) for k, v in memo.items()])
+
+
+def continue_as_new(arg: Any = _UNSET, *, args: Sequence[Any] = (), **_options: Any) -> "NoReturn":  # noqa: F821
+    """End this run and start a fresh one of the same type with these
+    arguments. Raises `ContinueAsNewError`: let it propagate."""
+    current()
+    raise ContinueAsNewError(_args(arg, args))
+
+
+def all_handlers_finished() -> bool:
+    """True when no signal or update handler is still running."""
+    return current().running_handlers == 0
+
+
+class _Logger:
+    """`workflow.logger`: lines go to the host's log (silent on replay).
+    Not `logging.Logger`: a log record reads the wall clock."""
+
+    def log(self, level: LogLevel, msg: Any, *args: Any, **_kwargs: Any) -> None:
+        current()
+        text = str(msg) % args if args else str(msg)
+        host.log(level, text)
+
+    def debug(self, msg: Any, *args: Any, **kwargs: Any) -> None:
+        self.log(LogLevel.DEBUG, msg, *args)
+
+    def info(self, msg: Any, *args: Any, **kwargs: Any) -> None:
+        self.log(LogLevel.INFO, msg, *args)
+
+    def warning(self, msg: Any, *args: Any, **kwargs: Any) -> None:
+        self.log(LogLevel.WARN, msg, *args)
+
+    warn = warning
+
+    def error(self, msg: Any, *args: Any, **kwargs: Any) -> None:
+        self.log(LogLevel.ERROR, msg, *args)
+
+    exception = error
+    critical = error
+
+
+logger = _Logger()
