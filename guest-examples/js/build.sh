@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the JavaScript OrderWorkflow example into two components:
-#   OUT_DIR/order_workflow_js.wasm    (world weft:plugin/workflow, no WASI)
+#   OUT_DIR/order_workflow_js.wasm    (world weft:plugin/activation-workflow, no WASI)
 #   OUT_DIR/order_activities_js.wasm  (weft activity world + WASI files/env)
 # Usage: build.sh OUT_DIR   (toolchain: ./setup.sh, i.e. npm ci)
 set -euo pipefail
@@ -21,11 +21,21 @@ COMPONENTIZE="$HERE/node_modules/.bin/componentize-js"
   exit 1
 }
 
-# Workflow: every optional engine feature off, so that StarlingMonkey
-# imports no WASI at all and the component imports only
-# weft:plugin/workflow-host (no console, Date.now(), Math.random entropy or
-# timers: the SDK gives log(), nowMs(), randomU64() and startTimer()).
-"$COMPONENTIZE" order_workflow.js --wit ../../wit --world-name workflow \
+# Workflow: the module exports its workflows as async functions (as for the
+# TypeScript SDK); the component's entry hands them to the SDK's executor,
+# which is the `activation-guest` export. Every optional engine feature off,
+# so that StarlingMonkey imports no WASI at all and the component imports
+# only weft:plugin/activation-host (no console, clock, entropy or timers:
+# the SDK gives log, workflow time as Date, seeded Math.random and sleep).
+ENTRY="$(mktemp --suffix=.js "$HERE/.entry-XXXXXX")"
+WIT=""
+trap 'rm -f "$ENTRY"; [ -z "$WIT" ] || rm -rf "$WIT"' EXIT
+cat >"$ENTRY" <<'JS'
+import * as workflows from './order_workflow.js';
+import { activationGuest as guest } from './weft/workflow.js';
+export const activationGuest = guest(workflows);
+JS
+"$COMPONENTIZE" "$ENTRY" --wit ../../wit --world-name activation-workflow \
   -d stdio -d random -d clocks -d http -d fetch-event \
   -o "$OUT/order_workflow_js.wasm"
 
@@ -35,7 +45,6 @@ COMPONENTIZE="$HERE/node_modules/.bin/componentize-js"
 # the WASI 0.2.12 WIT that ships in the (locked) jco package.
 WASI_WIT="$HERE/node_modules/@bytecodealliance/jco/lib/wit/builtin/0.2.12"
 WIT="$(mktemp -d "${TMPDIR:-/tmp}/weft-js-wit.XXXXXX")"
-trap 'rm -rf "$WIT"' EXIT
 mkdir -p "$WIT/deps"
 cp wit/activity-fs.wit "$WIT/"
 cp -r ../../wit "$WIT/deps/weft-plugin"
