@@ -2,6 +2,7 @@
 # Builds the JavaScript OrderWorkflow example into two components:
 #   OUT_DIR/order_workflow_js.wasm    (world weft:plugin/activation-workflow, no WASI)
 #   OUT_DIR/order_activities_js.wasm  (weft activity world + WASI files/env)
+#   OUT_DIR/sdk_workflows_js.wasm     (the SDK's e2e workflows, activation world)
 # Usage: build.sh OUT_DIR   (toolchain: ./setup.sh, i.e. npm ci)
 set -euo pipefail
 
@@ -30,14 +31,19 @@ COMPONENTIZE="$HERE/node_modules/.bin/componentize-js"
 ENTRY="$(mktemp --suffix=.js "$HERE/.entry-XXXXXX")"
 WIT=""
 trap 'rm -f "$ENTRY"; [ -z "$WIT" ] || rm -rf "$WIT"' EXIT
-cat >"$ENTRY" <<'JS'
-import * as workflows from './order_workflow.js';
+workflow_component() { # MODULE OUTPUT
+  cat >"$ENTRY" <<JS
+import * as workflows from './$1';
 import { activationGuest as guest } from './weft/workflow.js';
 export const activationGuest = guest(workflows);
 JS
-"$COMPONENTIZE" "$ENTRY" --wit ../../wit --world-name activation-workflow \
-  -d stdio -d random -d clocks -d http -d fetch-event \
-  -o "$OUT/order_workflow_js.wasm"
+  "$COMPONENTIZE" "$ENTRY" --wit ../../wit --world-name activation-workflow \
+    -d stdio -d random -d clocks -d http -d fetch-event \
+    -o "$2"
+}
+workflow_component order_workflow.js "$OUT/order_workflow_js.wasm"
+# The SDK's own e2e workflows (tests/e2e/js_sdk.rs).
+workflow_component sdk_workflows.js "$OUT/sdk_workflows_js.wasm"
 
 # Activities: the world in wit/activity-fs.wit adds WASI filesystem and
 # environment imports to weft's activity world. Assemble it with its deps in
@@ -56,4 +62,4 @@ done
   -d http -d fetch-event \
   -o "$OUT/order_activities_js.wasm"
 
-ls -l "$OUT/order_workflow_js.wasm" "$OUT/order_activities_js.wasm"
+ls -l "$OUT/order_workflow_js.wasm" "$OUT/sdk_workflows_js.wasm" "$OUT/order_activities_js.wasm"
