@@ -55,6 +55,7 @@ pub const NAMESPACES: &[&str] = &[
     "e2e-poly-zig",
     "e2e-poly-python",
     "e2e-poly-js",
+    "e2e-js-sdk",
     "e2e-interop",
     "e2e-compile-cache",
     "e2e-patch",
