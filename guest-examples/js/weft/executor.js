@@ -236,35 +236,33 @@ class RunState {
     this.bufferedUpdates = [];
   }
 
-  /** A promise of the run-status, once the run's coroutines all wait. */
-  settle() {
-    return new Promise((resolve, reject) => {
-      let seen = -1;
-      let quiet = 0;
-      const turn = () => {
-        current = this;
-        this.unblockConditions();
-        if (this.ticks !== seen) {
-          seen = this.ticks;
-          quiet = 0;
-        } else {
-          quiet++;
-        }
-        if (this.bug !== null) {
-          // A bug, not a business failure: say why, then trap, which fails
-          // only the workflow task (Temporal retries it).
-          host.log('error', `workflow ${this.workflowType} threw ${describeError(this.bug)}`);
-          reject(this.bug);
-        } else if (this.outcome !== null || quiet >= QUIET_TURNS) {
-          this.rejectUnhandledUpdates();
-          this.reported = true;
-          resolve(this.outcome ?? { tag: 'waiting' });
-        } else {
-          queueMicrotask(turn);
-        }
-      };
-      queueMicrotask(turn);
-    });
+  /** The run-status, once the run's coroutines all wait. */
+  async settle() {
+    let seen = -1;
+    let quiet = 0;
+    for (;;) {
+      // One turn: every job queued before this one runs first.
+      await null;
+      current = this;
+      this.unblockConditions();
+      if (this.ticks !== seen) {
+        seen = this.ticks;
+        quiet = 0;
+      } else {
+        quiet++;
+      }
+      if (this.bug !== null) {
+        // A bug, not a business failure: say why, then trap, which fails
+        // only the workflow task (Temporal retries it).
+        host.log('error', `workflow ${this.workflowType} threw ${describeError(this.bug)}`);
+        throw this.bug;
+      }
+      if (this.outcome !== null || quiet >= QUIET_TURNS) {
+        this.rejectUnhandledUpdates();
+        this.reported = true;
+        return this.outcome ?? { tag: 'waiting' };
+      }
+    }
   }
 }
 
