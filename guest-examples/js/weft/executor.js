@@ -8,9 +8,9 @@
 // engine's job queue until it is empty before the call returns, so the
 // promise jobs a resolution starts all run inside `activate`. What JavaScript
 // cannot see is the moment the queue is empty (there is no macrotask: timers
-// need the clocks this component does not import), so `activate` returns a
-// promise that a chain of turns resolves: each turn re-checks the blocked
-// `condition`s and requeues itself, and the run counts as waiting after
+// need the clocks this component does not import), so `activate` returns
+// the promise of a loop of `await` turns: each turn re-checks the blocked
+// `condition`s and queues the next, and the run counts as waiting after
 // QUIET_TURNS turns in a row in which no workflow code touched the SDK. The
 // queue is FIFO, so every coroutine that is not waiting on the SDK advances
 // one step per turn; workflow code that awaits more than QUIET_TURNS times in
