@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the JavaScript OrderWorkflow example into two components:
-#   OUT_DIR/order_workflow_js.wasm    (world weft:plugin/workflow, no WASI)
+#   OUT_DIR/order_workflow_js.wasm    (world weft:plugin/activation-workflow, no WASI)
 #   OUT_DIR/order_activities_js.wasm  (weft activity world + WASI files/env)
+#   OUT_DIR/sdk_workflows_js.wasm     (the SDK's e2e workflows, activation world)
 # Usage: build.sh OUT_DIR   (toolchain: ./setup.sh, i.e. npm ci)
 set -euo pipefail
 
@@ -21,13 +22,28 @@ COMPONENTIZE="$HERE/node_modules/.bin/componentize-js"
   exit 1
 }
 
-# Workflow: every optional engine feature off, so that StarlingMonkey
-# imports no WASI at all and the component imports only
-# weft:plugin/workflow-host (no console, Date.now(), Math.random entropy or
-# timers: the SDK gives log(), nowMs(), randomU64() and startTimer()).
-"$COMPONENTIZE" order_workflow.js --wit ../../wit --world-name workflow \
-  -d stdio -d random -d clocks -d http -d fetch-event \
-  -o "$OUT/order_workflow_js.wasm"
+# Workflow: the module exports its workflows as async functions (as for the
+# TypeScript SDK); the component's entry hands them to the SDK's executor,
+# which is the `activation-guest` export. Every optional engine feature off,
+# so that StarlingMonkey imports no WASI at all and the component imports
+# only weft:plugin/activation-host (no console, clock, entropy or timers:
+# the SDK gives log, workflow time as Date, seeded Math.random and sleep).
+ENTRY="$(mktemp --suffix=.js "$HERE/.entry-XXXXXX")"
+WIT=""
+trap 'rm -f "$ENTRY"; [ -z "$WIT" ] || rm -rf "$WIT"' EXIT
+workflow_component() { # MODULE OUTPUT
+  cat >"$ENTRY" <<JS
+import * as workflows from './$1';
+import { activationGuest as guest } from './weft/workflow.js';
+export const activationGuest = guest(workflows);
+JS
+  "$COMPONENTIZE" "$ENTRY" --wit ../../wit --world-name activation-workflow \
+    -d stdio -d random -d clocks -d http -d fetch-event \
+    -o "$2"
+}
+workflow_component order_workflow.js "$OUT/order_workflow_js.wasm"
+# The SDK's own e2e workflows (tests/e2e/js_sdk.rs).
+workflow_component sdk_workflows.js "$OUT/sdk_workflows_js.wasm"
 
 # Activities: the world in wit/activity-fs.wit adds WASI filesystem and
 # environment imports to weft's activity world. Assemble it with its deps in
@@ -35,7 +51,6 @@ COMPONENTIZE="$HERE/node_modules/.bin/componentize-js"
 # the WASI 0.2.12 WIT that ships in the (locked) jco package.
 WASI_WIT="$HERE/node_modules/@bytecodealliance/jco/lib/wit/builtin/0.2.12"
 WIT="$(mktemp -d "${TMPDIR:-/tmp}/weft-js-wit.XXXXXX")"
-trap 'rm -rf "$WIT"' EXIT
 mkdir -p "$WIT/deps"
 cp wit/activity-fs.wit "$WIT/"
 cp -r ../../wit "$WIT/deps/weft-plugin"
@@ -47,4 +62,4 @@ done
   -d http -d fetch-event \
   -o "$OUT/order_activities_js.wasm"
 
-ls -l "$OUT/order_workflow_js.wasm" "$OUT/order_activities_js.wasm"
+ls -l "$OUT/order_workflow_js.wasm" "$OUT/sdk_workflows_js.wasm" "$OUT/order_activities_js.wasm"

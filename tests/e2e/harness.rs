@@ -57,6 +57,7 @@ pub const NAMESPACES: &[&str] = &[
     "e2e-python-sdk",
     "e2e-python-tour",
     "e2e-poly-js",
+    "e2e-js-sdk",
     "e2e-interop",
     "e2e-compile-cache",
     "e2e-patch",

@@ -9,6 +9,7 @@ mod capabilities;
 mod deploy;
 mod harness;
 mod hostile;
+mod js_sdk;
 mod order;
 mod polyglot;
 mod production;

@@ -1,0 +1,330 @@
+// The run's executor on weft's activation world
+// (`weft:plugin/activation-guest`): one `Run` object per workflow run, many
+// runs per instance.
+//
+// Workflow functions are async JavaScript; every SDK operation returns a
+// native Promise that `activate(jobs)` settles when history resolves it.
+// componentize-js wraps every export in an async function and drives the
+// engine's job queue until it is empty before the call returns, so the
+// promise jobs a resolution starts all run inside `activate`. What JavaScript
+// cannot see is the moment the queue is empty (there is no macrotask: timers
+// need the clocks this component does not import), so `activate` returns
+// the promise of a loop of `await` turns: each turn re-checks the blocked
+// `condition`s and queues the next, and the run counts as waiting after
+// QUIET_TURNS turns in a row in which no workflow code touched the SDK. The
+// queue is FIFO, so every coroutine that is not waiting on the SDK advances
+// one step per turn; workflow code that awaits more than QUIET_TURNS times in
+// a row without calling the SDK may be reported waiting too early (its run
+// then goes on at its next activation).
+
+import * as host from 'weft:plugin/activation-host@0.1.0';
+import { decode, encode } from './payload.js';
+import { ContinueAsNew, TemporalFailure, describeError, toWit } from './failure.js';
+
+/** Turns in a row without SDK activity after which a run is waiting. */
+const QUIET_TURNS = 64;
+
+// The run being activated (or queried). A call into the instance runs only
+// its own run's jobs (the engine empties the queue before returning), so
+// this never points at another run while workflow code runs.
+let current = null;
+
+/** The current run's state; SDK calls count as activity. */
+export function run() {
+  if (current === null) throw new Error('workflow code runs only inside an activation');
+  current.ticks++;
+  return current;
+}
+
+/** The current run's state, or null outside an activation. */
+export function maybeRun() {
+  return current;
+}
+
+/** One run's state, apart from every other run in the instance. */
+class RunState {
+  constructor(workflowType, fn, args) {
+    this.workflowType = workflowType;
+    this.fn = fn;
+    this.args = args;
+    this.started = false;
+    /** handle -> { resolve, reject } of the promise waiting on its outcome. */
+    this.pending = new Map();
+    /** handle -> { resolve, reject } of a child's start. */
+    this.childStarts = new Map();
+    /** name -> handler; signals that came before their handler, in order. */
+    this.signalHandlers = new Map();
+    this.bufferedSignals = [];
+    this.queryHandlers = new Map();
+    /** name -> { handler, validator }; updates that came before their handler. */
+    this.updateHandlers = new Map();
+    this.bufferedUpdates = [];
+    /** Blocked `condition`s: { fn, resolve, reject }. */
+    this.conditions = new Set();
+    /** Called once when the run's cancellation is requested. */
+    this.cancelListeners = new Set();
+    this.cancelRequested = false;
+    /** The run-status once the main function settled. */
+    this.outcome = null;
+    /** A non-Temporal error thrown by workflow code: fails the task. */
+    this.bug = null;
+    /** SDK activity counter (see QUIET_TURNS). */
+    this.ticks = 0;
+    /** True once this activation's status was taken. */
+    this.reported = false;
+  }
+
+  /** Waits for `handle`'s outcome; `wrap` turns a WIT failure into the error thrown. */
+  await(handle, wrap) {
+    return new Promise((resolve, reject) => {
+      this.pending.set(handle, { resolve, reject: (failure) => reject(wrap(failure)) });
+    });
+  }
+
+  /** Records a bug (a non-Temporal error); the activation then traps. */
+  fail(err) {
+    this.bug ??= err;
+  }
+
+  apply(job) {
+    this.ticks++;
+    switch (job.tag) {
+      case 'resolved': {
+        const waiter = this.pending.get(job.val.handle);
+        if (waiter === undefined) return; // nobody waits (e.g. a timer a condition cancelled)
+        this.pending.delete(job.val.handle);
+        const outcome = job.val.outcome;
+        if (outcome.tag === 'ok') waiter.resolve(decode(outcome.val));
+        else waiter.reject(outcome.val);
+        return;
+      }
+      case 'child-started': {
+        const waiter = this.childStarts.get(job.val.handle);
+        if (waiter === undefined) return;
+        this.childStarts.delete(job.val.handle);
+        if (job.val.outcome.tag === 'ok') waiter.resolve();
+        else waiter.reject(job.val.outcome.val);
+        return;
+      }
+      case 'signal':
+        if (this.signalHandlers.has(job.val.name)) this.deliverSignal(job.val);
+        else this.bufferedSignals.push(job.val);
+        return;
+      case 'update':
+        if (this.updateHandlers.has(job.val.name)) this.deliverUpdate(job.val);
+        else this.bufferedUpdates.push(job.val);
+        return;
+      case 'cancel-requested':
+        if (this.cancelRequested) return;
+        this.cancelRequested = true;
+        for (const listener of [...this.cancelListeners]) listener();
+        this.cancelListeners.clear();
+        return;
+      default:
+        throw new Error(`unknown job ${job.tag}`);
+    }
+  }
+
+  deliverSignal(signal) {
+    const handler = this.signalHandlers.get(signal.name);
+    this.settleHandler(() => handler(...signal.args.map(decode)), (err) => this.endWith(err));
+  }
+
+  deliverUpdate(update) {
+    const { handler, validator } = this.updateHandlers.get(update.name);
+    const args = update.args.map(decode);
+    if (update.runValidator && validator) {
+      try {
+        validator(...args);
+      } catch (err) {
+        host.rejectUpdate(update.id, toWit(err));
+        return;
+      }
+    }
+    host.acceptUpdate(update.id);
+    this.settleHandler(
+      () => handler(...args),
+      (err) => {
+        if (err instanceof TemporalFailure || !(err instanceof Error)) host.completeUpdate(update.id, { tag: 'err', val: toWit(err) });
+        else this.fail(err);
+      },
+      (value) => host.completeUpdate(update.id, { tag: 'ok', val: encode(value) }),
+    );
+  }
+
+  /** Runs a handler (sync or async); its failure goes to `onError`. */
+  settleHandler(call, onError, onValue = () => {}) {
+    let result;
+    try {
+      result = call();
+    } catch (err) {
+      onError(err);
+      return;
+    }
+    Promise.resolve(result).then(
+      (value) => {
+        this.ticks++;
+        onValue(value);
+      },
+      (err) => {
+        this.ticks++;
+        onError(err);
+      },
+    );
+  }
+
+  /** The main function settled with `err` (or a handler failed the run). */
+  endWith(err) {
+    if (this.outcome !== null) return;
+    if (err instanceof ContinueAsNew) this.outcome = { tag: 'continue-as-new', val: err.args };
+    else if (err instanceof TemporalFailure) this.outcome = { tag: 'completed', val: { tag: 'err', val: toWit(err) } };
+    else this.fail(err);
+    this.noteLateEnd();
+  }
+
+  endWithValue(value) {
+    if (this.outcome !== null) return;
+    this.outcome = { tag: 'completed', val: { tag: 'ok', val: encode(value) } };
+    this.noteLateEnd();
+  }
+
+  noteLateEnd() {
+    if (this.reported) {
+      host.log('warn', `workflow ${this.workflowType} ended after its activation reported it waiting (more than ${QUIET_TURNS} promise turns without an SDK call); it ends at its next activation`);
+    }
+  }
+
+  start() {
+    this.started = true;
+    this.settleHandler(
+      () => this.fn(...this.args.map(decode)),
+      (err) => this.endWith(err),
+      (value) => this.endWithValue(value),
+    );
+  }
+
+  /** Resolves every blocked condition whose function is now true. */
+  unblockConditions() {
+    for (const condition of [...this.conditions]) {
+      let ready;
+      try {
+        ready = condition.fn();
+      } catch (err) {
+        this.conditions.delete(condition);
+        condition.reject(err);
+        continue;
+      }
+      if (ready) {
+        this.ticks++;
+        this.conditions.delete(condition);
+        condition.resolve();
+      }
+    }
+  }
+
+  /** Updates still without a handler at the end of an activation are refused. */
+  rejectUnhandledUpdates() {
+    for (const update of this.bufferedUpdates) {
+      const known = [...this.updateHandlers.keys()].join(', ') || 'none';
+      host.rejectUpdate(update.id, {
+        message: `workflow ${this.workflowType} has no update handler named ${JSON.stringify(update.name)} (it handles ${known})`,
+        errorType: 'UpdateNotFound',
+        nonRetryable: true,
+        details: [],
+      });
+    }
+    this.bufferedUpdates = [];
+  }
+
+  /** The run-status, once the run's coroutines all wait. */
+  async settle() {
+    let seen = -1;
+    let quiet = 0;
+    for (;;) {
+      // One turn: every job queued before this one runs first.
+      await null;
+      current = this;
+      this.unblockConditions();
+      if (this.ticks !== seen) {
+        seen = this.ticks;
+        quiet = 0;
+      } else {
+        quiet++;
+      }
+      if (this.bug !== null) {
+        // A bug, not a business failure: say why, then trap, which fails
+        // only the workflow task (Temporal retries it).
+        host.log('error', `workflow ${this.workflowType} threw ${describeError(this.bug)}`);
+        throw this.bug;
+      }
+      if (this.outcome !== null || quiet >= QUIET_TURNS) {
+        this.rejectUnhandledUpdates();
+        this.reported = true;
+        return this.outcome ?? { tag: 'waiting' };
+      }
+    }
+  }
+}
+
+/**
+ * The `weft:plugin/activation-guest` export for `workflows`, a module's
+ * exports (`import * as workflows from './my_workflows.js'`): every exported
+ * function is a workflow type, named by its export name.
+ */
+export function activationGuest(workflows) {
+  const types = new Map(Object.entries(workflows).filter(([, fn]) => typeof fn === 'function'));
+
+  class Run {
+    constructor(workflowType, args) {
+      const fn = types.get(workflowType);
+      this.state = new RunState(workflowType, fn, args);
+    }
+
+    activate(jobs) {
+      const state = this.state;
+      current = state;
+      state.reported = false;
+      try {
+        for (const job of jobs) state.apply(job);
+        if (!state.started) {
+          if (state.fn === undefined) {
+            const known = [...types.keys()].join(', ');
+            state.outcome = {
+              tag: 'completed',
+              val: { tag: 'err', val: { message: `this component does not offer workflow type ${JSON.stringify(state.workflowType)} (it offers ${known})`, errorType: 'UnknownWorkflowType', nonRetryable: true, details: [] } },
+            };
+          } else {
+            state.start();
+          }
+        }
+      } catch (err) {
+        state.fail(err);
+      }
+      return state.settle();
+    }
+
+    query(name, args) {
+      const state = this.state;
+      current = state;
+      const handler = state.queryHandlers.get(name);
+      if (handler === undefined) {
+        const known = [...state.queryHandlers.keys()].join(', ') || 'none';
+        return { tag: 'err', val: { message: `workflow ${state.workflowType} has no query handler named ${JSON.stringify(name)} (it answers ${known})`, errorType: 'QueryNotFound', nonRetryable: true, details: [] } };
+      }
+      try {
+        const value = handler(...args.map(decode));
+        if (typeof value?.then === 'function') throw new TypeError(`query handler ${name} returned a promise; query handlers are synchronous`);
+        return { tag: 'ok', val: encode(value) };
+      } catch (err) {
+        return { tag: 'err', val: toWit(err) };
+      }
+    }
+  }
+
+  return {
+    describe() {
+      return { workflowTypes: [...types.keys()], maxRunsPerInstance: 0 };
+    },
+    Run,
+  };
+}
