@@ -17,6 +17,8 @@ bash -n bench/parked.sh
 python3 -m py_compile bench/parked.py
 printf '\n== %s\n' "C guest SDK: JSON reader and writer, workflow runtime (native)" >&2
 ./guest-examples/c/test.sh
+printf '\n== %s\n' "Python guest SDK: workflow runtime on a fake host (native CPython)" >&2
+./guest-examples/python/tests/run.sh
 printf '\n== %s\n' "cargo test" >&2
 cargo test --workspace
 printf '\n== %s\n' "Kubernetes manifests, and weft check of their configs" >&2
