@@ -362,8 +362,12 @@ async fn updates_are_validated_accepted_and_completed() {
     // starts a timer fails its query, and the run goes on.
     assert_eq!(query_with(ns, "counter", "count", None), Ok(json!(7)));
     assert_eq!(query_with(ns, "counter", "plus", Some("5")), Ok(json!(12)));
-    let refused = query_with(ns, "counter", "bad", None).expect_err("a query may not start a timer");
-    assert!(refused.contains("query handlers are read-only"), "{refused}");
+    let refused =
+        query_with(ns, "counter", "bad", None).expect_err("a query may not start a timer");
+    assert!(
+        refused.contains("query handlers are read-only"),
+        "{refused}"
+    );
     signal(ns, "counter", "stop", None);
     assert_eq!(
         client.outcome("counter").await,
@@ -452,8 +456,7 @@ async fn a_long_update_waits_on_a_timer_while_the_workflow_runs_and_is_waited_fo
         "the refused update left no event"
     );
     assert!(
-        at(EventType::WorkflowExecutionUpdateCompleted)
-            < at(EventType::WorkflowExecutionCompleted),
+        at(EventType::WorkflowExecutionUpdateCompleted) < at(EventType::WorkflowExecutionCompleted),
         "the update completed before the run"
     );
 }

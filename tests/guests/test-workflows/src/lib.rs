@@ -158,7 +158,10 @@ async fn signals(args: Args) -> Result<Value, Failure> {
     workflow::set_query("total", &total);
     for _ in 0..count {
         let signal = workflow::signal("add").await;
-        total += signal.opt::<Value>(0)?.and_then(|v| v.as_i64()).unwrap_or(0);
+        total += signal
+            .opt::<Value>(0)?
+            .and_then(|v| v.as_i64())
+            .unwrap_or(0);
         workflow::set_query("total", &total);
     }
     Ok(json!({ "total": total }))
@@ -251,8 +254,8 @@ async fn run_local(args: Args) -> Result<Value, Failure> {
         .as_array()
         .map(|a| a.iter().collect())
         .unwrap_or_default();
-    let mut local =
-        LocalActivity::new(activity_type).start_to_close(Duration::from_millis(ACTIVITY_TIMEOUT_MS));
+    let mut local = LocalActivity::new(activity_type)
+        .start_to_close(Duration::from_millis(ACTIVITY_TIMEOUT_MS));
     if let Some(r) = input.get("retry") {
         local = local.retry(RetryPolicy {
             initial_interval_ms: r["initial_interval_ms"].as_u64().unwrap_or(100),
@@ -460,7 +463,10 @@ async fn hostile(args: Args) -> Result<Value, Failure> {
                 ));
             }
         },
-        other => Err(failure("BadInput", format!("unknown hostile act {other:?}"))),
+        other => Err(failure(
+            "BadInput",
+            format!("unknown hostile act {other:?}"),
+        )),
     }
 }
 

@@ -33,7 +33,10 @@ const PATCH: &str = "second-timer";
 
 async fn versioned(_: Args) -> Result<Value, Failure> {
     workflow::set_query("version", &VERSION);
-    let signal: Value = workflow::signal("finish").await.opt(0)?.unwrap_or(Value::Null);
+    let signal: Value = workflow::signal("finish")
+        .await
+        .opt(0)?
+        .unwrap_or(Value::Null);
     if cfg!(feature = "v3") {
         let none: &[&Value] = &[];
         Activity::new("Noop")
