@@ -237,12 +237,14 @@ async fn guests_cannot_make_the_host_hold_unbounded_state() {
             "command limit",
         ),
         // Published query answers live in the guest's own memory on the
-        // activation world: its memory limit bounds them.
+        // activation world, not the host's: the guest's own limits stop
+        // it (encoding 16 MiB answers spends its fuel before its memory
+        // reaches the limit).
         (
             "queries",
             "Hostile",
             json!({"do": "queries", "bytes": 16 << 20}),
-            "memory limit",
+            "ran out of fuel",
         ),
         (
             "patches",
