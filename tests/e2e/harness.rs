@@ -65,6 +65,7 @@ pub const NAMESPACES: &[&str] = &[
     "e2e-nondeterminism",
     "e2e-children",
     "e2e-updates",
+    "e2e-handlers",
     "e2e-local",
     "e2e-caps-denied",
     "e2e-caps-http",

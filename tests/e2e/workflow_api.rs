@@ -2,8 +2,8 @@
 //! racing an activity against a timer, retry policies.
 
 use crate::harness::{
-    Client, Outcome, Weft, event_type, has_event, scratch, signal, temporal_cli, try_temporal_cli,
-    wait_for, wasm,
+    Client, Outcome, Weft, count_events, event_type, has_event, scratch, signal, temporal_cli,
+    try_temporal_cli, wait_for, wasm,
 };
 use base64::Engine as _;
 use serde_json::{Value, json};
@@ -358,10 +358,106 @@ async fn updates_are_validated_accepted_and_completed() {
     assert!(rejected.contains("cannot add -1"), "{rejected}");
     let unknown = update("reset", "0").expect_err("an unknown update is rejected");
     assert!(unknown.contains("no update named `reset`"), "{unknown}");
+    // Queries are answered by handlers, with arguments; a handler that
+    // starts a timer fails its query, and the run goes on.
+    assert_eq!(query_with(ns, "counter", "count", None), Ok(json!(7)));
+    assert_eq!(query_with(ns, "counter", "plus", Some("5")), Ok(json!(12)));
+    let refused =
+        query_with(ns, "counter", "bad", None).expect_err("a query may not start a timer");
+    assert!(
+        refused.contains("query handlers are read-only"),
+        "{refused}"
+    );
     signal(ns, "counter", "stop", None);
     assert_eq!(
         client.outcome("counter").await,
         Outcome::Completed(json!({"count": 7}))
+    );
+    // The validator rejected before acceptance: history holds only the two
+    // accepted updates, and no timer from the refused query.
+    let history = client.history("counter").await;
+    assert_eq!(
+        count_events(&history, EventType::WorkflowExecutionUpdateAccepted),
+        2
+    );
+    assert_eq!(
+        count_events(&history, EventType::WorkflowExecutionUpdateCompleted),
+        2
+    );
+    assert!(!has_event(&history, EventType::TimerStarted));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_update_waits_on_a_timer_while_the_workflow_runs_and_is_waited_for() {
+    let (_dir, _weft) = serve("handlers");
+    let ns = "e2e-handlers";
+    let client = Client::new(ns).await;
+    client.start("handlers", "Handlers", QUEUE, &[]).await;
+    let update = |input: &'static str| {
+        std::thread::spawn(move || {
+            try_temporal_cli(
+                ns,
+                &[
+                    "workflow",
+                    "update",
+                    "execute",
+                    "--workflow-id",
+                    "handlers",
+                    "--name",
+                    "slow",
+                    "--input",
+                    input,
+                ],
+            )
+        })
+    };
+    let refused = update("600000").join().expect("thread");
+    let refused = refused.expect_err("the validator refuses 10 minutes");
+    assert!(refused.contains("cannot wait 600000 ms"), "{refused}");
+    // Accepted, the update sleeps 1 s on its own timer while the workflow
+    // sleeps 100 ms on its own and goes on.
+    let slow = update("1000");
+    let events = |ns: &str| query(ns, "handlers", "events").unwrap_or(json!([]));
+    wait_for("the update's timer to fire", || {
+        let events = events(ns);
+        events
+            .as_array()?
+            .iter()
+            .any(|e| e == "slow slept")
+            .then_some(events)
+    });
+    assert_eq!(
+        events(ns),
+        json!(["slow started", "main slept", "slow slept"]),
+        "the workflow went on while the update waited"
+    );
+    signal(ns, "handlers", "note", Some(r#""a""#));
+    signal(ns, "handlers", "finish", None);
+    // The workflow waits for the update's handler before it completes.
+    assert_eq!(
+        client.outcome("handlers").await,
+        Outcome::Completed(json!([
+            "slow started",
+            "main slept",
+            "slow slept",
+            "note a",
+            "finish",
+            "slow done",
+            "all handlers finished",
+        ]))
+    );
+    let answered = slow.join().expect("thread").expect("the update completes");
+    assert!(answered.contains("1000"), "{answered}");
+    let history = client.history("handlers").await;
+    let at = |ty: EventType| history.iter().position(|e| event_type(e) == ty);
+    assert_eq!(
+        count_events(&history, EventType::WorkflowExecutionUpdateAccepted),
+        1,
+        "the refused update left no event"
+    );
+    assert!(
+        at(EventType::WorkflowExecutionUpdateCompleted) < at(EventType::WorkflowExecutionCompleted),
+        "the update completed before the run"
     );
 }
 

@@ -15,10 +15,10 @@
 //! use weft_sdk::workflow::{self, Activity};
 //! use weft_sdk::{Args, Failure};
 //!
-//! fn greet(args: Args) -> Result<String, Failure> {
+//! async fn greet(args: Args) -> Result<String, Failure> {
 //!     let name: String = args.get(0)?;
-//!     workflow::sleep(Duration::from_secs(1));
-//!     Activity::new("Greet").task_queue("GREET_Q").run(&[&name])
+//!     workflow::sleep(Duration::from_secs(1)).await;
+//!     Activity::new("Greet").task_queue("GREET_Q").run(&[&name]).await
 //! }
 //!
 //! weft_sdk::workflows!("Greet" => greet);

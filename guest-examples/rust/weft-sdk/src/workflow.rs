@@ -1,6 +1,7 @@
 //! Workflows as async Rust: activities, timers, signals and children are
-//! futures; `select` races them; queries are answered from published
-//! values or handlers.
+//! futures; `select` races them, `join_all` awaits them all; signals,
+//! queries and updates have handlers (updates with validators), as in
+//! Temporal's SDKs.
 //!
 //! Everything here is deterministic: time is the activation's, randomness
 //! comes from the run's seed, and futures resolve when history says so.
@@ -12,6 +13,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -30,8 +32,8 @@ mod executor;
 
 use bindings::weft::plugin::activation_host as host;
 pub use bindings::weft::plugin::workflow_options::{
-    ActivityCancellation, ActivityOptions, ChildCancellation, ChildOptions, ParentClosePolicy,
-    RetryPolicy, WorkflowInfo,
+    ActivityCancellation, ActivityOptions, ChildCancellation, ChildOptions, LocalActivityOptions,
+    ParentClosePolicy, RetryPolicy, WorkflowInfo,
 };
 pub use executor::{MainFuture, Run};
 
@@ -110,6 +112,36 @@ impl Activity {
         self
     }
 
+    /// Maximum time of all attempts together.
+    pub fn schedule_to_close(mut self, timeout: Duration) -> Activity {
+        self.options.schedule_to_close_timeout_ms = Some(millis(timeout));
+        self
+    }
+
+    /// Maximum time a task may wait in the queue.
+    pub fn schedule_to_start(mut self, timeout: Duration) -> Activity {
+        self.options.schedule_to_start_timeout_ms = Some(millis(timeout));
+        self
+    }
+
+    /// What cancelling its handle does (default: try-cancel).
+    pub fn cancellation(mut self, cancellation: ActivityCancellation) -> Activity {
+        self.options.cancellation = cancellation;
+        self
+    }
+
+    /// Its activity id (default: the command's sequence number).
+    pub fn activity_id(mut self, id: &str) -> Activity {
+        self.options.activity_id = Some(id.to_owned());
+        self
+    }
+
+    /// Replace all its options at once.
+    pub fn options(mut self, options: ActivityOptions) -> Activity {
+        self.options = options;
+        self
+    }
+
     /// Schedule it with `args`; await the handle for its outcome.
     pub fn start<A: Serialize + ?Sized>(self, args: &[&A]) -> Handle {
         let args: Vec<Payload> = args.iter().map(|a| encode(a)).collect();
@@ -121,6 +153,71 @@ impl Activity {
     }
 
     /// Schedule it with `args` and await its typed result.
+    pub async fn run<A: Serialize + ?Sized, T: DeserializeOwned>(
+        self,
+        args: &[&A],
+    ) -> Result<T, Failure> {
+        self.start(args).result().await
+    }
+}
+
+/// A local activity: run by this worker (which must serve its type), its
+/// result recorded as a marker. Defaults: a 60 s start-to-close timeout,
+/// Temporal's default retry policy.
+pub struct LocalActivity {
+    activity_type: String,
+    options: LocalActivityOptions,
+}
+
+impl LocalActivity {
+    /// A local activity of type `activity_type`.
+    pub fn new(activity_type: &str) -> LocalActivity {
+        LocalActivity {
+            activity_type: activity_type.to_owned(),
+            options: LocalActivityOptions {
+                start_to_close_timeout_ms: Some(60_000),
+                schedule_to_close_timeout_ms: None,
+                retry_policy: None,
+                local_retry_threshold_ms: None,
+            },
+        }
+    }
+
+    /// Maximum time of one attempt.
+    pub fn start_to_close(mut self, timeout: Duration) -> LocalActivity {
+        self.options.start_to_close_timeout_ms = Some(millis(timeout));
+        self
+    }
+
+    /// Maximum time of all attempts together.
+    pub fn schedule_to_close(mut self, timeout: Duration) -> LocalActivity {
+        self.options.schedule_to_close_timeout_ms = Some(millis(timeout));
+        self
+    }
+
+    /// Retry policy (retries run in the host, no round trip to Temporal).
+    pub fn retry(mut self, policy: RetryPolicy) -> LocalActivity {
+        self.options.retry_policy = Some(policy);
+        self
+    }
+
+    /// A retry backing off longer than this waits on a durable timer.
+    pub fn local_retry_threshold(mut self, threshold: Duration) -> LocalActivity {
+        self.options.local_retry_threshold_ms = Some(millis(threshold));
+        self
+    }
+
+    /// Start it with `args`; await the handle for its outcome.
+    pub fn start<A: Serialize + ?Sized>(self, args: &[&A]) -> Handle {
+        let args: Vec<Payload> = args.iter().map(|a| encode(a)).collect();
+        Handle(host::start_local_activity(
+            &self.activity_type,
+            &args,
+            &self.options,
+        ))
+    }
+
+    /// Start it with `args` and await its typed result.
     pub async fn run<A: Serialize + ?Sized, T: DeserializeOwned>(
         self,
         args: &[&A],
@@ -163,6 +260,32 @@ impl Child {
         self
     }
 
+    /// Maximum time of the child, retries and continue-as-new included.
+    pub fn execution_timeout(mut self, timeout: Duration) -> Child {
+        self.options.execution_timeout_ms = Some(millis(timeout));
+        self
+    }
+
+    /// What happens to it when this workflow closes (default: terminate).
+    pub fn parent_close_policy(mut self, policy: ParentClosePolicy) -> Child {
+        self.options.parent_close_policy = policy;
+        self
+    }
+
+    /// What cancelling its handle does (default: try-cancel).
+    pub fn cancellation(mut self, cancellation: ChildCancellation) -> Child {
+        self.options.cancellation = cancellation;
+        self
+    }
+
+    /// Start it with `args` and await its typed result.
+    pub async fn run<A: Serialize + ?Sized, T: DeserializeOwned>(
+        self,
+        args: &[&A],
+    ) -> Result<T, Failure> {
+        self.start(args).await?.result().await
+    }
+
     /// Start it with `args` and await its start, as the Temporal SDKs do
     /// (so signalling it by id cannot race its start); await the handle
     /// for its result.
@@ -171,6 +294,34 @@ impl Child {
         let h = host::start_child(&self.workflow_type, &args, &self.options);
         std::future::poll_fn(|cx| executor::current().poll_child_start(h, cx)).await?;
         Ok(Handle(h))
+    }
+}
+
+/// Another workflow of this namespace, by id: signal it or ask it to
+/// cancel (the Temporal SDKs' external workflow handle).
+pub struct ExternalWorkflow {
+    workflow_id: String,
+}
+
+/// A handle on workflow `workflow_id` of this namespace.
+pub fn external_workflow(workflow_id: &str) -> ExternalWorkflow {
+    ExternalWorkflow {
+        workflow_id: workflow_id.to_owned(),
+    }
+}
+
+impl ExternalWorkflow {
+    /// Send it signal `name` with `args`; the handle resolves once the
+    /// signal is delivered (or with why not).
+    pub fn signal<A: Serialize + ?Sized>(&self, name: &str, args: &[&A]) -> Handle {
+        let args: Vec<Payload> = args.iter().map(|a| encode(a)).collect();
+        Handle(host::signal_workflow(&self.workflow_id, name, &args))
+    }
+
+    /// Ask it to cancel; the handle resolves once the request is delivered
+    /// (or with why not).
+    pub fn cancel(&self) -> Handle {
+        Handle(host::cancel_workflow(&self.workflow_id))
     }
 }
 
@@ -245,6 +396,137 @@ where
     .await
 }
 
+/// Await every future, polled in order; their outputs in the same order.
+pub async fn join_all<F: Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut all = true;
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(x) => *output = Some(x),
+                    Poll::Pending => all = false,
+                }
+            }
+        }
+        if all { Poll::Ready(()) } else { Poll::Pending }
+    })
+    .await;
+    outputs
+        .into_iter()
+        .map(|o| o.expect("every future finished"))
+        .collect()
+}
+
+/// Await the first of `futures` to finish (the earliest in order when
+/// several are ready): its index and output. The others stay usable.
+pub async fn select_any<F: Future + Unpin>(futures: &mut [F]) -> (usize, F::Output) {
+    std::future::poll_fn(|cx| {
+        for (i, future) in futures.iter_mut().enumerate() {
+            if let Poll::Ready(x) = Pin::new(future).poll(cx) {
+                return Poll::Ready((i, x));
+            }
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+/// Wait until `condition` holds (it is re-checked after every step of the
+/// run, so it must only read state). As the Temporal SDKs' `condition` /
+/// `wait_condition`.
+pub fn wait_condition(condition: impl Fn() -> bool + 'static) -> WaitCondition {
+    WaitCondition {
+        id: executor::next_id(),
+        condition: Rc::new(condition),
+    }
+}
+
+/// See [`wait_condition`].
+pub struct WaitCondition {
+    id: u64,
+    condition: Rc<dyn Fn() -> bool>,
+}
+
+impl Future for WaitCondition {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        executor::current().poll_condition(self.id, &self.condition, cx)
+    }
+}
+
+impl Drop for WaitCondition {
+    fn drop(&mut self) {
+        executor::forget_condition(self.id);
+    }
+}
+
+/// True when no signal or update handler of this run is still running.
+/// Await `wait_condition(all_handlers_finished)` before returning, so
+/// that no update's caller is left without an answer: handlers still
+/// running when the run ends are dropped (never polled again), their
+/// updates left uncompleted (Temporal fails their callers), and the run
+/// logs a warning naming them.
+pub fn all_handlers_finished() -> bool {
+    executor::current().all_handlers_finished()
+}
+
+/// Handle signal `name` with `handler`: one coroutine per signal, started
+/// in delivery order (signals that came before the handler was set are
+/// handed to it at once, in order). While a handler is set, `signal(name)`
+/// futures of that name get nothing.
+pub fn signal_handler<F, Fut>(name: &str, handler: F)
+where
+    F: Fn(Args) -> Fut + 'static,
+    Fut: Future<Output = ()> + 'static,
+{
+    executor::current().set_signal_handler(name, Rc::new(move |args| Box::pin(handler(Args(args)))))
+}
+
+/// Handle update `name` with `handler`, an async function whose result
+/// (or failure) completes the update. Each update is accepted, then runs
+/// as its own coroutine beside the workflow, so it may await activities
+/// and timers while the workflow goes on. An update of a name with no
+/// handler by the end of its activation is rejected.
+pub fn update_handler<T, F, Fut>(name: &str, handler: F)
+where
+    T: Serialize,
+    F: Fn(Args) -> Fut + 'static,
+    Fut: Future<Output = Result<T, Failure>> + 'static,
+{
+    set_update_handler(name, None, handler)
+}
+
+/// [`update_handler`] with a validator, run before the update is accepted
+/// (not on replay). A validator failure rejects the update: its caller
+/// gets the failure and history records nothing. Validators must only
+/// read state.
+pub fn update_handler_validated<T, V, F, Fut>(name: &str, validator: V, handler: F)
+where
+    T: Serialize,
+    V: Fn(&Args) -> Result<(), Failure> + 'static,
+    F: Fn(Args) -> Fut + 'static,
+    Fut: Future<Output = Result<T, Failure>> + 'static,
+{
+    let validator: executor::Validator = Box::new(move |args| validator(&Args(args.to_vec())));
+    set_update_handler(name, Some(validator), handler)
+}
+
+fn set_update_handler<T, F, Fut>(name: &str, validator: Option<executor::Validator>, handler: F)
+where
+    T: Serialize,
+    F: Fn(Args) -> Fut + 'static,
+    Fut: Future<Output = Result<T, Failure>> + 'static,
+{
+    let handler: executor::UpdateFn = Box::new(move |args| {
+        let run = handler(Args(args));
+        Box::pin(async move { run.await.map(|v| encode(&v)) })
+    });
+    executor::current().set_update_handler(name, executor::UpdateHandler { validator, handler })
+}
+
 /// Run `task` beside the workflow function, as a coroutine of this run.
 pub fn spawn(task: impl Future<Output = ()> + 'static) {
     executor::current().spawn(Box::pin(task));
@@ -257,10 +539,7 @@ pub fn set_query<T: Serialize + ?Sized>(name: &str, value: &T) {
 
 /// Answer query `name` with `handler` (read-only: it must not start
 /// anything, or the query fails).
-pub fn query_handler(
-    name: &str,
-    handler: impl Fn(Args) -> Result<Payload, Failure> + 'static,
-) {
+pub fn query_handler(name: &str, handler: impl Fn(Args) -> Result<Payload, Failure> + 'static) {
     executor::current().set_query_handler(name, Box::new(move |args| handler(Args(args))))
 }
 
@@ -274,6 +553,35 @@ pub async fn continue_as_new<A: Serialize + ?Sized>(args: &[&A]) -> ! {
 /// under patch `id`.
 pub fn patched(id: &str) -> bool {
     host::patched(id)
+}
+
+/// Mark patch `id` deprecated: every run takes its new code path, and
+/// histories recorded with or without its marker replay.
+pub fn deprecate_patch(id: &str) {
+    host::deprecate_patch(id)
+}
+
+/// Set or replace search attributes of this run.
+pub fn upsert_search_attributes<T: Serialize>(attributes: &[(&str, T)]) {
+    let attributes: Vec<(String, Payload)> = attributes
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), encode(v)))
+        .collect();
+    host::upsert_search_attributes(&attributes)
+}
+
+/// Set or replace memo fields of this run.
+pub fn upsert_memo<T: Serialize>(fields: &[(&str, T)]) {
+    let fields: Vec<(String, Payload)> = fields
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), encode(v)))
+        .collect();
+    host::upsert_memo(&fields)
+}
+
+/// True while the host replays history (side effects already happened).
+pub fn is_replaying() -> bool {
+    host::is_replaying()
 }
 
 /// Workflow time: the activation's timestamp, in ms since the Unix epoch.

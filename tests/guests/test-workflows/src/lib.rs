@@ -1,4 +1,5 @@
-// Test-only workflow guest for weft's host tests: a trap, a generic activity runner and a timer.
+// Test-only workflow guest for weft's host tests, on the async Rust SDK
+// (the activation world): many runs share one instance.
 
 //! Workflow types:
 //! - `Trap`: panics, so the workflow task fails (and Temporal retries it).
@@ -22,8 +23,20 @@
 //!   `Cancellable` child and cancels it, asks an external workflow (by id,
 //!   from the input) to cancel, and reports what happened to each.
 //! - `RunLocal`: like `RunActivity`, as a local activity.
-//! - `Counter`: adds the numbers sent as `increment` updates (rejecting
-//!   negative ones in validation) until signal `stop`; returns `{"count"}`.
+//! - `Counter`: adds the numbers sent as `increment` updates (a validator
+//!   rejects negative ones before they are accepted) until signal `stop`,
+//!   then waits for running handlers and returns `{"count"}`. Query `count`
+//!   reads the count, query `plus` (one number) the count plus it; query
+//!   `bad` starts a timer, which a query may not.
+//! - `Handlers`: handlers beside a running workflow. Update `slow` (a
+//!   number of ms; its validator rejects more than 60,000) records `slow
+//!   started`, sleeps that long, records `slow slept`, waits for the
+//!   `finish` signal, records `slow done` and returns the number; signal
+//!   `note` records `note <arg>`; signal `finish` records `finish`. The
+//!   workflow waits for `slow started`, sleeps 100 ms (records `main
+//!   slept`), waits for `finish`, then for every handler to finish, records
+//!   `all handlers finished` and returns the records. Query `events` reads
+//!   them.
 //! - `Diverge`: deliberately nondeterministic: starts a timer, but on replay
 //!   schedules an activity instead.
 //! - `Spin`: loops without calling the host, so it runs out of fuel.
@@ -43,109 +56,46 @@
 //! - `Hostile`: input `{"do": what, "bytes": n}`; misbehaves towards the
 //!   host, each way cheap in fuel: `log-flood` logs an n-byte line (8 MiB by
 //!   default) forever, `busy-imports` calls `now()` forever, `timers` starts
-//!   timers forever, `queries` publishes ever more query names of n bytes,
-//!   `patches` asks for ever more patch ids, `big-result` returns an n-byte
-//!   string, `grow-memory` grows its linear memory 1 MiB at a time (without
-//!   touching it) until the host's memory limit stops it.
+//!   timers forever, `queries` publishes ever more query answers of n bytes
+//!   (held in guest memory), `patches` asks for ever more patch ids,
+//!   `big-result` returns an n-byte string, `grow-memory` grows its linear
+//!   memory 1 MiB at a time (without touching it) until the host's memory
+//!   limit stops it.
 
-wit_bindgen::generate!({
-    world: "workflow",
-    path: "../../../wit",
-});
-
-use exports::weft::plugin::workflow_guest::Guest;
 use serde_json::{Value, json};
-use weft::plugin::types::{Failure, LogLevel, Payload};
-use weft::plugin::workflow_host::{
-    self as host, ActivityCancellation, ActivityOptions, ChildCancellation, ChildOptions,
-    LocalActivityOptions, ParentClosePolicy, RetryPolicy,
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+use weft_sdk::workflow::{
+    self, Activity, ActivityCancellation, ActivityOptions, Child, ChildCancellation, Either,
+    Handle, LocalActivity, ParentClosePolicy, RetryPolicy, all_handlers_finished,
+    external_workflow, wait_condition,
 };
+use weft_sdk::{Args, Failure, LogLevel, Payload, decode, encode};
 
 /// Start-to-close timeout of activities `RunActivity` schedules, unless the
 /// input sets one.
 const ACTIVITY_TIMEOUT_MS: u64 = 10_000;
 
-/// The component: implements the exported `workflow-guest` interface.
-struct TestWorkflows;
+/// No arguments, for calls that take a typed argument list.
+const NONE: &[&Value] = &[];
 
-impl Guest for TestWorkflows {
-    fn workflow_types() -> Vec<String> {
-        [
-            "Trap",
-            "RunActivity",
-            "Sleep",
-            "Signals",
-            "Cancellable",
-            "Race",
-            "ContinueAsNew",
-            "Patched",
-            "Upsert",
-            "Diverge",
-            "Family",
-            "Counter",
-            "RunLocal",
-            "Spin",
-            "Catch",
-            "Fail",
-            "Parent",
-            "Fanout",
-            "Clock",
-            "Hostile",
-        ]
-        .map(String::from)
-        .to_vec()
-    }
-
-    fn run(workflow_type: String, args: Vec<Payload>) -> Result<Payload, Failure> {
-        install_panic_hook();
-        match workflow_type.as_str() {
-            "Trap" => panic!("deliberate trap for tests"),
-            "RunActivity" => run_activity(&single_json_arg(&args)?),
-            "Sleep" => sleep(&single_json_arg(&args)?),
-            "Signals" => signals(&single_json_arg(&args)?),
-            "Cancellable" => cancellable(),
-            "Race" => race(&single_json_arg(&args)?),
-            "ContinueAsNew" => continue_as_new(&single_json_arg(&args)?),
-            "Patched" => Ok(encode_json(&json!(if host::patched("v2") {
-                "v2"
-            } else {
-                "v1"
-            }))),
-            "Upsert" => upsert(),
-            "Diverge" => diverge(),
-            "Family" => family(&single_json_arg(&args)?),
-            "Counter" => counter(),
-            "RunLocal" => run_local(&single_json_arg(&args)?),
-            "Spin" => spin(),
-            "Catch" => catch(&single_json_arg(&args)?),
-            "Fail" => Err(fail(&single_json_arg(&args)?)),
-            "Parent" => parent(&single_json_arg(&args)?),
-            "Fanout" => fanout(),
-            "Clock" => clock(),
-            "Hostile" => hostile(&single_json_arg(&args)?),
-            other => Err(failure(
-                "UnknownWorkflowType",
-                format!("this component does not offer workflow type {other:?}"),
-            )),
-        }
-    }
+async fn trap(_: Args) -> Result<Value, Failure> {
+    panic!("deliberate trap for tests");
 }
 
-export!(TestWorkflows);
-
 /// Schedules the activity the input describes and returns its outcome as-is.
-fn run_activity(input: &Value) -> Result<Payload, Failure> {
-    let handle = start_activity(input)?;
-    host::result(handle)
+async fn run_activity(args: Args) -> Result<Value, Failure> {
+    let input: Value = input(&args)?;
+    start_activity(&input)?.await.and_then(|p| value(&p))
 }
 
 /// Schedules the activity an input describes: `activity_type`,
 /// `task_queue`, `args`, and optionally `start_to_close_ms`,
 /// `schedule_to_close_ms`, `schedule_to_start_ms`, `heartbeat_timeout_ms`,
-/// `cancellation`
-/// (`"try-cancel"`, `"wait"`, `"abandon"`) and
+/// `cancellation` (`"try-cancel"`, `"wait"`, `"abandon"`) and
 /// `retry: {maximum_attempts, non_retryable_error_types}`.
-fn start_activity(input: &Value) -> Result<u32, Failure> {
+fn start_activity(input: &Value) -> Result<Handle, Failure> {
     let field = |name: &str| {
         input.get(name).and_then(Value::as_str).ok_or_else(|| {
             failure(
@@ -162,7 +112,6 @@ fn start_activity(input: &Value) -> Result<u32, Failure> {
             format!("activity input needs an array field \"args\", got {input}"),
         ));
     };
-    let args: Vec<Payload> = args.iter().map(encode_json).collect();
     let ms = |name: &str| input.get(name).and_then(Value::as_u64);
     let retry_policy = input.get("retry").map(|r| RetryPolicy {
         initial_interval_ms: 100,
@@ -194,38 +143,41 @@ fn start_activity(input: &Value) -> Result<u32, Failure> {
         cancellation,
         activity_id: None,
     };
-    host::log(
+    workflow::log(
         LogLevel::Info,
         &format!("running activity {activity_type} on {task_queue}"),
     );
-    Ok(host::start_activity(activity_type, &args, &options))
+    let args: Vec<&Value> = args.iter().collect();
+    Ok(Activity::new(activity_type).options(options).start(&args))
 }
 
 /// Sums the numbers sent as `add` signals; query `total` reads the sum.
-fn signals(input: &Value) -> Result<Payload, Failure> {
-    let count = input.as_u64().unwrap_or(0);
+async fn signals(args: Args) -> Result<Value, Failure> {
+    let count = input(&args)?.as_u64().unwrap_or(0);
     let mut total: i64 = 0;
-    host::set_query_result("total", &encode_json(&json!(total)));
+    workflow::set_query("total", &total);
     for _ in 0..count {
-        let signal = host::next_signal("add");
-        let value = decode_json(&host::result(signal)?)?;
-        total += value.as_i64().unwrap_or(0);
-        host::set_query_result("total", &encode_json(&json!(total)));
+        let signal = workflow::signal("add").await;
+        total += signal
+            .opt::<Value>(0)?
+            .and_then(|v| v.as_i64())
+            .unwrap_or(0);
+        workflow::set_query("total", &total);
     }
-    Ok(encode_json(&json!({ "total": total })))
+    Ok(json!({ "total": total }))
 }
 
 /// Waits for an hour or for cancellation, whichever comes first.
-fn cancellable() -> Result<Payload, Failure> {
-    let cancelled = host::cancellation();
-    let timer = host::start_timer(3_600_000);
-    host::set_query_result("state", &encode_json(&json!("waiting")));
-    if host::wait_any(&[timer, cancelled]) == timer {
-        return Ok(encode_json(&json!("timer fired")));
+async fn cancellable(_: Args) -> Result<Value, Failure> {
+    let mut cancelled = workflow::cancellation();
+    let mut timer = workflow::timer(Duration::from_secs(3600));
+    workflow::set_query("state", "waiting");
+    if let Either::Left(_) = workflow::select(&mut timer, &mut cancelled).await {
+        return Ok(json!("timer fired"));
     }
-    host::cancel(timer);
-    let timer_outcome = host::result(timer).err().map(|f| f.error_type);
-    host::set_query_result("state", &encode_json(&json!({ "timer": timer_outcome })));
+    timer.cancel();
+    let timer_outcome = timer.await.err().map(|f| f.error_type);
+    workflow::set_query("state", &json!({ "timer": timer_outcome }));
     Err(Failure {
         message: "cancelled while waiting".into(),
         error_type: "CancelledError".into(),
@@ -235,165 +187,271 @@ fn cancellable() -> Result<Payload, Failure> {
 }
 
 /// Counts runs across continue-as-new.
-fn continue_as_new(input: &Value) -> Result<Payload, Failure> {
+async fn continue_as_new(args: Args) -> Result<Value, Failure> {
+    let input = input(&args)?;
     let left = input["left"].as_u64().unwrap_or(0);
     let runs = input["runs"].as_u64().unwrap_or(0) + 1;
     if left > 0 {
-        host::continue_as_new(&[encode_json(&json!({ "left": left - 1, "runs": runs }))]);
+        workflow::continue_as_new(&[&json!({ "left": left - 1, "runs": runs })]).await;
     }
-    Ok(encode_json(&json!({ "runs": runs })))
+    Ok(json!({ "runs": runs }))
+}
+
+async fn patched(_: Args) -> Result<Value, Failure> {
+    Ok(json!(if workflow::patched("v2") { "v2" } else { "v1" }))
 }
 
 /// Sets a search attribute and a memo field.
-fn upsert() -> Result<Payload, Failure> {
-    host::upsert_search_attributes(&[("CustomerId".to_string(), encode_json(&json!("c-42")))]);
-    host::upsert_memo(&[("note".to_string(), encode_json(&json!("hello")))]);
-    Ok(encode_json(&json!("upserted")))
+async fn upsert(_: Args) -> Result<Value, Failure> {
+    workflow::upsert_search_attributes(&[("CustomerId", "c-42")]);
+    workflow::upsert_memo(&[("note", "hello")]);
+    Ok(json!("upserted"))
 }
 
 /// Children and external workflows: start, signal, cancel, wait.
-fn family(input: &Value) -> Result<Payload, Failure> {
-    let me = host::info().workflow_id;
-    let child = |workflow_type: &str, id: &str, args: &[Payload]| {
-        let options = child_options(id, ParentClosePolicy::Terminate);
-        host::start_child(workflow_type, args, &options)
-    };
+async fn family(args: Args) -> Result<Value, Failure> {
+    let input = input(&args)?;
+    let me = workflow::info().workflow_id;
     // A child that sums one signal, which this parent sends it by id.
-    let summer = child("Signals", "summer", &[encode_json(&json!(1))])?;
-    let sent = host::signal_workflow(&format!("{me}-summer"), "add", &[encode_json(&json!(7))]);
-    host::result(sent)?;
-    let summed = decode_json(&host::result(summer)?)?;
+    let summer = child("Signals", "summer", ParentClosePolicy::Terminate)
+        .start(&[&json!(1)])
+        .await?;
+    external_workflow(&format!("{me}-summer"))
+        .signal("add", &[&json!(7)])
+        .await?;
+    let summed: Value = summer.result().await?;
     // A child that waits for an hour, cancelled through its handle.
-    let sleeper = child("Cancellable", "sleeper", &[])?;
-    host::cancel(sleeper);
-    let sleeper_outcome = host::result(sleeper).err().map(|f| f.error_type);
+    let sleeper = child("Cancellable", "sleeper", ParentClosePolicy::Terminate)
+        .start(NONE)
+        .await?;
+    sleeper.cancel();
+    let sleeper_outcome = sleeper.await.err().map(|f| f.error_type);
     // Another workflow, cancelled by id.
     let target = input["cancel"].as_str().unwrap_or_default();
-    let request = host::cancel_workflow(target);
-    let cancel_delivered = host::result(request).is_ok();
-    Ok(encode_json(&json!({
+    let cancel_delivered = external_workflow(target).cancel().await.is_ok();
+    Ok(json!({
         "summer": summed,
         "sleeper": sleeper_outcome,
         "external_cancel_delivered": cancel_delivered,
-    })))
+    }))
 }
 
-/// Options for a child `<this workflow's id>-<suffix>` on this task queue,
-/// cancelled by waiting for it to end.
-fn child_options(suffix: &str, parent_close_policy: ParentClosePolicy) -> ChildOptions {
-    ChildOptions {
-        workflow_id: Some(format!("{}-{suffix}", host::info().workflow_id)),
-        task_queue: None,
-        execution_timeout_ms: Some(60_000),
-        parent_close_policy,
-        cancellation: ChildCancellation::WaitCancellationCompleted,
-    }
+/// A child `<this workflow's id>-<suffix>` of type `workflow_type` on this
+/// task queue, cancelled by waiting for it to end.
+fn child(workflow_type: &str, suffix: &str, policy: ParentClosePolicy) -> Child {
+    Child::new(workflow_type)
+        .workflow_id(&format!("{}-{suffix}", workflow::info().workflow_id))
+        .execution_timeout(Duration::from_secs(60))
+        .parent_close_policy(policy)
+        .cancellation(ChildCancellation::WaitCancellationCompleted)
 }
 
 /// Runs the activity the input describes as a local activity.
-fn run_local(input: &Value) -> Result<Payload, Failure> {
+async fn run_local(args: Args) -> Result<Value, Failure> {
+    let input = input(&args)?;
     let activity_type = input["activity_type"].as_str().unwrap_or_default();
-    let args: Vec<Payload> = input["args"]
+    let args: Vec<&Value> = input["args"]
         .as_array()
-        .map(|a| a.iter().map(encode_json).collect())
+        .map(|a| a.iter().collect())
         .unwrap_or_default();
-    let options = LocalActivityOptions {
-        start_to_close_timeout_ms: Some(ACTIVITY_TIMEOUT_MS),
-        schedule_to_close_timeout_ms: None,
-        retry_policy: input.get("retry").map(|r| RetryPolicy {
+    let mut local = LocalActivity::new(activity_type)
+        .start_to_close(Duration::from_millis(ACTIVITY_TIMEOUT_MS));
+    if let Some(r) = input.get("retry") {
+        local = local.retry(RetryPolicy {
             initial_interval_ms: r["initial_interval_ms"].as_u64().unwrap_or(100),
             backoff_coefficient: 1.0,
             maximum_interval_ms: 0,
             maximum_attempts: r["maximum_attempts"].as_u64().unwrap_or(0) as u32,
             non_retryable_error_types: Vec::new(),
-        }),
-        local_retry_threshold_ms: input["local_retry_threshold_ms"].as_u64(),
-    };
-    host::result(host::start_local_activity(activity_type, &args, &options))
+        });
+    }
+    if let Some(ms) = input["local_retry_threshold_ms"].as_u64() {
+        local = local.local_retry_threshold(Duration::from_millis(ms));
+    }
+    local.start(&args).await.and_then(|p| value(&p))
+}
+
+/// The increment an `increment` update carries; negative ones are refused.
+fn increment(args: &Args) -> Result<i64, Failure> {
+    let by = args.opt::<Value>(0)?.and_then(|v| v.as_i64()).unwrap_or(0);
+    if by < 0 {
+        return Err(failure("InvalidIncrement", format!("cannot add {by}")));
+    }
+    Ok(by)
 }
 
 /// Counts with updates; validation rejects negative increments.
-fn counter() -> Result<Payload, Failure> {
-    let stop = host::next_signal("stop");
-    let mut count: i64 = 0;
-    loop {
-        let update = host::next_update("increment");
-        if host::wait_any(&[update, stop]) == stop {
-            host::cancel(update);
-            return Ok(encode_json(&json!({ "count": count })));
+async fn counter(_: Args) -> Result<Value, Failure> {
+    let count = Rc::new(Cell::new(0i64));
+    let c = count.clone();
+    workflow::update_handler_validated(
+        "increment",
+        |args| increment(args).map(drop),
+        move |args| {
+            let c = c.clone();
+            async move {
+                // On replay of an update accepted before the validator
+                // existed, the check falls to the handler.
+                c.set(c.get() + increment(&args)?);
+                Ok(c.get())
+            }
+        },
+    );
+    let c = count.clone();
+    workflow::query_handler("count", move |_| Ok(encode(&c.get())));
+    let c = count.clone();
+    workflow::query_handler("plus", move |args| {
+        Ok(encode(&(c.get() + args.get::<i64>(0)?)))
+    });
+    workflow::query_handler("bad", |_| {
+        // Not read-only: the host fails this query, not the run.
+        let _ = workflow::timer(Duration::from_secs(1));
+        Ok(encode("started a timer"))
+    });
+    workflow::signal("stop").await;
+    wait_condition(all_handlers_finished).await;
+    Ok(json!({ "count": count.get() }))
+}
+
+/// Handlers beside a running workflow (see the module doc).
+async fn handlers(_: Args) -> Result<Value, Failure> {
+    let events = Rc::new(RefCell::new(Vec::<String>::new()));
+    let finishing = Rc::new(Cell::new(false));
+    let record = {
+        let events = events.clone();
+        move |what: String| events.borrow_mut().push(what)
+    };
+    let has = {
+        let events = events.clone();
+        move |what: &'static str| {
+            let events = events.clone();
+            move || events.borrow().iter().any(|e| e == what)
         }
-        let by = decode_json(&host::result(update)?)?.as_i64().unwrap_or(0);
-        if by < 0 {
-            host::complete_update(
-                update,
-                Err(&failure("InvalidIncrement", format!("cannot add {by}"))),
-            );
-            continue;
+    };
+    let e = events.clone();
+    workflow::query_handler("events", move |_| Ok(encode(&*e.borrow())));
+    let r = record.clone();
+    workflow::signal_handler("note", move |args| {
+        let r = r.clone();
+        async move {
+            let note: String = args.get(0).unwrap_or_default();
+            r(format!("note {note}"));
         }
-        count += by;
-        host::complete_update(update, Ok(&encode_json(&json!(count))));
-    }
+    });
+    let (r, f) = (record.clone(), finishing.clone());
+    workflow::signal_handler("finish", move |_| {
+        let (r, f) = (r.clone(), f.clone());
+        async move {
+            r("finish".into());
+            f.set(true);
+        }
+    });
+    let (r, f) = (record.clone(), finishing.clone());
+    workflow::update_handler_validated(
+        "slow",
+        |args| match args.get::<u64>(0)? {
+            ms if ms > 60_000 => Err(failure("TooSlow", format!("cannot wait {ms} ms"))),
+            _ => Ok(()),
+        },
+        move |args| {
+            let (r, f) = (r.clone(), f.clone());
+            async move {
+                let ms: u64 = args.get(0)?;
+                r("slow started".into());
+                workflow::sleep(Duration::from_millis(ms)).await;
+                r("slow slept".into());
+                wait_condition(move || f.get()).await;
+                r("slow done".into());
+                Ok(ms)
+            }
+        },
+    );
+    wait_condition(has("slow started")).await;
+    workflow::sleep(Duration::from_millis(100)).await;
+    record("main slept".into());
+    let f = finishing.clone();
+    wait_condition(move || f.get()).await;
+    wait_condition(all_handlers_finished).await;
+    record("all handlers finished".into());
+    let events = events.borrow().clone();
+    Ok(json!(events))
 }
 
 /// Issues different commands on replay than it did the first time.
-fn diverge() -> Result<Payload, Failure> {
-    let handle = if host::is_replaying() {
+async fn diverge(_: Args) -> Result<Value, Failure> {
+    let handle = if workflow::is_replaying() {
         start_activity(&json!({ "activity_type": "Wait", "task_queue": "nowhere", "args": [1] }))?
     } else {
-        host::start_timer(100)
+        workflow::timer(Duration::from_millis(100))
     };
-    host::result(handle)
+    handle.await.and_then(|p| value(&p))
 }
 
 /// Races an activity against a timer or a signal; the loser is cancelled.
-fn race(input: &Value) -> Result<Payload, Failure> {
-    let activity = start_activity(input)?;
-    let (rival, name) = match input["signal"].as_str() {
-        Some(signal) => (host::next_signal(signal), "signal"),
-        None => (
-            host::start_timer(input["timer_ms"].as_u64().unwrap_or(1000)),
-            "timer",
-        ),
+async fn race(args: Args) -> Result<Value, Failure> {
+    let input = input(&args)?;
+    let mut activity = start_activity(&input)?;
+    let won = match input["signal"].as_str() {
+        Some(signal) => {
+            let mut rival = workflow::signal(signal);
+            match workflow::select(&mut activity, &mut rival).await {
+                Either::Left(result) => Some(result),
+                Either::Right(_) => None,
+            }
+        }
+        None => {
+            let ms = input["timer_ms"].as_u64().unwrap_or(1000);
+            let mut rival = workflow::timer(Duration::from_millis(ms));
+            match workflow::select(&mut activity, &mut rival).await {
+                Either::Left(result) => {
+                    rival.cancel();
+                    Some(result)
+                }
+                Either::Right(_) => None,
+            }
+        }
     };
-    if host::wait_any(&[activity, rival]) == activity {
-        host::cancel(rival);
-        let result = decode_json(&host::result(activity)?)?;
-        return Ok(encode_json(
-            &json!({ "winner": "activity", "result": result }),
-        ));
+    if let Some(result) = won {
+        return Ok(json!({ "winner": "activity", "result": value(&result?)? }));
     }
-    host::cancel(activity);
-    let loser = match host::result(activity) {
-        Ok(p) => json!({ "completed": decode_json(&p)? }),
+    let name = if input["signal"].is_string() {
+        "signal"
+    } else {
+        "timer"
+    };
+    activity.cancel();
+    let loser = match activity.await {
+        Ok(p) => json!({ "completed": value(&p)? }),
         Err(f) => json!({ "error_type": f.error_type }),
     };
-    Ok(encode_json(&json!({ "winner": name, "activity": loser })))
+    Ok(json!({ "winner": name, "activity": loser }))
 }
 
 /// Misbehaves towards the host as `input["do"]` says (see the module doc).
-fn hostile(input: &Value) -> Result<Payload, Failure> {
+async fn hostile(args: Args) -> Result<Value, Failure> {
+    let input = input(&args)?;
     let bytes = input["bytes"].as_u64().unwrap_or(8 << 20) as usize;
     let big = "x".repeat(bytes);
     let mut i: u64 = 0;
     match input["do"].as_str().unwrap_or_default() {
         "log-flood" => loop {
-            host::log(LogLevel::Info, &big);
+            workflow::log(LogLevel::Info, &big);
         },
         "busy-imports" => loop {
-            std::hint::black_box(host::now());
+            std::hint::black_box(workflow::now_ms());
         },
         "timers" => loop {
-            host::start_timer(60_000);
+            workflow::timer(Duration::from_secs(60));
         },
         "queries" => loop {
             i += 1;
-            host::set_query_result(&format!("q{i}"), &encode_json(&json!(big)));
+            workflow::set_query(&format!("q{i}"), &big);
         },
         "patches" => loop {
             i += 1;
-            host::patched(&format!("patch-{i}"));
+            workflow::patched(&format!("patch-{i}"));
         },
-        "big-result" => Ok(encode_json(&json!(big))),
+        "big-result" => Ok(json!(big)),
         "grow-memory" => loop {
             // 16 pages of 64 KiB. Past the limit the host traps the guest;
             // a plain refusal (-1) would be a bug the test must see, so it
@@ -405,12 +463,15 @@ fn hostile(input: &Value) -> Result<Payload, Failure> {
                 ));
             }
         },
-        other => Err(failure("BadInput", format!("unknown hostile act {other:?}"))),
+        other => Err(failure(
+            "BadInput",
+            format!("unknown hostile act {other:?}"),
+        )),
     }
 }
 
 /// Never calls the host: only fuel exhaustion stops it.
-fn spin() -> Result<Payload, Failure> {
+async fn spin(_: Args) -> Result<Value, Failure> {
     let mut n: u64 = 0;
     loop {
         n = std::hint::black_box(n.wrapping_add(1));
@@ -418,36 +479,37 @@ fn spin() -> Result<Payload, Failure> {
 }
 
 /// Runs an activity and reports its failure field by field.
-fn catch(input: &Value) -> Result<Payload, Failure> {
-    let handle = start_activity(input)?;
-    let outcome = match host::result(handle) {
-        Ok(payload) => json!({ "result": decode_json(&payload)? }),
+async fn catch(args: Args) -> Result<Value, Failure> {
+    let input = input(&args)?;
+    Ok(match start_activity(&input)?.await {
+        Ok(payload) => json!({ "result": value(&payload)? }),
         Err(f) => json!({
             "error_type": f.error_type,
             "message": f.message,
             "non_retryable": f.non_retryable,
-            "details": f.details.iter().map(decode_json).collect::<Result<Vec<_>, _>>()?,
+            "details": f.details.iter().map(value).collect::<Result<Vec<_>, _>>()?,
         }),
-    };
-    Ok(encode_json(&outcome))
+    })
 }
 
-/// The failure an input describes.
-fn fail(input: &Value) -> Failure {
-    Failure {
+/// Fails with the failure the input describes.
+async fn fail(args: Args) -> Result<Value, Failure> {
+    let input = input(&args)?;
+    Err(Failure {
         message: input["message"].as_str().unwrap_or_default().to_string(),
         error_type: input["error_type"].as_str().unwrap_or_default().to_string(),
         non_retryable: input["non_retryable"].as_bool().unwrap_or(false),
         details: input["details"]
             .as_array()
-            .map(|d| d.iter().map(encode_json).collect())
+            .map(|d| d.iter().map(encode).collect())
             .unwrap_or_default(),
-    }
+    })
 }
 
 /// Starts a long child under the input's parent close policy and returns
 /// while it still runs, so closing the parent applies the policy.
-fn parent(input: &Value) -> Result<Payload, Failure> {
+async fn parent(args: Args) -> Result<Value, Failure> {
+    let input = input(&args)?;
     let policy = match input["policy"].as_str() {
         Some("terminate") => ParentClosePolicy::Terminate,
         Some("request-cancel") => ParentClosePolicy::RequestCancel,
@@ -459,126 +521,102 @@ fn parent(input: &Value) -> Result<Payload, Failure> {
             ));
         }
     };
-    let options = ChildOptions {
-        // Long enough to outlive the test when abandoned.
-        execution_timeout_ms: Some(600_000),
-        ..child_options("child", policy)
-    };
-    host::start_child("Cancellable", &[], &options)?;
-    Ok(encode_json(&json!("child started")))
+    // Long enough to outlive the test when abandoned.
+    child("Cancellable", "child", policy)
+        .execution_timeout(Duration::from_secs(600))
+        .start(NONE)
+        .await?;
+    Ok(json!("child started"))
 }
 
 /// Starts activities, a timer and a child together, then waits for all.
-fn fanout() -> Result<Payload, Failure> {
-    let queue = host::info().task_queue;
-    let mut handles: Vec<u32> = [300, 100, 200]
+async fn fanout(_: Args) -> Result<Value, Failure> {
+    let queue = workflow::info().task_queue;
+    let mut handles: Vec<Handle> = [300, 100, 200]
         .iter()
         .map(|ms| {
             start_activity(&json!({ "activity_type": "Wait", "task_queue": queue, "args": [ms] }))
         })
         .collect::<Result<_, _>>()?;
-    handles.push(host::start_timer(250));
-    let options = child_options("child", ParentClosePolicy::Terminate);
-    handles.push(host::start_child("Sleep", &[encode_json(&json!(150))], &options)?);
-    // `result` blocks until its handle resolves, so this waits for all.
-    let results = handles
+    handles.push(workflow::timer(Duration::from_millis(250)));
+    handles.push(
+        child("Sleep", "child", ParentClosePolicy::Terminate)
+            .start(&[&json!(150)])
+            .await?,
+    );
+    let results = workflow::join_all(handles)
+        .await
         .into_iter()
-        .map(|h| host::result(h).and_then(|p| decode_json_or_null(&p)))
+        .map(|outcome| outcome.and_then(|p| value(&p)))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(encode_json(&json!(results)))
+    Ok(json!(results))
 }
 
 /// Workflow time: `now()` only moves when history says time has passed.
-fn clock() -> Result<Payload, Failure> {
-    let before = host::now();
-    host::result(host::start_timer(1000))?;
-    let after = host::now();
-    Ok(encode_json(
-        &json!({ "before": before, "after": after, "random": host::random() }),
-    ))
+async fn clock(_: Args) -> Result<Value, Failure> {
+    let before = workflow::now_ms();
+    workflow::timer(Duration::from_millis(1000)).await?;
+    let after = workflow::now_ms();
+    Ok(json!({ "before": before, "after": after, "random": workflow::random() }))
 }
 
 /// Waits on a timer of the given number of milliseconds.
-fn sleep(input: &Value) -> Result<Payload, Failure> {
+async fn sleep(args: Args) -> Result<Value, Failure> {
+    let input = input(&args)?;
     let Some(ms) = input.as_u64() else {
         return Err(failure(
             "InvalidInput",
             format!("Sleep input must be a non-negative integer of milliseconds, got {input}"),
         ));
     };
-    let timer = host::start_timer(ms);
-    host::result(timer)?;
-    Ok(encode_json(&json!({ "slept_ms": ms })))
+    workflow::timer(Duration::from_millis(ms)).await?;
+    Ok(json!({ "slept_ms": ms }))
 }
 
 /// The single `json/plain` argument of a workflow.
-fn single_json_arg(args: &[Payload]) -> Result<Value, Failure> {
-    let [payload] = args else {
+fn input(args: &Args) -> Result<Value, Failure> {
+    if args.len() != 1 {
         return Err(failure(
             "InvalidInput",
             format!("expected one argument, got {}", args.len()),
         ));
-    };
-    decode_json(payload)
+    }
+    args.get(0)
 }
 
-/// Decodes a `json/plain` payload; no value (a fired timer's) is `null`.
-fn decode_json_or_null(payload: &Payload) -> Result<Value, Failure> {
+/// A payload as JSON; no value (a fired timer's) is `null`.
+fn value(payload: &Payload) -> Result<Value, Failure> {
     if payload.data.is_empty() {
         return Ok(Value::Null);
     }
-    decode_json(payload)
-}
-
-/// Decodes a `json/plain` payload.
-fn decode_json(payload: &Payload) -> Result<Value, Failure> {
-    let encoding = payload
-        .metadata
-        .iter()
-        .find(|(key, _)| key == "encoding")
-        .map(|(_, value)| value.as_slice());
-    if encoding != Some(b"json/plain".as_slice()) {
-        return Err(failure(
-            "InvalidPayload",
-            format!(
-                "expected a json/plain payload, got encoding {:?}",
-                encoding.map(String::from_utf8_lossy)
-            ),
-        ));
-    }
-    serde_json::from_slice(&payload.data).map_err(|err| {
-        failure(
-            "InvalidPayload",
-            format!("payload is not valid JSON: {err}"),
-        )
-    })
-}
-
-/// Encodes a value with Temporal's JSON converter (`json/plain`).
-fn encode_json(value: &Value) -> Payload {
-    Payload {
-        metadata: vec![("encoding".to_string(), b"json/plain".to_vec())],
-        data: value.to_string().into_bytes(),
-    }
+    decode(payload)
 }
 
 /// A non-retryable failure: bad input does not get better on retry.
 fn failure(error_type: &str, message: String) -> Failure {
-    Failure {
-        message,
-        error_type: error_type.to_string(),
-        non_retryable: true,
-        details: Vec::new(),
-    }
+    weft_sdk::non_retryable(error_type, message)
 }
 
-/// Sends panic messages through the host's `log` import, so a trapping
-/// workflow task says why it failed.
-fn install_panic_hook() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        std::panic::set_hook(Box::new(|info| {
-            host::log(LogLevel::Error, &format!("workflow panicked: {info}"));
-        }));
-    });
-}
+weft_sdk::workflows!(
+    "Trap" => trap,
+    "RunActivity" => run_activity,
+    "Sleep" => sleep,
+    "Signals" => signals,
+    "Cancellable" => cancellable,
+    "Race" => race,
+    "ContinueAsNew" => continue_as_new,
+    "Patched" => patched,
+    "Upsert" => upsert,
+    "Diverge" => diverge,
+    "Family" => family,
+    "Counter" => counter,
+    "Handlers" => handlers,
+    "RunLocal" => run_local,
+    "Spin" => spin,
+    "Catch" => catch,
+    "Fail" => fail,
+    "Parent" => parent,
+    "Fanout" => fanout,
+    "Clock" => clock,
+    "Hostile" => hostile,
+);
