@@ -39,6 +39,7 @@ pub const NAMESPACES: &[&str] = &[
     "e2e-kill",
     "e2e-cli",
     "e2e-activation",
+    "e2e-blocking",
     "e2e-sandbox",
     "e2e-trap",
     "e2e-timeout",

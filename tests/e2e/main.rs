@@ -5,6 +5,7 @@
 
 mod activation;
 mod activities;
+mod blocking;
 mod capabilities;
 mod deploy;
 mod harness;

@@ -113,6 +113,13 @@ const GUESTS: &[GuestSpec] = &[
         output: "versioned_v4.wasm",
         features: "v4",
     },
+    // The blocking world, still served: one guest keeps it tested.
+    GuestSpec {
+        dir: "tests/guests/blocking-workflow",
+        kind: Kind::Workflow,
+        output: "blocking_workflow.wasm",
+        features: "",
+    },
     GuestSpec {
         dir: "tests/guests/sandbox-activities",
         kind: Kind::Activity,
