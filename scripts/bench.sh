@@ -3,7 +3,11 @@
 # compile time (no cache) and its load time from the compiled-component
 # cache, per language; with PARKED=STEPS (e.g. PARKED=1000,10000) also the
 # memory and kernel mappings per parked OrderWorkflow run, for the Rust guest
-# (activation world) and the C guest (blocking world), by bench/parked.sh.
+# (activation world) and the C guest (blocking world), by bench/parked.sh;
+# with SIDE=1 also the side-by-side section (bench/side.sh, release builds:
+# weft with the Rust guests, a native Rust worker, the Python and TypeScript
+# SDK workers running the same OrderWorkflow; SIDE_ARMS="ARM;ARM..." picks
+# the arms, see bench/side.sh).
 # Run after ./scripts/setup.sh. Uses the host build named by PROFILE (debug
 # by default, as the tests run it; PROFILE=release builds and measures the
 # release binary).
@@ -11,6 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PROFILE=${PROFILE:-debug}
 if [ "$PROFILE" = release ]; then cargo build --release -p weft; fi
+if [ -n "${SIDE:-}" ]; then cargo build --release -p weft -p native-worker; fi
 weft="target/$PROFILE/weft"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -67,6 +72,11 @@ measure() { # kind file
     for arm in "rust (activation):order_workflow" "c (blocking):order_workflow_c"; do
       PARKED_LABEL="${arm%%:*}" bench/parked.sh "$weft" "target/wasm/${arm#*:}.wasm" "$PARKED"
     done
+  fi
+  if [ -n "${SIDE:-}" ]; then
+    echo
+    IFS=';' read -ra arms <<<"${SIDE_ARMS:-}"
+    PROFILE=release bench/side.sh "${arms[@]}"
   fi
 } >BENCHMARKS.md
 cat BENCHMARKS.md

@@ -15,6 +15,11 @@ printf '\n== %s\n' "benchmark scripts parse (CI builds the benchmark, it does no
 bash -n scripts/bench.sh
 bash -n bench/parked.sh
 python3 -m py_compile bench/parked.py
+bash -n bench/side.sh
+python3 -m py_compile bench/side.py bench/side_report.py bench/py-worker/worker.py
+node --check bench/ts-worker/worker.js
+node --check bench/ts-worker/workflows.js
+node --check bench/ts-worker/activities.js
 printf '\n== %s\n' "cargo test" >&2
 cargo test --workspace
 printf '\n== %s\n' "Kubernetes manifests, and weft check of their configs" >&2
