@@ -110,10 +110,29 @@ async def run_level(
             if result.get("order_id") != order_id or "charge_payment" not in result:
                 sys.exit(f"{order_id}: unexpected result {result!r}")
 
-    await asyncio.wait_for(
-        asyncio.gather(*(slot() for _ in range(in_flight))), args.level_timeout
-    )
+    async def watch() -> None:
+        # A worker that died (or never started) fails the arm now, not at the timeout.
+        while True:
+            await asyncio.sleep(1)
+            if not os.path.exists(f"/proc/{args.pid}") or _zombie(args.pid):
+                sys.exit(f"{args.arm}: the worker process {args.pid} exited")
+
+    watcher = asyncio.create_task(watch())
+    try:
+        await asyncio.wait_for(
+            asyncio.gather(*(slot() for _ in range(in_flight))), args.level_timeout
+        )
+    finally:
+        watcher.cancel()
     return latencies
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
 
 
 async def main() -> None:

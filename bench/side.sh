@@ -13,6 +13,7 @@
 #   ts                                        bench/ts-worker (@temporalio/worker, npm)
 # Default: weft with the Rust guests, native, python, ts. Environment:
 #   PROFILE (release)  which weft and native-worker build to run
+#   WEFT, NATIVE       their binaries (default target/$PROFILE/{weft,native-worker})
 #   LEVELS             IN_FLIGHT:COUNT,... (default 10:300,100:1000,1000:1000)
 #   SIDE_OUT           results directory (default bench/side)
 #   SIDE_NO_REPORT=1   only measure (results.jsonl), print no section
@@ -20,6 +21,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PROFILE=${PROFILE:-release}
 LEVELS=${LEVELS:-10:300,100:1000,1000:1000}
+WEFT=${WEFT:-target/$PROFILE/weft}
+NATIVE=${NATIVE:-target/$PROFILE/native-worker}
 out=${SIDE_OUT:-bench/side}
 if [ $# -eq 0 ]; then
   set -- "weft:weft (Rust guest):target/wasm/order_workflow.wasm:target/wasm/order_activities.wasm" \
@@ -68,13 +71,13 @@ max_concurrent_activities = 100
 module = "$PWD/$activities"
 dirs = [{ host = "$work/orders", guest = "/orders", writable = true }]
 TOML
-      RUST_LOG=warn "target/$PROFILE/weft" serve --config "$work/weft.toml" >"$work/worker.log" 2>&1 &
+      RUST_LOG=warn "$WEFT" serve --config "$work/weft.toml" >"$work/worker.log" 2>&1 &
       worker=$!
       for _ in $(seq 600); do curl -sf "http://127.0.0.1:$mp/readyz" >/dev/null && break; sleep 0.2; done
       ;;
     native)
       label="native Rust (Rust SDK)"
-      "target/$PROFILE/native-worker" "${common[@]}" >"$work/worker.log" 2>&1 &
+      "$NATIVE" "${common[@]}" >"$work/worker.log" 2>&1 &
       worker=$!
       ;;
     python)

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Replay benchmark: records one long history and times its replay by weft
+and by the Python SDK's `Replayer`.
+
+`record`: against a server where a weft host serves the `Counter` test
+workflow (tests/guests/activation-workflows: counts `add` signals until
+`stop`), starts one Counter and signals it until its history holds about
+--events events, stops it and waits for its result.
+
+`python`: replays a history (JSON from `temporal workflow show --output
+json`) with the Python SDK's `Replayer` and the same Counter written in
+Python, --repeat times, and prints the fastest time in ms.
+
+  python3 bench/replay.py record --address 127.0.0.1:7233 --queue Q --id ID
+  python3 bench/replay.py python --history h.json --repeat 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+
+from temporalio import workflow
+from temporalio.client import Client
+from temporalio.worker import Replayer
+
+
+@workflow.defn(name="Counter")
+class Counter:
+    """The Counter of tests/guests/activation-workflows in the Python SDK."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.stopped = False
+
+    @workflow.run
+    async def run(self, *_: object) -> dict:
+        await workflow.wait_condition(lambda: self.stopped)
+        return {"total": self.total}
+
+    @workflow.signal(name="add")
+    def add(self, n: int) -> None:
+        self.total += n
+
+    @workflow.signal(name="stop")
+    def stop(self, *_: object) -> None:
+        self.stopped = True
+
+    @workflow.query(name="total")
+    def query_total(self) -> int:
+        return self.total
+
+    @workflow.query(name="plus")
+    def plus(self, n: int) -> int:
+        return self.total + n
+
+
+async def record(args: argparse.Namespace) -> None:
+    client = await Client.connect(args.address)
+    handle = await client.start_workflow("Counter", id=args.id, task_queue=args.queue)
+    gate = asyncio.Semaphore(20)
+
+    async def add() -> None:
+        async with gate:
+            await handle.signal("add", 1)
+
+    # A few events close the run (stop, its workflow task, completion).
+    while (await handle.describe()).raw_description.workflow_execution_info.history_length < (
+        args.events - 10
+    ):
+        length = (await handle.describe()).raw_description.workflow_execution_info.history_length
+        await asyncio.gather(*(add() for _ in range(max(1, min(500, (args.events - 10 - length) // 2)))))
+    await handle.signal("stop")
+    result = await handle.result()
+    length = (await handle.describe()).raw_description.workflow_execution_info.history_length
+    print(json.dumps({"events": length, "result": result}))
+
+
+async def replay_python(args: argparse.Namespace) -> None:
+    from temporalio.client import WorkflowHistory
+
+    with open(args.history) as f:
+        text = f.read()
+    history = WorkflowHistory.from_json("replay-bench", text)
+    replayer = Replayer(workflows=[Counter])
+    best = None
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        await replayer.replay_workflow(history)
+        ms = 1000 * (time.perf_counter() - t0)
+        best = ms if best is None else min(best, ms)
+    print(json.dumps({"events": len(json.loads(text)["events"]), "best_ms": round(best, 1)}))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("record")
+    r.add_argument("--address", required=True)
+    r.add_argument("--queue", required=True)
+    r.add_argument("--id", required=True)
+    r.add_argument("--events", type=int, default=10_000)
+    y = sub.add_parser("python")
+    y.add_argument("--history", required=True)
+    y.add_argument("--repeat", type=int, default=5)
+    args = p.parse_args()
+    asyncio.run(record(args) if args.cmd == "record" else replay_python(args))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
