@@ -19,13 +19,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
+import os
 import sys
 import time
 
 from temporalio import workflow
 from temporalio.client import Client
 from temporalio.worker import Replayer
+
+
+# The patch ids a weft history records (weft pins each run to its module with
+# a patch marker in its first task): the Python workflow issues the same ones.
+# An environment variable carries them: the SDK's sandbox re-imports this
+# module, so a global set at run time would not reach the workflow.
+PATCHES = [p for p in os.environ.get("REPLAY_PATCHES", "").split(",") if p]
 
 
 @workflow.defn(name="Counter")
@@ -38,6 +47,8 @@ class Counter:
 
     @workflow.run
     async def run(self, *_: object) -> dict:
+        for patch in PATCHES:
+            workflow.patched(patch)
         await workflow.wait_condition(lambda: self.stopped)
         return {"total": self.total}
 
@@ -85,6 +96,16 @@ async def replay_python(args: argparse.Namespace) -> None:
     with open(args.history) as f:
         text = f.read()
     history = WorkflowHistory.from_json("replay-bench", text)
+    patches = []
+    for event in json.loads(text)["events"]:
+        marker = event.get("markerRecordedEventAttributes")
+        if marker and marker.get("markerName") == "core_patch":
+            data = marker["details"]["patch-data"]["payloads"][0]["data"]
+            patches.append(json.loads(base64.b64decode(data))["id"])
+    if patches and not PATCHES:
+        # Run again with the ids in the environment (see PATCHES).
+        env = {**os.environ, "REPLAY_PATCHES": ",".join(patches)}
+        os.execve(sys.executable, [sys.executable, *sys.argv], env)
     replayer = Replayer(workflows=[Counter])
     best = None
     for _ in range(args.repeat):

@@ -6,7 +6,7 @@
 # process, the component loaded from the compiled-component cache) and the
 # Python SDK's `Replayer` (the replay call alone) on it, best of REPEAT runs.
 # Prints one markdown table row per replayer.
-#   bench/replay.sh [EVENTS]
+#   bench/replay.sh [EVENTS]   (REPLAY_KEEP=FILE keeps the history)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PROFILE=${PROFILE:-release}
@@ -39,6 +39,7 @@ python3 bench/replay.py record --address "127.0.0.1:$tp" --queue REPLAY_Q --id r
   --events "$events" >"$work/recorded.json"
 temporal workflow show --address "127.0.0.1:$tp" -w replay-bench --output json >"$work/history.json"
 kill "$host" "$server" && wait "$host" "$server" 2>/dev/null || true
+[ -z "${REPLAY_KEEP:-}" ] || cp "$work/history.json" "$REPLAY_KEEP"
 n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["events"]))' "$work/history.json")
 
 # weft: the first run fills the compiled-component cache, the rest load from it.
