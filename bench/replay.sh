@@ -4,8 +4,9 @@
 # `add` signals, then `stop`; bench/replay.py), exports it with
 # `temporal workflow show --output json`, then times `weft replay` (the whole
 # process, the component loaded from the compiled-component cache) and the
-# Python SDK's `Replayer` (the replay call alone) on it, best of REPEAT runs.
-# Prints one markdown table row per replayer.
+# Python SDK's `Replayer` (the replay call alone) on it: best wall time and
+# best CPU time (utime+stime) of REPEAT runs. Prints one markdown table row
+# per replayer: | replayer | events | wall ms | CPU ms |.
 #   bench/replay.sh [EVENTS]   (REPLAY_KEEP=FILE keeps the history)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,15 +43,8 @@ kill "$host" "$server" && wait "$host" "$server" 2>/dev/null || true
 [ -z "${REPLAY_KEEP:-}" ] || cp "$work/history.json" "$REPLAY_KEEP"
 n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["events"]))' "$work/history.json")
 
-# weft: the first run fills the compiled-component cache, the rest load from it.
-RUST_LOG=warn "$weft" replay --module "$module" --history "$work/history.json" >/dev/null
-best=
-for _ in $(seq "$REPEAT"); do
-  t0=$(date +%s%N)
-  RUST_LOG=warn "$weft" replay --module "$module" --history "$work/history.json" >/dev/null
-  ms=$((($(date +%s%N) - t0) / 1000000))
-  if [ -z "$best" ] || [ "$ms" -lt "$best" ]; then best=$ms; fi
-done
-echo "| weft replay (Rust guest, whole process) | $n | $best |"
-py=$(python3 bench/replay.py python --history "$work/history.json" --repeat "$REPEAT")
-echo "| Python SDK Replayer (replay call) | $n | $(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["best_ms"])' "$py") |"
+row() { python3 -c 'import json,sys; r=json.loads(sys.argv[2]); print(f"| {sys.argv[1]} | {r["events"]:,} | {r["wall_ms"]:,} | {r["cpu_ms"]:,} |")' "$@"; }
+row "weft replay (Rust guest; whole process)" \
+  "$(python3 bench/replay.py weft --weft "$weft" --module "$module" --history "$work/history.json" --repeat "$REPEAT")"
+row "Python SDK Replayer (the replay call)" \
+  "$(python3 bench/replay.py python --history "$work/history.json" --repeat "$REPEAT")"

@@ -16,7 +16,8 @@ bash -n scripts/bench.sh
 bash -n bench/parked.sh
 python3 -m py_compile bench/parked.py
 bash -n bench/side.sh
-python3 -m py_compile bench/side.py bench/side_report.py bench/py-worker/worker.py
+bash -n bench/replay.sh
+python3 -m py_compile bench/side.py bench/side_report.py bench/py-worker/worker.py bench/replay.py
 node --check bench/ts-worker/worker.js
 node --check bench/ts-worker/workflows.js
 node --check bench/ts-worker/activities.js
