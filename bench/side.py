@@ -24,10 +24,12 @@ import json
 import os
 import sys
 import time
+from datetime import timedelta
 
 from temporalio.client import Client
 
 TICK = os.sysconf("SC_CLK_TCK")
+RPC_TIMEOUT = timedelta(minutes=5)
 
 
 def tree(pid: int) -> list[int]:
@@ -104,8 +106,11 @@ async def run_level(
                 args=[order_id, args.activity_queue, 1],
                 id=order_id,
                 task_queue=args.queue,
+                # 1,000 starts at once can keep a loaded dev server busy
+                # for longer than the client's default RPC timeout.
+                rpc_timeout=RPC_TIMEOUT,
             )
-            result = await handle.result()
+            result = await handle.result(rpc_timeout=RPC_TIMEOUT)
             latencies.append(time.perf_counter() - t0)
             if result.get("order_id") != order_id or "charge_payment" not in result:
                 sys.exit(f"{order_id}: unexpected result {result!r}")
