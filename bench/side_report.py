@@ -91,7 +91,7 @@ def plots(arms, flights, levels, out_dir: str) -> list[str]:
     return names
 
 
-def section(arms, idle, levels, pngs: list[str], png_dir: str) -> str:
+def section(arms, idle, levels, pngs: list[str], png_dir: str, note: str = "") -> str:
     flights = sorted({n for _, n in levels})
     lines = [
         SECTION,
@@ -109,6 +109,7 @@ def section(arms, idle, levels, pngs: list[str], png_dir: str) -> str:
         "column, for scale). RSS is the worker's after the level. Latency and throughput",
         "depend on the dev server and the machine's load; CPU per workflow much less so.",
         "",
+        *([note, ""] if note else []),
         "| arm | in flight | workflows | workflows/s | worker CPU ms per workflow | p50 ms | p99 ms | RSS | server CPU ms per workflow |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
@@ -172,11 +173,12 @@ def main() -> None:
     p.add_argument("results")
     p.add_argument("--plots", help="directory for the PNGs (relative to the repository)")
     p.add_argument("--into", help="replace (or append) the section in this markdown file")
+    p.add_argument("--note", default="", help="a paragraph on this run's circumstances")
     args = p.parse_args()
     arms, idle, levels = load(args.results)
     flights = sorted({n for _, n in levels})
     pngs = plots(arms, flights, levels, args.plots) if args.plots else []
-    text = section(arms, idle, levels, pngs, args.plots or ".")
+    text = section(arms, idle, levels, pngs, args.plots or ".", args.note)
     if not args.into:
         sys.stdout.write(text)
         return
