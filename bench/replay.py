@@ -121,7 +121,7 @@ async def replay_python(args: argparse.Namespace) -> None:
         await replayer.replay_workflow(history)
         walls.append(1000 * (time.perf_counter() - t0))
         cpus.append(1000 * (time.process_time() - c0))
-    report(text, walls, cpus)
+    report(text, walls, cpus, args.label)
 
 
 def replay_weft(args: argparse.Namespace) -> None:
@@ -139,13 +139,18 @@ def replay_weft(args: argparse.Namespace) -> None:
         if status != 0:
             sys.exit(f"weft replay failed: status {status}")
     with open(args.history) as f:
-        report(f.read(), walls, cpus)
+        report(f.read(), walls, cpus, args.label)
 
 
-def report(history: str, walls: list[float], cpus: list[float]) -> None:
-    """Prints the history's event count and the best wall and CPU times."""
+def report(history: str, walls: list[float], cpus: list[float], label: str | None) -> None:
+    """Prints the history's event count and the best wall and CPU times
+    (as a markdown table row when `label` is given)."""
     events = len(json.loads(history)["events"])
-    print(json.dumps({"events": events, "wall_ms": round(min(walls)), "cpu_ms": round(min(cpus))}))
+    wall, cpu = round(min(walls)), round(min(cpus))
+    if label:
+        print(f"| {label} | {events:,} | {wall:,} | {cpu:,} |")
+    else:
+        print(json.dumps({"events": events, "wall_ms": wall, "cpu_ms": cpu}))
 
 
 def main() -> None:
@@ -159,11 +164,13 @@ def main() -> None:
     y = sub.add_parser("python")
     y.add_argument("--history", required=True)
     y.add_argument("--repeat", type=int, default=5)
+    y.add_argument("--label", help="print a markdown table row with this label")
     w = sub.add_parser("weft")
     w.add_argument("--weft", required=True, help="the weft binary")
     w.add_argument("--module", required=True)
     w.add_argument("--history", required=True)
     w.add_argument("--repeat", type=int, default=5)
+    w.add_argument("--label", help="print a markdown table row with this label")
     args = p.parse_args()
     if args.cmd == "weft":
         replay_weft(args)

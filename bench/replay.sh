@@ -43,8 +43,7 @@ kill "$host" "$server" && wait "$host" "$server" 2>/dev/null || true
 [ -z "${REPLAY_KEEP:-}" ] || cp "$work/history.json" "$REPLAY_KEEP"
 n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["events"]))' "$work/history.json")
 
-row() { python3 -c 'import json,sys; r=json.loads(sys.argv[2]); print(f"| {sys.argv[1]} | {r["events"]:,} | {r["wall_ms"]:,} | {r["cpu_ms"]:,} |")' "$@"; }
-row "weft replay (Rust guest; whole process)" \
-  "$(python3 bench/replay.py weft --weft "$weft" --module "$module" --history "$work/history.json" --repeat "$REPEAT")"
-row "Python SDK Replayer (the replay call)" \
-  "$(python3 bench/replay.py python --history "$work/history.json" --repeat "$REPEAT")"
+python3 bench/replay.py weft --weft "$weft" --module "$module" --history "$work/history.json" \
+  --repeat "$REPEAT" --label "weft replay (Rust guest; whole process)"
+python3 bench/replay.py python --history "$work/history.json" --repeat "$REPEAT" \
+  --label "Python SDK Replayer (the replay call)"

@@ -41,7 +41,13 @@ impl OrderActivities {
         let path = self.dir.join(format!("{order_id}.json"));
         tokio::fs::write(&path, order.to_string())
             .await
-            .map_err(|e| failure("IoError", format!("cannot write {}: {e}", path.display()), false))?;
+            .map_err(|e| {
+                failure(
+                    "IoError",
+                    format!("cannot write {}: {e}", path.display()),
+                    false,
+                )
+            })?;
         Ok(json!({
             "order_id": order_id,
             "status": "created",
@@ -66,7 +72,13 @@ impl OrderActivities {
         let order: Value = match tokio::fs::read(&path).await {
             Ok(bytes) => serde_json::from_slice(&bytes)
                 .map_err(|e| failure("IoError", format!("bad order file: {e}"), false))?,
-            Err(_) => return Err(failure("OrderNotFound", format!("no order {order_id}"), true)),
+            Err(_) => {
+                return Err(failure(
+                    "OrderNotFound",
+                    format!("no order {order_id}"),
+                    true,
+                ));
+            }
         };
         Ok(json!({
             "order_id": order_id,
@@ -84,7 +96,11 @@ async fn start(ctx: &ActivityContext, order_id: &str) -> Result<(), ActivityErro
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if !valid {
-        return Err(failure("InvalidOrderId", format!("bad order id {order_id:?}"), true));
+        return Err(failure(
+            "InvalidOrderId",
+            format!("bad order id {order_id:?}"),
+            true,
+        ));
     }
     ctx.record_heartbeat(())
         .await
