@@ -3,7 +3,12 @@
 # compile time (no cache) and its load time from the compiled-component
 # cache, per language; with PARKED=STEPS (e.g. PARKED=1000,10000) also the
 # memory and kernel mappings per parked OrderWorkflow run, for the Rust guest
-# (activation world) and the C guest (blocking world), by bench/parked.sh.
+# (activation world) and the C guest (blocking world), by bench/parked.sh;
+# with SIDE=1 also the side-by-side section (bench/side.sh, release builds:
+# weft with the Rust guests, a native Rust worker, the Python and TypeScript
+# SDK workers running the same OrderWorkflow; SIDE_ARMS="ARM;ARM..." picks
+# the arms, see bench/side.sh); with REPLAY=1 the replay of one ~10,000-event
+# history by weft and by the Python SDK's Replayer (bench/replay.sh).
 # Run after ./scripts/setup.sh. Uses the host build named by PROFILE (debug
 # by default, as the tests run it; PROFILE=release builds and measures the
 # release binary).
@@ -11,6 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PROFILE=${PROFILE:-debug}
 if [ "$PROFILE" = release ]; then cargo build --release -p weft; fi
+if [ -n "${SIDE:-}${REPLAY:-}" ]; then cargo build --release -p weft -p native-worker; fi
 weft="target/$PROFILE/weft"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -67,6 +73,28 @@ measure() { # kind file
     for arm in "rust (activation):order_workflow" "c (activation):order_workflow_c"; do
       PARKED_LABEL="${arm%%:*}" bench/parked.sh "$weft" "target/wasm/${arm#*:}.wasm" "$PARKED"
     done
+  fi
+  if [ -n "${SIDE:-}" ]; then
+    echo
+    IFS=';' read -ra arms <<<"${SIDE_ARMS:-}"
+    PROFILE=release bench/side.sh "${arms[@]}"
+  fi
+  if [ -n "${REPLAY:-}" ]; then
+    echo
+    cat <<'MD'
+## Replay of a 10,000-event history
+
+One `Counter` run (tests/guests/activation-workflows: thousands of `add` signals,
+then `stop`) recorded with weft on a dev server and exported with
+`temporal workflow show --output json`, then replayed offline (`bench/replay.sh`,
+best of 5): by `weft replay` (release build, the whole process: start, the
+component loaded from the compiled-component cache, replay) and by the Python
+SDK's `Replayer` running the same Counter written in Python (the replay call alone).
+
+| replayer | events | wall ms | CPU ms |
+|---|---|---|---|
+MD
+    PROFILE=release bench/replay.sh
   fi
 } >BENCHMARKS.md
 cat BENCHMARKS.md

@@ -15,6 +15,12 @@ printf '\n== %s\n' "benchmark scripts parse (CI builds the benchmark, it does no
 bash -n scripts/bench.sh
 bash -n bench/parked.sh
 python3 -m py_compile bench/parked.py
+bash -n bench/side.sh
+bash -n bench/replay.sh
+python3 -m py_compile bench/side.py bench/side_report.py bench/py-worker/worker.py bench/replay.py
+node --check bench/ts-worker/worker.js
+node --check bench/ts-worker/workflows.js
+node --check bench/ts-worker/activities.js
 printf '\n== %s\n' "C guest SDK: JSON reader and writer, workflow runtime (native)" >&2
 ./guest-examples/c/test.sh
 printf '\n== %s\n' "Python guest SDK: workflow runtime on a fake host (native CPython)" >&2
