@@ -2,8 +2,8 @@
 # Measures the guest components and writes BENCHMARKS.md: size, the host's
 # compile time (no cache) and its load time from the compiled-component
 # cache, per language; with PARKED=STEPS (e.g. PARKED=1000,10000) also the
-# memory and kernel mappings per parked OrderWorkflow run, for the Rust guest
-# (activation world) and the C guest (blocking world), by bench/parked.sh;
+# memory and kernel mappings per parked OrderWorkflow run, for the guest of
+# every language (all on the activation world), by bench/parked.sh;
 # with SIDE=1 also the side-by-side section (bench/side.sh, release builds:
 # weft with the Rust guests, a native Rust worker, the Python and TypeScript
 # SDK workers running the same OrderWorkflow; SIDE_ARMS="ARM;ARM..." picks
@@ -70,7 +70,8 @@ measure() { # kind file
     echo
     echo "| guest (world) | runs | seconds | worker CPU ms per run | mean activation µs | RSS | KiB per run | mappings | mappings per run |"
     echo "|---|---|---|---|---|---|---|---|---|"
-    for arm in "rust (activation):order_workflow" "c (activation):order_workflow_c"; do
+    for arm in "rust (activation):order_workflow" "c (activation):order_workflow_c" "zig (activation):order_workflow_zig" \
+      "python (activation):order_workflow_python" "js (activation):order_workflow_js"; do
       PARKED_LABEL="${arm%%:*}" bench/parked.sh "$weft" "target/wasm/${arm#*:}.wasm" "$PARKED"
     done
   fi
