@@ -8,12 +8,14 @@ use crate::harness::{Client, Outcome, Weft, scratch, signal, wait_for, wasm};
 use crate::workflow_api::query_with;
 use serde_json::{Value, json};
 
-const QUEUE: &str = "ACTIVATION_Q";
 const NS: &str = "e2e-activation";
 
+/// A host for `test`, polling a task queue of the test's own name: the tests
+/// of this file share a namespace, and a run's tasks must reach its test's
+/// host (without the sticky cache every task goes to the shared queue).
 fn serve(test: &str) -> Weft {
     let config = format!(
-        "[[worker]]\ntask_queue = \"{QUEUE}\"\nworkflows = [{:?}]\n",
+        "[[worker]]\ntask_queue = \"{test}\"\nworkflows = [{:?}]\n",
         wasm("activation_workflows")
     );
     Weft::serve(&scratch(test), "weft", NS, &config)
@@ -30,7 +32,7 @@ async fn runs_share_an_instance_answer_queries_with_arguments_and_survive_a_neig
     let client = Client::new(NS).await;
     let counters = ["counter-a", "counter-b", "counter-c"];
     for id in counters {
-        client.start(id, "Counter", QUEUE, &[]).await;
+        client.start(id, "Counter", "activation", &[]).await;
     }
     for (i, id) in counters.iter().enumerate() {
         signal(NS, id, "add", Some(&(10 * (i + 1)).to_string()));
@@ -53,7 +55,7 @@ async fn runs_share_an_instance_answer_queries_with_arguments_and_survive_a_neig
 
     // A run that traps ends the instance it shares: its own task fails
     // with the panic, and the other runs are evicted and replay.
-    client.start("trap", "Trap", QUEUE, &[]).await;
+    client.start("trap", "Trap", "activation", &[]).await;
     wait_for("the trapping run's task failure in the host log", || {
         let log = weft.log_text();
         log.contains("this run traps on purpose").then_some(())
@@ -86,9 +88,16 @@ async fn runs_share_an_instance_answer_queries_with_arguments_and_survive_a_neig
 async fn coroutines_and_continue_as_new_run_deterministically() {
     let _weft = serve("activation-coroutines");
     let client = Client::new(NS).await;
-    client.start("coroutines", "Coroutines", QUEUE, &[]).await;
     client
-        .start("chain", "Chain", QUEUE, &[json!({"left": 2})])
+        .start("coroutines", "Coroutines", "activation-coroutines", &[])
+        .await;
+    client
+        .start(
+            "chain",
+            "Chain",
+            "activation-coroutines",
+            &[json!({"left": 2})],
+        )
         .await;
     assert_eq!(
         client.outcome("coroutines").await,

@@ -12,15 +12,16 @@ use crate::workflow_api::query_with;
 use serde_json::json;
 use temporalio_common::protos::temporal::api::enums::v1::EventType;
 
-const QUEUE: &str = "JS_SDK_Q";
 const NS: &str = "e2e-js-sdk";
 
-fn serve() -> Weft {
+/// A host for `test`, in its own scratch dir, polling a task queue of the
+/// test's own name (the tests of this file share a namespace).
+fn serve(test: &str) -> Weft {
     let config = format!(
-        "[[worker]]\ntask_queue = \"{QUEUE}\"\nworkflows = [{:?}]\n",
+        "[[worker]]\ntask_queue = \"{test}\"\nworkflows = [{:?}]\n",
         wasm("sdk_workflows_js")
     );
-    Weft::serve(&scratch("js-sdk"), "weft", NS, &config)
+    Weft::serve(&scratch(test), "weft", NS, &config)
 }
 
 /// `temporal workflow update execute` of update `name` with JSON `input`.
@@ -43,10 +44,12 @@ fn update(id: &str, name: &str, input: &str) -> Result<String, String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn js_queries_take_arguments_and_updates_are_validated() {
-    let _weft = serve();
+    let _weft = serve("js-sdk-handlers");
     let client = Client::new(NS).await;
     let id = "js-counter";
-    client.start(id, "Counter", QUEUE, &[json!(1)]).await;
+    client
+        .start(id, "Counter", "js-sdk-handlers", &[json!(1)])
+        .await;
 
     // The validator refuses before the update is accepted: nothing counted.
     let refused = update(id, "add", "-3").expect_err("a negative add is refused");
@@ -110,10 +113,12 @@ fn query_with_inputs(id: &str, inputs: &[&str]) -> Result<serde_json::Value, Str
 
 #[tokio::test(flavor = "multi_thread")]
 async fn js_runs_continue_as_new_and_are_cancelled() {
-    let _weft = serve();
+    let _weft = serve("js-sdk-lifecycle");
     let client = Client::new(NS).await;
 
-    client.start("js-chain", "Chain", QUEUE, &[json!(2)]).await;
+    client
+        .start("js-chain", "Chain", "js-sdk-lifecycle", &[json!(2)])
+        .await;
     let Outcome::Completed(result) = client.outcome("js-chain").await else {
         panic!("Chain completes");
     };
@@ -129,7 +134,9 @@ async fn js_runs_continue_as_new_and_are_cancelled() {
         "{result}"
     );
 
-    client.start("js-sleeper", "Sleeper", QUEUE, &[]).await;
+    client
+        .start("js-sleeper", "Sleeper", "js-sdk-lifecycle", &[])
+        .await;
     client
         .wait_event("js-sleeper", "the timer to start", |e| {
             event_type(e) == EventType::TimerStarted
