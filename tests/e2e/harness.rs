@@ -722,6 +722,23 @@ pub fn signal(namespace: &str, id: &str, name: &str, input: Option<&str>) {
     temporal_cli(namespace, &args);
 }
 
+/// Execute update `name` of workflow `id` with JSON `input`, with the
+/// `temporal` CLI as any client would; waits for the update's outcome.
+pub fn update(namespace: &str, id: &str, name: &str, input: &str) -> Result<String, String> {
+    let args = [
+        "workflow",
+        "update",
+        "execute",
+        "--workflow-id",
+        id,
+        "--name",
+        name,
+        "--input",
+        input,
+    ];
+    try_temporal_cli(namespace, &args)
+}
+
 /// True when `history` holds an event of type `ty`.
 pub fn has_event(history: &[HistoryEvent], ty: EventType) -> bool {
     history.iter().any(|e| event_type(e) == ty)

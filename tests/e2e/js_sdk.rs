@@ -24,22 +24,9 @@ fn serve(test: &str) -> Weft {
     Weft::serve(&scratch(test), "weft", NS, &config)
 }
 
-/// `temporal workflow update execute` of update `name` with JSON `input`.
+/// Execute update `name` of `id` in this file's namespace.
 fn update(id: &str, name: &str, input: &str) -> Result<String, String> {
-    try_temporal_cli(
-        NS,
-        &[
-            "workflow",
-            "update",
-            "execute",
-            "--workflow-id",
-            id,
-            "--name",
-            name,
-            "--input",
-            input,
-        ],
-    )
+    crate::harness::update(NS, id, name, input)
 }
 
 #[tokio::test(flavor = "multi_thread")]

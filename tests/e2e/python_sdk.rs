@@ -5,9 +5,7 @@
 //! around activities, a retry policy and a failure's cause, a child
 //! workflow, and cancellation.
 
-use crate::harness::{
-    Client, Outcome, Weft, event_type, scratch, signal, temporal_cli, try_temporal_cli, wasm,
-};
+use crate::harness::{Client, Outcome, Weft, event_type, scratch, signal, temporal_cli, wasm};
 use crate::workflow_api::query_with;
 use serde_json::json;
 use temporalio_common::protos::temporal::api::enums::v1::EventType;
@@ -25,22 +23,7 @@ async fn python_queries_take_arguments_and_updates_are_validated() {
     let _weft = Weft::serve(&scratch("python-sdk"), "weft", NS, &config);
     let client = Client::new(NS).await;
     client.start("py-counter", "Counter", QUEUE, &[]).await;
-    let update = |input: &str| {
-        try_temporal_cli(
-            NS,
-            &[
-                "workflow",
-                "update",
-                "execute",
-                "--workflow-id",
-                "py-counter",
-                "--name",
-                "add",
-                "--input",
-                input,
-            ],
-        )
-    };
+    let update = |input: &str| crate::harness::update(NS, "py-counter", "add", input);
     let accepted = update("5").expect("an update of 5 passes its validator and completes");
     assert!(accepted.contains('5'), "{accepted}");
     let rejected = update("-1").expect_err("the validator rejects a negative update");

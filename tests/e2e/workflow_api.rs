@@ -3,7 +3,7 @@
 
 use crate::harness::{
     Client, Outcome, Weft, count_events, event_type, has_event, scratch, signal, temporal_cli,
-    try_temporal_cli, wait_for, wasm,
+    wait_for, wasm,
 };
 use base64::Engine as _;
 use serde_json::{Value, json};
@@ -334,22 +334,7 @@ async fn updates_are_validated_accepted_and_completed() {
     let ns = "e2e-updates";
     let client = Client::new(ns).await;
     client.start("counter", "Counter", QUEUE, &[]).await;
-    let update = |name: &str, input: &str| {
-        try_temporal_cli(
-            ns,
-            &[
-                "workflow",
-                "update",
-                "execute",
-                "--workflow-id",
-                "counter",
-                "--name",
-                name,
-                "--input",
-                input,
-            ],
-        )
-    };
+    let update = |name: &str, input: &str| crate::harness::update(ns, "counter", name, input);
     let ok = update("increment", "5").expect("update 5 completes");
     assert!(ok.contains('5'), "{ok}");
     let ok = update("increment", "2").expect("update 2 completes");
@@ -394,22 +379,7 @@ async fn a_long_update_waits_on_a_timer_while_the_workflow_runs_and_is_waited_fo
     let client = Client::new(ns).await;
     client.start("handlers", "Handlers", QUEUE, &[]).await;
     let update = |input: &'static str| {
-        std::thread::spawn(move || {
-            try_temporal_cli(
-                ns,
-                &[
-                    "workflow",
-                    "update",
-                    "execute",
-                    "--workflow-id",
-                    "handlers",
-                    "--name",
-                    "slow",
-                    "--input",
-                    input,
-                ],
-            )
-        })
+        std::thread::spawn(move || crate::harness::update(ns, "handlers", "slow", input))
     };
     let refused = update("600000").join().expect("thread");
     let refused = refused.expect_err("the validator refuses 10 minutes");
