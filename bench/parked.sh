@@ -10,10 +10,9 @@ cd "$(dirname "$0")/.."
 weft=$1 workflow=$2 steps=$3 cached=${4:-200000}
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source bench/common.sh
 tp=$(port) mp=$(port)
-temporal server start-dev --headless --port "$tp" --http-port "$(port)" --metrics-port "$(port)" \
-  --log-level error >"$work/server.log" 2>&1 &
+start_dev_server "$tp" "$work/server.log"
 mkdir -p "$work/orders"
 cat >"$work/weft.toml" <<TOML
 [temporal]
@@ -34,7 +33,6 @@ max_concurrent_activities = 100
 module = "$PWD/target/wasm/order_activities.wasm"
 dirs = [{ host = "$work/orders", guest = "/orders", writable = true }]
 TOML
-for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$tp") 2>/dev/null && break; sleep 0.2; done
 RUST_LOG=warn "$weft" serve --config "$work/weft.toml" >"$work/weft.log" 2>&1 &
 pid=$!
 for _ in $(seq 300); do curl -sf "http://127.0.0.1:$mp/readyz" >/dev/null && break; sleep 0.2; done

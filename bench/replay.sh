@@ -17,11 +17,9 @@ weft=${WEFT:-target/$PROFILE/weft}
 module="$PWD/target/wasm/activation_workflows.wasm"
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source bench/common.sh
 tp=$(port) mp=$(port)
-temporal server start-dev --headless --port "$tp" --http-port "$(port)" --metrics-port "$(port)" \
-  --log-level error >"$work/server.log" 2>&1 &
-server=$!
+start_dev_server "$tp" "$work/server.log"
 cat >"$work/weft.toml" <<TOML
 [temporal]
 address = "127.0.0.1:$tp"
@@ -31,7 +29,6 @@ listen = "127.0.0.1:$mp"
 task_queue = "REPLAY_Q"
 workflows = ["$module"]
 TOML
-for _ in $(seq 150); do (echo >"/dev/tcp/127.0.0.1/$tp") 2>/dev/null && break; sleep 0.2; done
 export WEFT_CACHE_DIR="$work/cache"
 RUST_LOG=warn "$weft" serve --config "$work/weft.toml" >"$work/weft.log" 2>&1 &
 host=$!

@@ -33,8 +33,7 @@ results="$out/results.jsonl"
 : >"$results"
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 150); do (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.2; done; echo "port $1 never opened" >&2; exit 1; }
+source bench/common.sh
 
 if [ -f bench/ts-worker/package.json ] && [[ " $* " == *" ts "* ]] && [ ! -d bench/ts-worker/node_modules ]; then
   (cd bench/ts-worker && npm ci --no-audit --no-fund --silent)
@@ -42,10 +41,7 @@ fi
 
 for arm in "$@"; do
   tp=$(port)
-  temporal server start-dev --headless --port "$tp" --http-port "$(port)" --metrics-port "$(port)" \
-    --log-level error >"$work/server.log" 2>&1 &
-  server=$!
-  wait_port "$tp"
+  start_dev_server "$tp" "$work/server.log"
   rm -rf "$work/orders" && mkdir -p "$work/orders"
   common=(--address "127.0.0.1:$tp" --workflow-queue SIDE_Q --activity-queue SIDE_ACT_Q --orders-dir "$work/orders")
   case "$arm" in

@@ -14,6 +14,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 printf '\n== %s\n' "benchmark scripts parse (CI builds the benchmark, it does not time it)" >&2
 bash -n scripts/bench.sh
 bash -n bench/parked.sh
+bash -n bench/common.sh
 python3 -m py_compile bench/parked.py
 bash -n bench/side.sh
 bash -n bench/replay.sh
