@@ -130,14 +130,11 @@ def _cause_of(failure: Failure) -> FailureError:
     return ApplicationError.from_failure(failure)
 
 
-class ActivityError(FailureError):
-    """An activity failed; `cause` says how (an `ApplicationError`, a
-    `CancelledError`, ...)."""
+class _WrappingError(FailureError):
+    """A failure of something the workflow started, wrapping its `cause`."""
 
-    def __init__(self, message: str, *, activity_type: str, activity_id: str, cause: FailureError) -> None:
+    def __init__(self, message: str, cause: FailureError) -> None:
         super().__init__(message)
-        self.activity_type = activity_type
-        self.activity_id = activity_id
         self.__cause__ = cause
 
     @property
@@ -149,21 +146,23 @@ class ActivityError(FailureError):
         return self.cause.to_failure()
 
 
-class ChildWorkflowError(FailureError):
+class ActivityError(_WrappingError):
+    """An activity failed; `cause` says how (an `ApplicationError`, a
+    `CancelledError`, ...)."""
+
+    def __init__(self, message: str, *, activity_type: str, activity_id: str, cause: FailureError) -> None:
+        super().__init__(message, cause)
+        self.activity_type = activity_type
+        self.activity_id = activity_id
+
+
+class ChildWorkflowError(_WrappingError):
     """A child workflow failed (or did not start); `cause` says how."""
 
     def __init__(self, message: str, *, workflow_type: str, workflow_id: str, cause: FailureError) -> None:
-        super().__init__(message)
+        super().__init__(message, cause)
         self.workflow_type = workflow_type
         self.workflow_id = workflow_id
-        self.__cause__ = cause
-
-    @property
-    def cause(self) -> FailureError:
-        return self.__cause__  # type: ignore[return-value]
-
-    def to_failure(self) -> Failure:
-        return self.cause.to_failure()
 
 
 def is_cancelled_exception(exc: BaseException) -> bool:

@@ -239,6 +239,26 @@ class _HostFuture(asyncio.Future):
         super().__init__(loop=current().loop)
         self._weft_handle = weft_handle
         self._cancel_asked = False
+        current().resolvers[weft_handle] = self._resolve
+
+    def _resolve(self, outcome: Any) -> None:
+        if self.done():
+            return
+        if isinstance(outcome, Ok):
+            try:
+                self.set_result(self._value(outcome.value))
+            except FailureError as err:
+                self.set_exception(err)
+        else:
+            self.set_exception(self._error(outcome.value))
+
+    def _value(self, payload: Any) -> Any:
+        """The result a resolved payload stands for."""
+        return decode(payload)
+
+    def _error(self, failure: Any) -> BaseException:
+        """The exception a failure stands for."""
+        return _cause_of(failure)
 
     def cancel(self, msg: Any = None) -> bool:
         if self.done():
@@ -257,25 +277,14 @@ class ActivityHandle(_HostFuture):
         super().__init__(weft_handle)
         self.activity_type = activity_type
         self.activity_id = activity_id or str(weft_handle)
-        current().resolvers[weft_handle] = self._resolve
 
-    def _resolve(self, outcome: Any) -> None:
-        if self.done():
-            return
-        if isinstance(outcome, Ok):
-            try:
-                self.set_result(decode(outcome.value))
-            except FailureError as err:
-                self.set_exception(err)
-        else:
-            self.set_exception(
-                ActivityError(
-                    "Activity task failed",
-                    activity_type=self.activity_type,
-                    activity_id=self.activity_id,
-                    cause=_cause_of(outcome.value),
-                )
-            )
+    def _error(self, failure: Any) -> ActivityError:
+        return ActivityError(
+            "Activity task failed",
+            activity_type=self.activity_type,
+            activity_id=self.activity_id,
+            cause=_cause_of(failure),
+        )
 
 
 def start_activity(
@@ -352,7 +361,6 @@ class ChildWorkflowHandle(_HostFuture):
         super().__init__(weft_handle)
         self.workflow_type = workflow_type
         self.id = workflow_id
-        current().resolvers[weft_handle] = self._resolve
 
     def _error(self, failure: Any) -> ChildWorkflowError:
         return ChildWorkflowError(
@@ -361,17 +369,6 @@ class ChildWorkflowHandle(_HostFuture):
             workflow_id=self.id or "",
             cause=_cause_of(failure),
         )
-
-    def _resolve(self, outcome: Any) -> None:
-        if self.done():
-            return
-        if isinstance(outcome, Ok):
-            try:
-                self.set_result(decode(outcome.value))
-            except FailureError as err:
-                self.set_exception(err)
-        else:
-            self.set_exception(self._error(outcome.value))
 
     async def signal(self, signal: str, arg: Any = _UNSET, *, args: Sequence[Any] = ()) -> None:
         if self.id is None:
@@ -436,19 +433,11 @@ class ExternalWorkflowHandle:
 
 
 class _Delivery(_HostFuture):
-    """A signal or cancellation request sent to another workflow."""
+    """A signal or cancellation request sent to another workflow: resolves
+    with None once delivered, or with why not."""
 
-    def __init__(self, weft_handle: int) -> None:
-        super().__init__(weft_handle)
-        current().resolvers[weft_handle] = self._resolve
-
-    def _resolve(self, outcome: Any) -> None:
-        if self.done():
-            return
-        if isinstance(outcome, Ok):
-            self.set_result(None)
-        else:
-            self.set_exception(_cause_of(outcome.value))
+    def _value(self, payload: Any) -> None:
+        return None
 
 
 def get_external_workflow_handle(workflow_id: str, *, run_id: Optional[str] = None) -> ExternalWorkflowHandle:
