@@ -4,17 +4,8 @@
  */
 #include <stdio.h>
 
+#include "check.h"
 #include "weft_json.h"
-
-static int failures = 0;
-
-#define CHECK(cond)                                                   \
-  do {                                                                \
-    if (!(cond)) {                                                    \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      failures++;                                                     \
-    }                                                                 \
-  } while (0)
 
 static const uint8_t *u8(const char *s) {
   return (const uint8_t *)s;

@@ -9,17 +9,8 @@
 #include <stdio.h>
 
 #include "activation_workflow.h"
+#include "check.h"
 #include "weft.h"
-
-static int failures = 0;
-
-#define CHECK(cond)                                                               \
-  do {                                                                            \
-    if (!(cond)) {                                                                \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-      failures++;                                                                 \
-    }                                                                             \
-  } while (0)
 
 /* ------------------------------------------------- allocation counting */
 
