@@ -1,10 +1,11 @@
 //! The activity runtime: each activity task runs in a fresh instance of its
-//! component, with WASI p2 linked but reaching only what the module's grants
+//! component (in a reused slot of the host's [`pool`]), with WASI p2 linked but reaching only what the module's grants
 //! allow (see [`sandbox`]). Deny by default: no directory, no environment
 //! variable, no socket address unless the config lists it.
 
 pub mod http;
 mod output;
+pub mod pool;
 pub mod quota;
 pub mod sandbox;
 mod worker;
@@ -37,6 +38,7 @@ pub struct ActivityRuntime {
     epochs: Arc<EpochTicker>,
     cache: Option<CompileCache>,
     linker: Arc<Linker<ActivityHost>>,
+    instances: pool::Slots,
 }
 
 impl ActivityRuntime {
@@ -46,6 +48,7 @@ impl ActivityRuntime {
     pub fn new() -> wasmtime::Result<ActivityRuntime> {
         let mut config = Config::new();
         config.epoch_interruption(true);
+        pool::configure(&mut config);
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
@@ -61,6 +64,7 @@ impl ActivityRuntime {
             epochs,
             cache: None,
             linker: Arc::new(linker),
+            instances: pool::Slots::default(),
         })
     }
 
@@ -114,6 +118,7 @@ impl ActivityRuntime {
             epochs: self.epochs.clone(),
             grants: Arc::new(grants.clone()),
             slots: grants.max_instances.map(|n| Arc::new(Semaphore::new(n))),
+            instances: self.instances.clone(),
             types: Vec::new(),
         };
         module.types = module::offered_types(Kind::Activity, path, module.activity_types().await)?;
@@ -132,6 +137,8 @@ pub struct ActivityModule {
     grants: Arc<Grants>,
     /// Bounds instances running at once (`max_instances`).
     slots: Option<Arc<Semaphore>>,
+    /// The host's pool slots, one per live instance.
+    instances: pool::Slots,
     types: Vec<String>,
 }
 
@@ -186,6 +193,7 @@ impl ActivityModule {
             memory_bytes: self.grants.memory_bytes,
             ..Grants::default()
         });
+        let _instance = self.instances.take().await;
         let host = ActivityHost::new(&no_grants, sandbox::TaskContext::inspect())?;
         let mut store = Store::new(&self.engine, host);
         store.limiter(|h| &mut h.limits);

@@ -267,6 +267,9 @@ async fn execute(
         Some(slots) => Some(slots.clone().acquire_owned().await?),
         None => None,
     };
+    // Waits while the host's pool has no free slot; held until after the
+    // store (declared later, dropped earlier) has freed the instance.
+    let _instance = module.instances.take().await;
     let host = ActivityHost::new(&module.grants, ctx).map_err(wasmtime::Error::msg)?;
     // The epoch ticks (and the guest yields) while this task runs; dropped
     // with the attempt, at its end, timeout or cancellation.
