@@ -8,7 +8,9 @@
 # weft with the Rust guests, a native Rust worker, the Python and TypeScript
 # SDK workers running the same OrderWorkflow; SIDE_ARMS="ARM;ARM..." picks
 # the arms, see bench/side.sh); with REPLAY=1 the replay of one ~10,000-event
-# history by weft and by the Python SDK's Replayer (bench/replay.sh).
+# history by weft and by the Python SDK's Replayer (bench/replay.sh); with
+# ACTIVATION=1 the time of one activation through the Wasm boundary, in
+# process (cargo bench -p weft --bench activation, release).
 # Run after ./scripts/setup.sh. Uses the host build named by PROFILE (debug
 # by default, as the tests run it; PROFILE=release builds and measures the
 # release binary).
@@ -79,6 +81,22 @@ measure() { # kind file
     echo
     IFS=';' read -ra arms <<<"${SIDE_ARMS:-}"
     PROFILE=release bench/side.sh "${arms[@]}"
+  fi
+  if [ -n "${ACTIVATION:-}" ]; then
+    echo
+    cat <<'MD'
+## One activation through the Wasm boundary
+
+`cargo bench -p weft --bench activation` (release, in process, no server):
+the Rust OrderWorkflow driven by synthetic activations through the worker's
+own `Run::activate` (jobs to WIT, the guest call, its executor and SDK, the
+commands back to protobuf, fuel and epoch bookkeeping), 2,000 runs through
+their four activations, then 20,000 `status` queries on one parked run.
+
+| activation kind | mean µs |
+|---|---|
+MD
+    cargo bench -q -p weft --bench activation 2>/dev/null | tail -n +2 | sed 's/^/| /; s/$/ |/'
   fi
   if [ -n "${REPLAY:-}" ]; then
     echo
