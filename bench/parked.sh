@@ -4,6 +4,9 @@
 # then bench/parked.py parks runs on a day-long grace timer and prints the
 # host's RSS and mapping count per step.
 #   bench/parked.sh WEFT_BINARY WORKFLOW_WASM STEPS [MAX_CACHED]
+# WEFT_BINARY `native` runs bench/native-worker instead (the same workflow on
+# Temporal's Rust SDK, no Wasm; $NATIVE, default its release build), the
+# floor weft's per-run figures are measured against (WORKFLOW_WASM unused).
 # With PARKED_LABEL set, prints markdown table rows labelled with it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,8 +36,20 @@ max_concurrent_activities = 100
 module = "$PWD/target/wasm/order_activities.wasm"
 dirs = [{ host = "$work/orders", guest = "/orders", writable = true }]
 TOML
-RUST_LOG=warn "$weft" serve --config "$work/weft.toml" >"$work/weft.log" 2>&1 &
-pid=$!
-for _ in $(seq 300); do curl -sf "http://127.0.0.1:$mp/readyz" >/dev/null && break; sleep 0.2; done
-python3 bench/parked.py --address "127.0.0.1:$tp" --queue PARKED_Q --pid "$pid" \
+if [ "$weft" = native ]; then
+  # The floor: the same workflow on Temporal's Rust SDK and the same core,
+  # no Wasm. Its completed workflow tasks are core's task latency count.
+  "${NATIVE:-target/release/native-worker}" --address "127.0.0.1:$tp" --workflow-queue PARKED_Q \
+    --activity-queue ORDER_ACTIVITY_Q --orders-dir "$work/orders" \
+    --max-cached-workflows "$cached" --metrics "127.0.0.1:$mp" >"$work/worker.log" 2>&1 &
+  pid=$!
+  counter=(--counter temporal_workflow_task_execution_latency_count)
+  wait_port "$mp"
+else
+  RUST_LOG=warn "$weft" serve --config "$work/weft.toml" >"$work/weft.log" 2>&1 &
+  pid=$!
+  counter=()
+  for _ in $(seq 300); do curl -sf "http://127.0.0.1:$mp/readyz" >/dev/null && break; sleep 0.2; done
+fi
+python3 bench/parked.py --address "127.0.0.1:$tp" --queue PARKED_Q --pid "$pid" "${counter[@]}" \
   --metrics "http://127.0.0.1:$mp/metrics" --steps "$steps" ${PARKED_LABEL:+--markdown "$PARKED_LABEL"}

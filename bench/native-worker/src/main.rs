@@ -15,7 +15,11 @@ use std::{path::PathBuf, str::FromStr};
 use anyhow::Context as _;
 use clap::Parser;
 use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions, Url};
+use temporalio_common::telemetry::{
+    PrometheusExporterOptions, TelemetryOptions, start_prometheus_metric_exporter,
+};
 use temporalio_sdk::{Runtime, Worker, WorkerOptions};
+use temporalio_sdk_core::RuntimeOptions;
 
 /// Command line of the native worker.
 #[derive(Parser)]
@@ -37,12 +41,26 @@ struct Args {
     /// Runs kept in the sticky cache (weft's `max_cached_workflows`).
     #[arg(long, default_value_t = 1000)]
     max_cached_workflows: usize,
+    /// Serve core's Prometheus metrics on this address (bench/parked.py
+    /// counts completed workflow tasks there, as it reads weft's /metrics).
+    #[arg(long)]
+    metrics: Option<std::net::SocketAddr>,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let runtime = Runtime::from_current_tokio(Default::default())?;
+    let mut telemetry = TelemetryOptions::builder().build();
+    if let Some(addr) = args.metrics {
+        let exporter = PrometheusExporterOptions::builder()
+            .socket_addr(addr)
+            .build();
+        telemetry.metrics = Some(start_prometheus_metric_exporter(exporter)?.meter);
+    }
+    let options = RuntimeOptions::builder()
+        .telemetry_options(telemetry)
+        .build()?;
+    let runtime = Runtime::from_current_tokio(options)?;
     let url = Url::from_str(&format!("http://{}", args.address))?;
     let connection = Connection::connect(ConnectionOptions::new(url).build())
         .await

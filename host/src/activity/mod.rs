@@ -246,6 +246,28 @@ mod tests {
     use super::*;
     use std::time::Instant;
 
+    /// A component needing more tables than a pool slot holds is refused
+    /// when it loads, and the message names the limit.
+    #[tokio::test]
+    async fn a_component_larger_than_a_pool_slot_is_refused_naming_the_limit() {
+        let five_tables = "(table 1 funcref)".repeat(5);
+        let bytes = wat::parse_str(format!(
+            "(component (core module $m {five_tables}) (core instance (instantiate $m)))"
+        ))
+        .expect("valid WAT");
+        let e = ActivityRuntime::new()
+            .expect("engine")
+            .load_bytes(Path::new("big"), &bytes, &Grants::default())
+            .await
+            .map(|_| ())
+            .expect_err("refused");
+        let message = e.to_string();
+        assert!(
+            message.contains("tables count of 5 exceeds") && message.contains("pooling allocator"),
+            "{message}"
+        );
+    }
+
     /// On a runtime with a single async worker thread, which a guest
     /// running there would hold: the looping `activity-types` runs on the
     /// blocking pool, tasks still run meanwhile, and the load is refused

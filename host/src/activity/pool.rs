@@ -11,7 +11,9 @@
 //!
 //! The pool bounds how many instances are alive at once. A task that finds
 //! every slot taken waits for one ([`Slots`]), it does not fail: the
-//! instances are freed when their tasks end.
+//! instances are freed when their tasks end. A component that needs more
+//! than a slot holds (memories, tables, core instances) is refused when it
+//! loads, with the limit named.
 
 use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -19,16 +21,24 @@ use wasmtime::{Config, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 /// Activity instances alive at once across the host (every worker's
 /// activities and local activities, and the deploy-time `activity-types`
-/// calls). Ten times the default `max_concurrent_activities`.
-pub const INSTANCES: u32 = 1_000;
+/// calls): five times the default `max_concurrent_activities`. With two
+/// memories each, the pool reserves what wasmtime's default pool does
+/// (1,000 memory slots, about 4 TiB of address space, none of it
+/// committed until used).
+pub const INSTANCES: u32 = 500;
 
 /// Core instances a component may hold. Components built by
 /// componentize-py and componentize-js link a dozen core modules
 /// (the interpreter, its libraries, WASI adapters); Rust and C need a few.
 const CORE_INSTANCES_PER_COMPONENT: u32 = 32;
 
-/// Linear memories and tables a component may hold.
-const MEMORIES_PER_COMPONENT: u32 = 4;
+/// Linear memories a component may hold (one per module that defines
+/// its own; composed components may have more than one).
+const MEMORIES_PER_COMPONENT: u32 = 2;
+
+/// Tables a component may hold: C and Python components built with the
+/// WASI adapter have two.
+const TABLES_PER_COMPONENT: u32 = 4;
 
 /// Table elements a table may grow to: the interpreters' function tables
 /// (CPython linked with its extension modules) exceed wasmtime's default
@@ -54,9 +64,9 @@ pub fn configure(config: &mut Config) {
         .max_core_instances_per_component(CORE_INSTANCES_PER_COMPONENT)
         .total_memories(instances * MEMORIES_PER_COMPONENT)
         .max_memories_per_component(MEMORIES_PER_COMPONENT)
-        .total_tables(instances * MEMORIES_PER_COMPONENT)
-        .max_tables_per_component(MEMORIES_PER_COMPONENT)
-        .max_tables_per_module(MEMORIES_PER_COMPONENT)
+        .total_tables(instances * TABLES_PER_COMPONENT)
+        .max_tables_per_component(TABLES_PER_COMPONENT)
+        .max_tables_per_module(TABLES_PER_COMPONENT)
         .table_elements(TABLE_ELEMENTS)
         .total_stacks(instances)
         .max_memory_size(MAX_MEMORY)
