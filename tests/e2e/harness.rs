@@ -58,6 +58,8 @@ pub const NAMESPACES: &[&str] = &[
     "e2e-python-sdk",
     "e2e-python-tour",
     "e2e-poly-js",
+    "e2e-poly-temporal",
+    "e2e-temporal-deploy",
     "e2e-js-sdk",
     "e2e-interop",
     "e2e-compile-cache",
