@@ -50,7 +50,7 @@ fn config(dir: &Path, pairs: &[(&str, &str)]) -> String {
 }
 
 /// What CreateOrder and ChargePayment return for `order_id` (ORDER.md).
-fn expected(order_id: &str) -> Value {
+pub(crate) fn expected(order_id: &str) -> Value {
     let amount = order_id.bytes().map(u64::from).sum::<u64>() % 9_000 + 1_000;
     let activity = |status: &str| json!({"order_id": order_id, "status": status, "amount_cents": amount, "currency": "EUR"});
     json!({

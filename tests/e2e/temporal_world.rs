@@ -1,7 +1,16 @@
 //! Temporal's own Wasm workflow components (world
 //! `temporal:workflow-runtime@0.1.0`): the OrderWorkflow written with
 //! Temporal's Rust SDK (`guest-examples/temporal-rust`) runs the contract of
-//! guest-examples/ORDER.md with weft's Rust activity components.
+//! guest-examples/ORDER.md with weft's Rust activity components, uploaded
+//! with `weft deploy`, and its recorded histories replay.
+
+use crate::deploy::{deploy, pins, wait_listed};
+use crate::harness::{Client, Outcome, Weft, repo, scratch, signal, temporal_cli, wait_for, wasm};
+use crate::polyglot::expected;
+use crate::replay::{histories_in, replay_on};
+use crate::workflow_api::{answer, query};
+use serde_json::json;
+use std::path::{Path, PathBuf};
 
 /// The same assertions as every other language's OrderWorkflow: happy
 /// path with the `status` query, a declined payment, a `cancel-order`
@@ -9,4 +18,150 @@
 #[tokio::test(flavor = "multi_thread")]
 async fn temporal_sdk_order_example() {
     crate::polyglot::language("temporal").await;
+}
+
+/// The workflow-only worker the upload goes to, and the activity worker.
+const WF_QUEUE: &str = "temporal-deploy-wf";
+const ACT_QUEUE: &str = "temporal-deploy-act";
+
+/// A host with a store and an admin socket, an empty workflow worker and
+/// the Rust order activities (the order directory and currency granted).
+fn upload_host_config(dir: &Path) -> String {
+    let orders = dir.join("orders");
+    format!(
+        "[store]\ndir = {:?}\n\n[admin]\nlisten = \"unix:{}\"\n\n\
+         [[worker]]\ntask_queue = \"{WF_QUEUE}\"\n\n\
+         [[worker]]\ntask_queue = \"{ACT_QUEUE}\"\n[[worker.activities]]\nmodule = {:?}\n\
+         dirs = [{{ host = {orders:?}, guest = \"/orders\", writable = true, create = true }}]\n\
+         env = {{ ORDER_CURRENCY = \"EUR\" }}\n",
+        dir.join("store"),
+        dir.join("admin.sock").display(),
+        wasm("order_activities"),
+    )
+}
+
+/// `bytes` with a custom section appended: the same code under another
+/// digest, i.e. a new version that issues the same commands.
+fn with_custom_section(mut bytes: Vec<u8>) -> Vec<u8> {
+    let (name, payload) = (b"weft-e2e", b"v2");
+    let size = 1 + name.len() + payload.len();
+    bytes.extend([0, size as u8, name.len() as u8]);
+    bytes.extend(name);
+    bytes.extend(payload);
+    bytes
+}
+
+/// Uploaded with `weft deploy`, a Temporal workflow component serves its
+/// type at once; its runs are pinned to its digest; a signal and a query
+/// reach it; a second version passes the replay gate on those runs; their
+/// histories, exported with the CLI, replay with `weft replay`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_temporal_workflow_uploaded_with_weft_deploy_is_pinned_gated_and_replayed() {
+    let ns = "e2e-temporal-deploy";
+    let dir = scratch("temporal-deploy");
+    let _host = Weft::serve(&dir, "host", ns, &upload_host_config(&dir));
+    let file = wasm("order_workflow_temporal");
+    let (v1, out) = deploy(
+        &dir,
+        "host",
+        &file,
+        "temporal-order",
+        &["--task-queue", WF_QUEUE],
+    );
+    assert!(out.contains("types:      OrderWorkflow"), "{out}");
+    assert!(out.contains("current:    yes"), "{out}");
+
+    let client = Client::new(ns).await;
+    let done = "temporal-order";
+    client
+        .start(
+            done,
+            "OrderWorkflow",
+            WF_QUEUE,
+            &[json!(done), json!(ACT_QUEUE)],
+        )
+        .await;
+    assert_eq!(
+        client.outcome(done).await,
+        Outcome::Completed(expected(done))
+    );
+    assert_eq!(pins(&client, done).await, vec![v1.clone()], "pinned to v1");
+
+    // A long grace period: the query reads "grace" while the run waits,
+    // then the signal cancels it.
+    let cancelled = "temporal-cancelled";
+    let args = [json!(cancelled), json!(ACT_QUEUE), json!(60_000)];
+    client
+        .start(cancelled, "OrderWorkflow", WF_QUEUE, &args)
+        .await;
+    wait_for(
+        &format!("{cancelled}: the status query to read \"grace\""),
+        || (query(ns, cancelled, "status")? == json!("grace")).then_some(()),
+    );
+    signal(ns, cancelled, "cancel-order", None);
+    assert_eq!(
+        client.outcome(cancelled).await,
+        Outcome::Failed {
+            message: format!("order {cancelled} cancelled"),
+            error_type: "OrderCancelled".into()
+        }
+    );
+    assert_eq!(answer(ns, cancelled, "status"), json!("cancelled"));
+
+    // The same code under a new digest: the gate replays both runs on it.
+    for id in [done, cancelled] {
+        wait_listed(ns, "WorkflowType='OrderWorkflow'", id, true);
+    }
+    let v2_file = dir.join("order_workflow_temporal_v2.wasm");
+    let bytes = std::fs::read(&file).expect("the built guest");
+    std::fs::write(&v2_file, with_custom_section(bytes)).expect("write v2");
+    let (v2, out) = deploy(&dir, "host", &v2_file, "temporal-order", &[]);
+    assert_ne!(v1, v2);
+    assert!(out.contains("current:    yes"), "{out}");
+    assert!(
+        out.contains(&format!("{done} run")) && out.contains("reproduced"),
+        "the gate replayed the runs: {out}"
+    );
+
+    // `weft replay` on histories exported as any user would.
+    let exported = dir.join("histories");
+    std::fs::create_dir_all(&exported).expect("dir");
+    let files: Vec<PathBuf> = [done, cancelled]
+        .into_iter()
+        .map(|id| {
+            let json = temporal_cli(
+                ns,
+                &["workflow", "show", "--workflow-id", id, "--output", "json"],
+            );
+            let file = exported.join(format!("{id}.json"));
+            std::fs::write(&file, json).expect("write history");
+            file
+        })
+        .collect();
+    let (ok, stdout, stderr) = replay_on(&["order_workflow_temporal"], &files);
+    assert!(ok, "replay failed:\n{stdout}\n{stderr}");
+    for file in &files {
+        assert!(
+            stdout.contains(&format!("reproduced {}", file.display())),
+            "{stdout}"
+        );
+    }
+}
+
+/// The histories recorded from the runs above (tests/histories/temporal/)
+/// replay offline on the component as it is built now.
+#[test]
+fn recorded_temporal_histories_are_reproduced() {
+    let files = histories_in(&repo().join("tests/histories/temporal"));
+    assert!(files.len() >= 2, "recorded histories missing: {files:?}");
+    let (ok, stdout, stderr) = replay_on(&["order_workflow_temporal"], &files);
+    assert!(ok, "replay failed:\n{stdout}\n{stderr}");
+    assert_eq!(
+        stdout
+            .lines()
+            .filter(|l| l.starts_with("reproduced "))
+            .count(),
+        files.len(),
+        "{stdout}"
+    );
 }
