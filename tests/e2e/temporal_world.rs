@@ -4,6 +4,7 @@
 //! guest-examples/ORDER.md with weft's Rust activity components, uploaded
 //! with `weft deploy`, and its recorded histories replay.
 
+use crate::capabilities::weft_cli;
 use crate::deploy::{deploy, pins, wait_listed};
 use crate::harness::{Client, Outcome, Weft, repo, scratch, signal, temporal_cli, wait_for, wasm};
 use crate::polyglot::expected;
@@ -164,4 +165,32 @@ fn recorded_temporal_histories_are_reproduced() {
         files.len(),
         "{stdout}"
     );
+}
+
+/// `weft inspect` names Temporal's world and the types `list-workflows`
+/// gives; `weft check` loads a config serving the component.
+#[test]
+fn inspect_and_check_read_a_temporal_workflow_component() {
+    let file = wasm("order_workflow_temporal").display().to_string();
+    let (ok, out, err) = weft_cli(&["inspect", &file]);
+    assert!(ok, "weft inspect {file}: {err}");
+    for needle in [
+        "world: workflow (exports temporal:workflow-runtime/workflow-guest@0.1.0)",
+        "types: OrderWorkflow",
+        "temporal:workflow-runtime/workflow-host@0.1.0",
+    ] {
+        assert!(out.contains(needle), "{needle:?} in:\n{out}");
+    }
+    assert!(!out.contains("wasi:"), "no WASI:\n{out}");
+
+    let dir = scratch("temporal-check");
+    let config = dir.join("weft.toml");
+    std::fs::write(
+        &config,
+        format!("[[worker]]\ntask_queue = \"TEMPORAL_CHECK\"\nworkflows = [{file:?}]\n"),
+    )
+    .expect("write config");
+    let (ok, _, err) = weft_cli(&["check", "--config", &config.display().to_string()]);
+    assert!(ok, "weft check: {err}");
+    assert!(err.contains("workflow_types=OrderWorkflow"), "{err}");
 }
