@@ -81,7 +81,7 @@ pub(crate) async fn pins(client: &Client, id: &str) -> Vec<String> {
 }
 
 /// Wait until a run's first workflow task has completed (it is pinned).
-async fn started(client: &Client, id: &str) {
+pub(crate) async fn started(client: &Client, id: &str) {
     client
         .wait_event(id, "its first workflow task to complete", |e| {
             e.event_type == EventType::WorkflowTaskCompleted as i32

@@ -5,13 +5,16 @@
 //! with `weft deploy`, and its recorded histories replay.
 
 use crate::capabilities::weft_cli;
-use crate::deploy::{deploy, pins, wait_listed};
-use crate::harness::{Client, Outcome, Weft, repo, scratch, signal, temporal_cli, wait_for, wasm};
+use crate::deploy::{deploy, pins, started, wait_listed};
+use crate::harness::{
+    Client, Outcome, Weft, repo, scratch, signal, temporal_cli, update, wait_for, wasm,
+};
 use crate::polyglot::expected;
 use crate::replay::{histories_in, replay_on};
 use crate::workflow_api::{answer, query};
 use serde_json::json;
 use std::path::{Path, PathBuf};
+use temporalio_common::protos::temporal::api::enums::v1::EventType;
 
 /// The same assertions as every other language's OrderWorkflow: happy
 /// path with the `status` query, a declined payment, a `cancel-order`
@@ -193,4 +196,71 @@ fn inspect_and_check_read_a_temporal_workflow_component() {
     let (ok, _, err) = weft_cli(&["check", "--config", &config.display().to_string()]);
     assert!(ok, "weft check: {err}");
     assert!(err.contains("workflow_types=OrderWorkflow"), "{err}");
+}
+
+/// Temporal-SDK workflows (tests/guests/temporal-workflows) on a
+/// workflow-only worker: signals, queries, validated updates, child
+/// workflows, continue-as-new and cancellation from outside, as the
+/// world's routines, job results and terminal outcomes carry them.
+#[tokio::test(flavor = "multi_thread")]
+async fn temporal_sdk_updates_children_continue_as_new_and_cancellation() {
+    let ns = "e2e-temporal-sdk";
+    let queue = "temporal-sdk-q";
+    let dir = scratch("temporal-sdk");
+    let config = format!(
+        "[[worker]]\ntask_queue = \"{queue}\"\nworkflows = [{:?}]\n",
+        wasm("temporal_workflows")
+    );
+    let _weft = Weft::serve(&dir, "weft", ns, &config);
+    let client = Client::new(ns).await;
+
+    // A signal, a query, an update refused by its validator (nothing
+    // recorded), one accepted and completed with the handler's answer.
+    let id = "t-counter";
+    client.start(id, "Counter", queue, &[json!(10)]).await;
+    signal(ns, id, "increment", Some("3"));
+    wait_for("the counter to read 3", || {
+        (query(ns, id, "get_counter")? == json!(3)).then_some(())
+    });
+    let refused = update(ns, id, "set_counter", "-1").expect_err("a negative value is refused");
+    assert!(
+        refused.contains("Counter value must be non-negative"),
+        "{refused}"
+    );
+    let old = update(ns, id, "set_counter", "10").expect("set_counter 10 completes");
+    assert!(old.contains('3'), "the update answers the old value: {old}");
+    assert_eq!(client.outcome(id).await, Outcome::Completed(json!(10)));
+    let history = client.history(id).await;
+    assert_eq!(
+        history
+            .iter()
+            .filter(|e| e.event_type == EventType::WorkflowExecutionUpdateAccepted as i32)
+            .count(),
+        1,
+        "only the valid update is recorded: {history:?}"
+    );
+
+    // Continue-as-new twice, then the last run completes.
+    client
+        .start("t-chain", "Chain", queue, &[json!([0, 2])])
+        .await;
+    assert_eq!(
+        client.outcome("t-chain").await,
+        Outcome::Completed(json!("Completed after 2 iterations"))
+    );
+
+    // Two children, one after the other.
+    client
+        .start("t-parent", "Parent", queue, &[json!(["a", "b"])])
+        .await;
+    assert_eq!(
+        client.outcome("t-parent").await,
+        Outcome::Completed(json!(["Hello, a!", "Hello, b!"]))
+    );
+
+    // Cancelled from outside while it waits: it ends as cancelled.
+    client.start("t-cancel", "Cancellable", queue, &[]).await;
+    started(&client, "t-cancel").await;
+    temporal_cli(ns, &["workflow", "cancel", "--workflow-id", "t-cancel"]);
+    assert_eq!(client.outcome("t-cancel").await, Outcome::Cancelled);
 }

@@ -86,6 +86,13 @@ const GUESTS: &[GuestSpec] = &[
         output: "order_workflow_temporal.wasm",
         features: "",
     },
+    // Temporal's SDK again: updates, children, continue-as-new, cancellation.
+    GuestSpec {
+        dir: "tests/guests/temporal-workflows",
+        kind: Kind::TemporalWorkflow,
+        output: "temporal_workflows.wasm",
+        features: "",
+    },
     GuestSpec {
         dir: "tests/guests/activation-workflows",
         kind: Kind::Workflow,
