@@ -61,6 +61,7 @@ pub const NAMESPACES: &[&str] = &[
     "e2e-poly-temporal",
     "e2e-temporal-deploy",
     "e2e-temporal-sdk",
+    "e2e-temporal-trap",
     "e2e-js-sdk",
     "e2e-interop",
     "e2e-compile-cache",

@@ -11,6 +11,7 @@ use crate::harness::{
 };
 use crate::polyglot::expected;
 use crate::replay::{histories_in, replay_on};
+use crate::safety::failed_task_message;
 use crate::workflow_api::{answer, query};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -263,4 +264,38 @@ async fn temporal_sdk_updates_children_continue_as_new_and_cancellation() {
     started(&client, "t-cancel").await;
     temporal_cli(ns, &["workflow", "cancel", "--workflow-id", "t-cancel"]);
     assert_eq!(client.outcome("t-cancel").await, Outcome::Cancelled);
+}
+
+/// A Temporal-SDK guest that traps fails its workflow task, not the host,
+/// and takes its instance down: a run that shared it replays on a fresh
+/// instance and completes.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_trap_fails_the_task_and_the_runs_sharing_the_instance_replay() {
+    let ns = "e2e-temporal-trap";
+    let queue = "temporal-trap-q";
+    let dir = scratch("temporal-trap");
+    // A cache even when the suite runs without one: the survivor must be
+    // cached on the instance when the trap takes it down.
+    let config = format!(
+        "[[worker]]\nmax_cached_workflows = 100\ntask_queue = \"{queue}\"\nworkflows = [{:?}]\n",
+        wasm("temporal_workflows")
+    );
+    let weft = Weft::serve(&dir, "weft", ns, &config);
+    let client = Client::new(ns).await;
+
+    let survivor = "t-survivor";
+    client.start(survivor, "Counter", queue, &[json!(5)]).await;
+    started(&client, survivor).await;
+    client.start("t-trapper", "Trapper", queue, &[]).await;
+    let message = failed_task_message(&client, "t-trapper").await;
+    assert!(message.contains("workflow guest trapped"), "{message}");
+    client.terminate("t-trapper").await;
+    wait_for("the host to evict the run that shared the instance", || {
+        weft.log_text()
+            .contains("evicting runs whose guest state is lost")
+            .then_some(())
+    });
+
+    signal(ns, survivor, "increment", Some("5"));
+    assert_eq!(client.outcome(survivor).await, Outcome::Completed(json!(5)));
 }

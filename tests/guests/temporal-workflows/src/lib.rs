@@ -12,6 +12,8 @@
 //! - `GreetingChild(name)`: returns `"Hello, <name>!"`.
 //! - `Cancellable`: waits for what never comes; ends as cancelled when
 //!   cancelled.
+//! - `Trapper`: panics (built with `panic = "abort"`: a trap) at its first
+//!   activation, every time: its instance is lost with every run on it.
 
 use std::time::Duration;
 
@@ -138,4 +140,24 @@ impl Cancellable {
     }
 }
 
-temporalio_workflow::export_workflow_module!([Counter, Chain, GreetingChild, Parent, Cancellable]);
+/// `Trapper`: a guest that traps.
+#[workflow]
+#[derive(Default)]
+pub struct Trapper;
+
+#[workflow_methods]
+impl Trapper {
+    #[run(name = "Trapper")]
+    pub async fn run(_ctx: &mut WorkflowContext<Self>) -> WorkflowResult<()> {
+        panic!("Trapper traps on purpose")
+    }
+}
+
+temporalio_workflow::export_workflow_module!([
+    Counter,
+    Chain,
+    GreetingChild,
+    Parent,
+    Cancellable,
+    Trapper
+]);
