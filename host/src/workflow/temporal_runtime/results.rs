@@ -224,3 +224,132 @@ fn decode<M: Message + prost::Name + Default>(bytes: Vec<u8>) -> Result<M, TaskF
         ))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payload(data: &str) -> Payload {
+        Payload {
+            data: data.as_bytes().to_vec(),
+            ..Default::default()
+        }
+    }
+
+    fn update_job(id: &str) -> JobContext {
+        JobContext::Update {
+            protocol_instance_id: id.into(),
+        }
+    }
+
+    #[test]
+    fn job_results_answer_updates_and_queries_and_keep_started_routines() {
+        let result = wit::ActivationResult {
+            job_results: vec![
+                wit::ActivationJobResult::None,
+                wit::ActivationJobResult::StartedRoutine(wit::StartedRoutine {
+                    routine_id: 7,
+                    kind: wit::RoutineKind::Update(wit::UpdateRoutineKind {
+                        name: "set".into(),
+                        update_id: "u1".into(),
+                        protocol_instance_id: "p1".into(),
+                    }),
+                }),
+                wit::ActivationJobResult::UpdateRejected(
+                    Failure {
+                        message: "no".into(),
+                        ..Default::default()
+                    }
+                    .encode_to_vec(),
+                ),
+                wit::ActivationJobResult::QueryResponse(wit::QueryResponse {
+                    response: Ok(payload("3").encode_to_vec()),
+                }),
+            ],
+        };
+        let contexts = vec![
+            JobContext::Passive,
+            update_job("p1"),
+            update_job("p2"),
+            JobContext::Query {
+                query_id: "q1".into(),
+            },
+        ];
+        let (mut commands, mut routines) = (Vec::new(), Vec::new());
+        job_results(contexts, result, &mut commands, &mut routines).expect("valid results");
+        assert_eq!(routines, [7]);
+        let variants: Vec<_> = commands.into_iter().filter_map(|c| c.variant).collect();
+        assert!(matches!(
+            &variants[0],
+            Command::UpdateResponse(UpdateResponse { protocol_instance_id, response: Some(update_response::Response::Accepted(())) })
+                if protocol_instance_id == "p1"
+        ));
+        assert!(matches!(
+            &variants[1],
+            Command::UpdateResponse(UpdateResponse { protocol_instance_id, response: Some(update_response::Response::Rejected(f)) })
+                if protocol_instance_id == "p2" && f.message == "no"
+        ));
+        assert!(matches!(
+            &variants[2],
+            Command::RespondToQuery(QueryResult { query_id, variant: Some(query_result::Variant::Succeeded(QuerySuccess { response: Some(p) })) })
+                if query_id == "q1" && p.data == b"3"
+        ));
+    }
+
+    #[test]
+    fn job_results_out_of_step_with_the_jobs_fail_the_task() {
+        let none = || wit::ActivationResult {
+            job_results: vec![wit::ActivationJobResult::None],
+        };
+        let e = job_results(vec![], none(), &mut Vec::new(), &mut Vec::new()).expect_err("refused");
+        assert!(e.0.contains("1 job results for 0 jobs"), "{e}");
+        let query = vec![JobContext::Query {
+            query_id: "q".into(),
+        }];
+        let e = job_results(query, none(), &mut Vec::new(), &mut Vec::new()).expect_err("refused");
+        assert!(
+            e.0.contains("answered ActivationJobResult::None to job Query"),
+            "{e}"
+        );
+        let signal_started_update = wit::ActivationResult {
+            job_results: vec![wit::ActivationJobResult::StartedRoutine(
+                wit::StartedRoutine {
+                    routine_id: 1,
+                    kind: wit::RoutineKind::Main,
+                },
+            )],
+        };
+        let e = job_results(
+            vec![JobContext::Signal],
+            signal_started_update,
+            &mut Vec::new(),
+            &mut Vec::new(),
+        )
+        .expect_err("refused");
+        assert!(
+            e.0.contains("a signal started a routine of kind RoutineKind::Main"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn terminal_outcomes_become_closing_commands_and_bad_bytes_fail_the_task() {
+        let done = terminal(wit::TerminalOutcome::Completed(
+            payload("1").encode_to_vec(),
+        ))
+        .expect("a payload");
+        assert!(matches!(
+            done.variant,
+            Some(Command::CompleteWorkflowExecution(CompleteWorkflowExecution { result: Some(p) })) if p.data == b"1"
+        ));
+        let cancelled = terminal(wit::TerminalOutcome::Cancelled(None)).expect("no details");
+        assert!(matches!(
+            cancelled.variant,
+            Some(Command::CancelWorkflowExecution(CancelWorkflowExecution {
+                details: None
+            }))
+        ));
+        let e = terminal(wit::TerminalOutcome::Failed(vec![0xff, 0xff])).expect_err("refused");
+        assert!(e.0.contains("not a temporal.api.failure.v1.Failure"), "{e}");
+    }
+}
