@@ -14,6 +14,7 @@
 //! marker and trap handling are the activation world's.
 
 mod imports;
+mod load;
 mod results;
 
 use super::PIN_PREFIX;
