@@ -47,4 +47,17 @@ pub mod activity {
     });
 }
 
+/// Temporal's own world `temporal:workflow-runtime@0.1.0` (`workflow-module`),
+/// from the copy of `temporalio-workflow` 1.1.1's WIT in
+/// `wit/temporal-workflow-runtime/`: like the activation world, nothing
+/// blocks, so imports are plain host functions.
+pub mod temporal_runtime {
+    wasmtime::component::bindgen!({
+        path: "../wit/temporal-workflow-runtime",
+        world: "workflow-module",
+        imports: { default: trappable },
+        exports: { default: async },
+    });
+}
+
 pub use workflow::weft::plugin::types;

@@ -135,9 +135,13 @@ pub async fn replay(
             to_replay.push(recorded);
         }
     }
-    if !to_replay.is_empty() {
-        let worker = temporal::replay_worker(to_replay).await?;
-        let activations = Activations::new(&worker, registry);
+    // One replay worker per history: core's replay worker hands out its
+    // next history when a run's last activation completes, and with several
+    // it can shut down (its feed exhausted) before a history it has already
+    // taken is handed out, so that history is never replayed.
+    for recorded in to_replay {
+        let worker = temporal::replay_worker(vec![recorded]).await?;
+        let activations = Activations::new(&worker, registry.clone());
         // What each run issued last: core reports a divergence at the
         // activation after the one whose commands did not match.
         let mut last_issued: HashMap<String, String> = HashMap::new();

@@ -1135,7 +1135,7 @@ async fn max_instances_bounds_concurrent_instances() {
     }
 }
 
-fn weft_cli(args: &[&str]) -> (bool, String, String) {
+pub(crate) fn weft_cli(args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_weft"))
         .args(args)
         .env("WEFT_CACHE_DIR", crate::harness::compile_cache())

@@ -27,7 +27,7 @@ fn host_config(dir: &Path, extra: &str) -> String {
 
 /// Run a `weft` admin command against the host configured in `dir`;
 /// (success, stdout, stderr).
-pub fn weft(dir: &Path, config: &str, args: &[&str]) -> (bool, String, String) {
+pub(crate) fn weft(dir: &Path, config: &str, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_weft"))
         .args(args)
         .arg("--config")
@@ -41,7 +41,13 @@ pub fn weft(dir: &Path, config: &str, args: &[&str]) -> (bool, String, String) {
 }
 
 /// `weft deploy FILE --name NAME [more]`, which must succeed; its digest.
-fn deploy(dir: &Path, config: &str, file: &Path, name: &str, more: &[&str]) -> (String, String) {
+pub(crate) fn deploy(
+    dir: &Path,
+    config: &str,
+    file: &Path,
+    name: &str,
+    more: &[&str],
+) -> (String, String) {
     let file = file.to_string_lossy().into_owned();
     let mut args = vec!["deploy", file.as_str(), "--name", name];
     args.extend_from_slice(more);
@@ -56,7 +62,7 @@ fn deploy(dir: &Path, config: &str, file: &Path, name: &str, more: &[&str]) -> (
 }
 
 /// The module digests recorded as pins in a run's history.
-async fn pins(client: &Client, id: &str) -> Vec<String> {
+pub(crate) async fn pins(client: &Client, id: &str) -> Vec<String> {
     client
         .history(id)
         .await
@@ -75,7 +81,7 @@ async fn pins(client: &Client, id: &str) -> Vec<String> {
 }
 
 /// Wait until a run's first workflow task has completed (it is pinned).
-async fn started(client: &Client, id: &str) {
+pub(crate) async fn started(client: &Client, id: &str) {
     client
         .wait_event(id, "its first workflow task to complete", |e| {
             e.event_type == EventType::WorkflowTaskCompleted as i32
@@ -101,7 +107,7 @@ fn signal_finish(ns: &str, id: &str, value: &str) {
 
 /// Wait until visibility, which lags history, lists run `id` under `query`
 /// (`listed`) or no longer does. The host finds open and recent runs there.
-fn wait_listed(ns: &str, query: &str, id: &str, listed: bool) {
+pub(crate) fn wait_listed(ns: &str, query: &str, id: &str, listed: bool) {
     let verb = if listed { "list" } else { "no longer list" };
     let what = format!("visibility's {query} to {verb} {id}");
     wait_for(&what, || {

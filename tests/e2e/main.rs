@@ -18,5 +18,6 @@ mod python_sdk;
 mod replay;
 mod safety;
 mod sdk_interop;
+mod temporal_world;
 mod workflow_api;
 mod workflow_semantics;

@@ -11,10 +11,12 @@ use serde_json::{Value, json};
 use std::path::Path;
 use temporalio_common::protos::temporal::api::enums::v1::EventType;
 
-/// The component a language's example builds to.
+/// The component a language's example builds to. Temporal's own SDK
+/// (`temporal`) has workflows only: its runs call the Rust activities.
 fn component(world: &str, lang: &str) -> std::path::PathBuf {
     match lang {
         "rust" => wasm(&format!("order_{world}")),
+        "temporal" if world == "activities" => wasm("order_activities"),
         _ => wasm(&format!("order_{world}_{lang}")),
     }
 }
@@ -48,7 +50,7 @@ fn config(dir: &Path, pairs: &[(&str, &str)]) -> String {
 }
 
 /// What CreateOrder and ChargePayment return for `order_id` (ORDER.md).
-fn expected(order_id: &str) -> Value {
+pub(crate) fn expected(order_id: &str) -> Value {
     let amount = order_id.bytes().map(u64::from).sum::<u64>() % 9_000 + 1_000;
     let activity = |status: &str| json!({"order_id": order_id, "status": status, "amount_cents": amount, "currency": "EUR"});
     json!({
@@ -107,7 +109,7 @@ async fn order_completes(client: &Client, ns: &str, dir: &Path, wf: &str, act: &
 /// activity failure passed through), a cancellation signal that is there
 /// before the grace timer starts, one sent while the run waits out its
 /// grace period, and an invalid grace period.
-async fn language(lang: &str) {
+pub(crate) async fn language(lang: &str) {
     let ns = format!("e2e-poly-{lang}");
     let (dir, _weft) = serve(&format!("poly-{lang}"), &ns, &[(lang, lang)]);
     let client = Client::new(&ns).await;

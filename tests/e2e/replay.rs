@@ -18,7 +18,7 @@ fn weft_replay(histories: &[PathBuf]) -> (bool, String, String) {
 }
 
 /// `weft replay` with the given modules (names in target/wasm).
-fn replay_on(modules: &[&str], histories: &[PathBuf]) -> (bool, String, String) {
+pub(crate) fn replay_on(modules: &[&str], histories: &[PathBuf]) -> (bool, String, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_weft"));
     cmd.arg("replay");
     for module in modules {
@@ -34,7 +34,7 @@ fn replay_on(modules: &[&str], histories: &[PathBuf]) -> (bool, String, String) 
     (out.status.success(), text(out.stdout), text(out.stderr))
 }
 
-fn histories_in(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn histories_in(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("history dir")
         .map(|e| e.expect("dir entry").path())

@@ -82,7 +82,7 @@ async fn activity_cannot_read_outside_its_granted_dir() {
 }
 
 /// The message of the first failed workflow task of `id`, once there is one.
-async fn failed_task_message(client: &Client, id: &str) -> String {
+pub(crate) async fn failed_task_message(client: &Client, id: &str) -> String {
     let failed = client
         .wait_event(id, "a failed workflow task", |e| {
             event_type(e) == EventType::WorkflowTaskFailed

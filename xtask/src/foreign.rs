@@ -167,13 +167,18 @@ pub(crate) fn embed_world(root: &Path, world: World, module: &mut Vec<u8>) -> Re
 
 /// Fails unless every import is a `weft:plugin/*` interface.
 pub(crate) fn check_workflow_imports(imports: &[String]) -> Result<()> {
+    check_imports(imports, WORKFLOW_IMPORT_PREFIX)
+}
+
+/// Fails unless every import of a workflow component starts with `allowed`.
+pub(crate) fn check_imports(imports: &[String], allowed: &str) -> Result<()> {
     let foreign: Vec<&String> = imports
         .iter()
-        .filter(|name| !name.starts_with(WORKFLOW_IMPORT_PREFIX))
+        .filter(|name| !name.starts_with(allowed))
         .collect();
     if !foreign.is_empty() {
         bail!(
-            "a workflow component may import only {WORKFLOW_IMPORT_PREFIX}* (determinism), \
+            "a workflow component may import only {allowed}* (determinism), \
              but it imports {foreign:?}: no WASI (stdio, clocks, random, files); \
              use the workflow-host imports instead"
         );

@@ -36,13 +36,16 @@ enum Kind {
     Workflow,
     /// `weft:plugin/activity`: component built by rustc for `wasm32-wasip2`.
     Activity,
+    /// Temporal's `temporal:workflow-runtime` world: built like
+    /// [`Kind::Workflow`], importing nothing but that world's host interface.
+    TemporalWorkflow,
 }
 
 impl Kind {
     /// The rustc target the guest is compiled for.
     fn target(self) -> &'static str {
         match self {
-            Kind::Workflow => "wasm32-unknown-unknown",
+            Kind::Workflow | Kind::TemporalWorkflow => "wasm32-unknown-unknown",
             Kind::Activity => "wasm32-wasip2",
         }
     }
@@ -74,6 +77,20 @@ const GUESTS: &[GuestSpec] = &[
         dir: "guest-examples/rust/order-activities",
         kind: Kind::Activity,
         output: "order_activities.wasm",
+        features: "",
+    },
+    // The OrderWorkflow written with Temporal's own SDK (temporalio-workflow).
+    GuestSpec {
+        dir: "guest-examples/temporal-rust/order-workflow-temporal",
+        kind: Kind::TemporalWorkflow,
+        output: "order_workflow_temporal.wasm",
+        features: "",
+    },
+    // Temporal's SDK again: updates, children, continue-as-new, cancellation.
+    GuestSpec {
+        dir: "tests/guests/temporal-workflows",
+        kind: Kind::TemporalWorkflow,
+        output: "temporal_workflows.wasm",
         features: "",
     },
     GuestSpec {
@@ -146,11 +163,16 @@ const WAT_GUESTS: &[(&str, foreign::World, &str)] = &[
 /// Prefix of the only interfaces a workflow component may import.
 const WORKFLOW_IMPORT_PREFIX: &str = "weft:plugin/";
 
+/// Prefix of the only interfaces a `temporal:workflow-runtime` component may
+/// import (`workflow-host`, and `types`, which has no functions).
+const TEMPORAL_WORKFLOW_IMPORT: &str = "temporal:workflow-runtime/";
+
 /// How to call this program.
 const USAGE: &str = "\
 usage:
-  cargo xtask guests
-      build every guest component into target/wasm/
+  cargo xtask guests [FILE.wasm ...]
+      build every guest component into target/wasm/ (only the Rust and WAT
+      guests named, when file names are given)
   cargo xtask bindgen-c --world workflow|activation-workflow|activity --out DIR
       write wit-bindgen's C bindings of a weft world into DIR
   cargo xtask componentize --kind workflow|activation-workflow|activity IN.wasm OUT.wasm
@@ -162,7 +184,7 @@ fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
-        ["guests"] => build_guests(),
+        ["guests", only @ ..] => build_guests(only),
         ["bindgen-c", "--world", world, "--out", out_dir] => foreign::bindgen_c(
             &repo_root()?,
             foreign::World::parse(world)?,
@@ -183,12 +205,15 @@ fn main() -> Result<()> {
 }
 
 /// Builds every guest in [`GUESTS`] and prints one line per component.
-fn build_guests() -> Result<()> {
+/// With `only` non-empty, builds just the Rust and WAT guests of those
+/// output file names (a quick rebuild of one guest).
+fn build_guests(only: &[&str]) -> Result<()> {
+    let wanted = |output: &str| only.is_empty() || only.contains(&output);
     let root = repo_root()?;
     let out_dir = root.join("target/wasm");
     std::fs::create_dir_all(&out_dir)
         .with_context(|| format!("cannot create {}", out_dir.display()))?;
-    for guest in GUESTS {
+    for guest in GUESTS.iter().filter(|g| wanted(g.output)) {
         let output = out_dir.join(guest.output);
         let imports = build_guest(&root, guest, &output)
             .with_context(|| format!("guest {} ({})", guest.output, guest.dir))?;
@@ -196,7 +221,7 @@ fn build_guests() -> Result<()> {
             .with_context(|| format!("cannot stat {}", output.display()))?
             .len();
         let imports = match guest.kind {
-            Kind::Workflow => format!("imports: {}", imports.join(", ")),
+            Kind::Workflow | Kind::TemporalWorkflow => format!("imports: {}", imports.join(", ")),
             Kind::Activity => format!("{} imports", imports.len()),
         };
         println!(
@@ -206,7 +231,7 @@ fn build_guests() -> Result<()> {
             guest.kind,
         );
     }
-    for (source, world, output) in WAT_GUESTS {
+    for (source, world, output) in WAT_GUESTS.iter().filter(|(_, _, o)| wanted(o)) {
         let output = out_dir.join(output);
         build_wat_guest(&root, &root.join(source), *world, &output)
             .with_context(|| format!("guest {} ({source})", output.display()))?;
@@ -218,6 +243,9 @@ fn build_guests() -> Result<()> {
             output.file_name().unwrap_or_default().to_string_lossy(),
             size as f64 / 1024.0,
         );
+    }
+    if !only.is_empty() {
+        return Ok(());
     }
     foreign::build_foreign_guests(&root, &out_dir)
 }
@@ -264,7 +292,7 @@ fn build_guest(root: &Path, guest: &GuestSpec, output: &Path) -> Result<Vec<Stri
     })?;
 
     let component = match guest.kind {
-        Kind::Workflow => ComponentEncoder::default()
+        Kind::Workflow | Kind::TemporalWorkflow => ComponentEncoder::default()
             .module(&bytes)
             .context("cannot read the core module's component-type metadata")?
             .validate(true)
@@ -273,8 +301,13 @@ fn build_guest(root: &Path, guest: &GuestSpec, output: &Path) -> Result<Vec<Stri
         Kind::Activity => bytes,
     };
     let imports = component_imports(&component)?;
-    if let Kind::Workflow = guest.kind {
-        foreign::check_workflow_imports(&imports)
+    let allowed = match guest.kind {
+        Kind::Workflow => Some(WORKFLOW_IMPORT_PREFIX),
+        Kind::TemporalWorkflow => Some(TEMPORAL_WORKFLOW_IMPORT),
+        Kind::Activity => None,
+    };
+    if let Some(allowed) = allowed {
+        foreign::check_imports(&imports, allowed)
             .context("build it for wasm32-unknown-unknown and keep WASI-using crates out of it")?;
     }
     std::fs::write(output, &component)

@@ -166,10 +166,12 @@ fn binary_problem(bytes: &[u8]) -> Option<&'static str> {
     )
 }
 
-/// The interface a workflow component exports: the blocking world's or
-/// the activation-based world's.
+/// The interface a workflow component exports: the blocking world's, the
+/// activation-based world's, or Temporal's own world's (any version here:
+/// loading it names the version weft serves).
 const WORKFLOW_EXPORT: &str = "weft:plugin/workflow-guest";
 const ACTIVATION_EXPORT: &str = "weft:plugin/activation-guest";
+const TEMPORAL_EXPORT: &str = "temporal:workflow-runtime/workflow-guest";
 /// The interface an activity component exports.
 const ACTIVITY_EXPORT: &str = "weft:plugin/activity-guest";
 
@@ -212,7 +214,9 @@ pub fn world_of_exports(path: &Path, exports: &[String]) -> Result<(Kind, String
         reason,
     };
     let find = |world: &str| exports.iter().find(|e| e.split('@').next() == Some(world));
-    let workflow = find(WORKFLOW_EXPORT).or_else(|| find(ACTIVATION_EXPORT));
+    let workflow = find(WORKFLOW_EXPORT)
+        .or_else(|| find(ACTIVATION_EXPORT))
+        .or_else(|| find(TEMPORAL_EXPORT));
     match (workflow, find(ACTIVITY_EXPORT)) {
         (Some(e), None) => Ok((Kind::Workflow, e.clone())),
         (None, Some(e)) => Ok((Kind::Activity, e.clone())),
@@ -220,8 +224,8 @@ pub fn world_of_exports(path: &Path, exports: &[String]) -> Result<(Kind, String
             "it exports both {WORKFLOW_EXPORT} and {ACTIVITY_EXPORT}; a weft module is one or the other"
         ))),
         (None, None) => Err(refuse(format!(
-            "not a weft component: it exports neither {ACTIVATION_EXPORT} or {WORKFLOW_EXPORT} \
-             (a workflow) nor {ACTIVITY_EXPORT} (an activity); its exports: {}",
+            "not a weft component: it exports neither {ACTIVATION_EXPORT}, {WORKFLOW_EXPORT} or \
+             {TEMPORAL_EXPORT} (a workflow) nor {ACTIVITY_EXPORT} (an activity); its exports: {}",
             if exports.is_empty() {
                 "none".to_owned()
             } else {

@@ -3,12 +3,10 @@
 //! module, one activation at a time.
 //!
 //! Between activations no host stack is live: a parked run costs its guest
-//! state and its [`RunState`]. An instance takes new runs until it has
-//! hosted its quota, then serves only the runs it has and is freed with the
-//! last of them, so a guest that leaks memory is recycled. A trap ends the
-//! instance (its memory may be half-updated): every run it hosted is
-//! evicted from core's cache and replays on a fresh instance.
+//! state and its [`RunState`]. Instances are shared and recycled as
+//! [`super::pool`] says.
 
+use super::pool::{self, Instance, Instantiated, lock, once};
 use super::run::{
     TaskFailure, apply_resolution, child_start, command, run_info, trap_failure, within_limits,
 };
@@ -31,89 +29,19 @@ use crate::temporal::proto::workflow_commands::{
     workflow_command::Variant as Command,
 };
 use crate::temporal::{std_duration, timestamp_millis};
-use std::collections::BTreeSet;
-use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll, Waker};
-use wasmtime::Store;
+use std::sync::{Arc, Mutex};
 use wasmtime::component::ResourceAny;
 
-/// Runs one instance hosts over its life when the guest allows any number:
-/// enough that instances (and their kernel mappings) are few next to runs,
-/// few enough that a recycled instance frees its memory soon.
-pub const MAX_RUNS_PER_INSTANCE: u32 = 1_000;
+/// The instances of an activation-based module.
+pub type Pool = pool::Pool<ActivationWorkflowPre<RunHost>, ActivationWorkflow>;
 
-/// The instances of one activation-based module.
-pub struct Pool {
-    pre: ActivationWorkflowPre<RunHost>,
-    runs_per_instance: u32,
-    /// The instance new runs go to.
-    current: Mutex<Option<Arc<Instance>>>,
-}
-
-impl Pool {
-    /// Instances of `pre`, each hosting up to `runs_per_instance` runs
-    /// (0: [`MAX_RUNS_PER_INSTANCE`]).
-    pub fn new(pre: ActivationWorkflowPre<RunHost>, runs_per_instance: u32) -> Pool {
-        let runs_per_instance = match runs_per_instance {
-            0 => MAX_RUNS_PER_INSTANCE,
-            n => n.min(MAX_RUNS_PER_INSTANCE),
-        };
-        Pool {
-            pre,
-            runs_per_instance,
-            current: Mutex::new(None),
-        }
-    }
-
-    /// The instance a new run goes to.
-    fn place(&self, run_id: &str) -> Arc<Instance> {
-        let mut current = lock(&self.current);
-        let full = |i: &Instance| {
-            i.dead.load(Ordering::Relaxed)
-                || i.started.load(Ordering::Relaxed) >= self.runs_per_instance
-        };
-        let instance = match current.as_ref() {
-            Some(i) if !full(i) => i.clone(),
-            _ => {
-                let fresh = Arc::new(Instance::default());
-                *current = Some(fresh.clone());
-                fresh
-            }
-        };
-        instance.started.fetch_add(1, Ordering::Relaxed);
-        lock(&instance.runs).insert(run_id.to_owned());
-        instance
-    }
-}
-
-/// One instance and the runs it hosts.
-#[derive(Default)]
-struct Instance {
-    /// Instantiated by the first activation (guest code runs only on the
-    /// blocking pool).
-    guest: Mutex<Option<Guest>>,
-    /// Runs placed here over the instance's life.
-    started: AtomicU32,
-    /// Runs it hosts now.
-    runs: Mutex<BTreeSet<String>>,
-    /// Objects of evicted runs, dropped in the guest at the next activation.
-    graveyard: Mutex<Vec<ResourceAny>>,
-    /// A guest call trapped: the instance serves no more activations.
-    dead: AtomicBool,
-}
-
-struct Guest {
-    store: Store<RunHost>,
-    bindings: ActivationWorkflow,
-}
+type Guest = Instantiated<ActivationWorkflow>;
 
 /// A run of an activation-based guest.
 pub struct ActivationRun {
     state: Arc<Mutex<RunState>>,
     module: Arc<WorkflowModule>,
-    instance: Arc<Instance>,
+    instance: Arc<Instance<ActivationWorkflow>>,
     run_id: String,
     /// The guest's `run` object, once constructed.
     object: Option<ResourceAny>,
@@ -182,7 +110,7 @@ impl ActivationRun {
         let _running = self.module.epochs.running();
         let instance = self.instance.clone();
         let mut slot = lock(&instance.guest);
-        if instance.dead.load(Ordering::Relaxed) {
+        if instance.is_dead() {
             return Err(TaskFailure(
                 "the instance this run shared was lost when another run on it trapped: \
                  the run replays on a fresh instance"
@@ -194,10 +122,8 @@ impl ActivationRun {
             None => slot.insert(self.instantiate()?),
         };
         guest.store.data_mut().state = self.state.clone();
-        for object in std::mem::take(&mut *lock(&instance.graveyard)) {
-            if let Err(trap) = once(object.resource_drop_async(&mut guest.store)) {
-                return Err(self.lost(trap));
-            }
+        if let Err(trap) = instance.bury(&mut guest.store) {
+            return Err(self.lost(trap));
         }
         let (jobs, queries) = self.jobs(act)?;
         let mut commands = Vec::new();
@@ -407,12 +333,7 @@ impl ActivationRun {
 
     /// A guest call trapped: the instance is lost with every run on it.
     fn lost(&mut self, trap: wasmtime::Error) -> TaskFailure {
-        self.instance.dead.store(true, Ordering::Relaxed);
-        self.evict = lock(&self.instance.runs)
-            .iter()
-            .filter(|r| **r != self.run_id)
-            .cloned()
-            .collect();
+        self.evict = self.instance.lose(&self.run_id);
         self.object = None;
         trap_failure(&trap, &lock(&self.state))
     }
@@ -420,14 +341,7 @@ impl ActivationRun {
 
 impl Drop for ActivationRun {
     fn drop(&mut self) {
-        lock(&self.instance.runs).remove(&self.run_id);
-        // The guest frees the object's state at the instance's next
-        // activation; a dead instance is freed whole with its last run.
-        if let Some(object) = self.object.take()
-            && !self.instance.dead.load(Ordering::Relaxed)
-        {
-            lock(&self.instance.graveyard).push(object);
-        }
+        self.instance.leave(&self.run_id, self.object.take());
     }
 }
 
@@ -435,21 +349,4 @@ fn resolved(outcomes: Vec<(u32, Outcome)>) -> impl Iterator<Item = Job> {
     outcomes
         .into_iter()
         .map(|(handle, outcome)| Job::Resolved(Resolution { handle, outcome }))
-}
-
-/// Run a guest call to its end. Nothing an activation-based guest imports
-/// suspends, so the call finishes in one poll; one that does not is a host
-/// bug, reported as a trap rather than a hang.
-fn once<T>(call: impl Future<Output = wasmtime::Result<T>>) -> wasmtime::Result<T> {
-    let mut call = std::pin::pin!(call);
-    match call.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(result) => result,
-        Poll::Pending => Err(wasmtime::Error::msg(
-            "an activation-based guest call suspended, which none of its imports does",
-        )),
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }

@@ -10,18 +10,21 @@
 mod activation;
 pub mod epoch;
 pub mod limits;
+mod pool;
 mod pressure;
 mod run;
 mod state;
+mod temporal_runtime;
 mod worker;
 
-pub use activation::MAX_RUNS_PER_INSTANCE;
 pub use limits::GuestLimits;
+pub use pool::MAX_RUNS_PER_INSTANCE;
 pub use run::{Run, TaskFailure};
 pub use state::{HandleKind, RunHost, RunState};
 pub use worker::{Activations, completion, poll_workflow_tasks};
 
 use crate::bindings::activation::{ActivationWorkflow, ActivationWorkflowPre};
+use crate::bindings::temporal_runtime::WorkflowModule as TemporalBindings;
 use crate::bindings::workflow::{Workflow, WorkflowPre};
 use crate::epoch::EpochTicker;
 use crate::module::{self, CompileCache, Kind, ModuleError};
@@ -72,6 +75,8 @@ impl WorkflowRuntime {
         linker.allow_shadowing(true);
         ActivationWorkflow::add_to_linker::<_, HasSelf<RunHost>>(&mut linker, |h| h)?;
         linker.allow_shadowing(false);
+        // Temporal's own world: its interfaces are named apart from weft's.
+        TemporalBindings::add_to_linker::<_, HasSelf<RunHost>>(&mut linker, |h| h)?;
         Ok(WorkflowRuntime {
             engine,
             epochs,
@@ -108,22 +113,40 @@ impl WorkflowRuntime {
         )
         .await?;
         let world = component.component_type();
-        let forbidden: Vec<String> = world
+        let imports: Vec<String> = world
             .imports(&self.engine)
             .map(|(name, _)| name.to_owned())
+            .collect();
+        let exports: Vec<String> = world
+            .exports(&self.engine)
+            .map(|(name, _)| name.to_owned())
+            .collect();
+        let refuse = |reason: String| ModuleError::World {
+            kind: Kind::Workflow,
+            path: path.to_owned(),
+            reason,
+        };
+        if exports
+            .iter()
+            .any(|name| name.starts_with(temporal_runtime::PACKAGE_PREFIX))
+        {
+            return self
+                .load_temporal(path, bytes, &component, &imports, &exports)
+                .await
+                .map_err(refuse);
+        }
+        let forbidden: Vec<String> = imports
+            .iter()
             .filter(|name| !name.starts_with("weft:plugin/"))
+            .cloned()
             .collect();
         if !forbidden.is_empty() {
-            return Err(ModuleError::World {
-                kind: Kind::Workflow,
-                path: path.to_owned(),
-                reason: format!(
-                    "it imports {}; workflows may import only weft:plugin/workflow-host \
-                     (no WASI: no clock, randomness, files or network), so that every run \
-                     is deterministic. Use the host's `now`, `random` and `log` instead",
-                    forbidden.join(", ")
-                ),
-            });
+            return Err(refuse(format!(
+                "it imports {}; workflows may import only weft:plugin/workflow-host \
+                 (no WASI: no clock, randomness, files or network), so that every run \
+                 is deterministic. Use the host's `now`, `random` and `log` instead",
+                forbidden.join(", ")
+            )));
         }
         let world_error = |e: wasmtime::Error| ModuleError::World {
             kind: Kind::Workflow,
@@ -262,6 +285,9 @@ pub(crate) enum Guest {
     Fiber(WorkflowPre<RunHost>),
     /// Activation-based (`activation-workflow`): many runs per instance.
     Activation(Arc<activation::Pool>),
+    /// Temporal's own world (`temporal:workflow-runtime`): many runs per
+    /// instance, one `workflow-instance` each.
+    Temporal(Arc<temporal_runtime::Pool>),
 }
 
 /// A compiled workflow component, ready to instantiate.
@@ -449,6 +475,73 @@ mod tests {
             "lists every forbidden import, and only those: {e}"
         );
         assert!(e.contains("deterministic"), "says why: {e}");
+    }
+
+    #[test]
+    fn a_temporal_workflow_importing_wasi_is_refused_naming_the_import() {
+        let wat = r#"(component
+            (import "wasi:clocks/wall-clock@0.2.0" (instance))
+            (import "temporal:workflow-runtime/workflow-host@0.1.0" (instance))
+            (instance $guest)
+            (export "temporal:workflow-runtime/workflow-guest@0.1.0" (instance $guest)))"#;
+        let e = refusal(&write("temporal-wasi.wat", wat.as_bytes()));
+        assert!(e.contains("is not a weft workflow"), "{e}");
+        assert!(
+            e.contains("it imports wasi:clocks/wall-clock@0.2.0;"),
+            "names the import, and only it: {e}"
+        );
+        assert!(
+            e.contains("may import only temporal:workflow-runtime/workflow-host@0.1.0"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_temporal_workflow_importing_weft_calls_is_refused() {
+        let wat = r#"(component
+            (import "weft:plugin/activation-host@0.1.0" (instance))
+            (instance $guest)
+            (export "temporal:workflow-runtime/workflow-guest@0.1.0" (instance $guest)))"#;
+        let e = refusal(&write("temporal-weft.wat", wat.as_bytes()));
+        assert!(
+            e.contains("it imports weft:plugin/activation-host@0.1.0;"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn another_version_of_temporals_world_is_refused_naming_the_served_one() {
+        let wat = r#"(component
+            (import "temporal:workflow-runtime/workflow-host@0.2.0" (instance))
+            (instance $guest)
+            (export "temporal:workflow-runtime/workflow-guest@0.2.0" (instance $guest)))"#;
+        let e = refusal(&write("temporal-0.2.wat", wat.as_bytes()));
+        assert!(
+            e.contains("it exports temporal:workflow-runtime/workflow-guest@0.2.0"),
+            "{e}"
+        );
+        assert!(e.contains("temporal:workflow-runtime@0.1.0"), "{e}");
+    }
+
+    /// The OrderWorkflow written with Temporal's SDK (built by `cargo xtask
+    /// guests`) loads as a workflow module and lists its type.
+    #[test]
+    fn a_temporal_workflow_component_loads_and_lists_its_types() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../target/wasm/order_workflow_temporal.wasm");
+        let runtime = WorkflowRuntime::new().expect("engine");
+        let module = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("tokio")
+            .block_on(runtime.load(&path))
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{} loads (built by `cargo xtask guests`): {e}",
+                    path.display()
+                )
+            });
+        assert!(matches!(module.guest, Guest::Temporal(_)));
+        assert_eq!(module::Module::types(&module), ["OrderWorkflow"]);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use super::activation::ActivationRun;
 use super::state::{HandleKind, MAX_COMMAND_BYTES, Outcome, RunHost, RunState};
+use super::temporal_runtime::TemporalRun;
 use super::{Guest, PIN_PREFIX, WorkflowModule};
 use crate::bindings::types::{Failure, Payload};
 use crate::bindings::workflow::Workflow;
@@ -45,6 +46,9 @@ pub enum Run {
     Fiber(FiberRun),
     /// An activation-based guest: a `run` object in a shared instance.
     Activation(ActivationRun),
+    /// A Temporal workflow component: a `workflow-instance` in a shared
+    /// instance.
+    Temporal(TemporalRun),
 }
 
 impl Run {
@@ -64,6 +68,9 @@ impl Run {
             Guest::Activation(_) => Run::Activation(ActivationRun::start(
                 module, init, run_id, namespace, task_queue, pin,
             )),
+            Guest::Temporal(_) => Run::Temporal(TemporalRun::start(
+                module, init, run_id, namespace, task_queue, pin,
+            )),
         }
     }
 
@@ -72,6 +79,7 @@ impl Run {
         match self {
             Run::Fiber(r) => &r.module,
             Run::Activation(r) => r.module(),
+            Run::Temporal(r) => r.module(),
         }
     }
 
@@ -80,6 +88,7 @@ impl Run {
         match self {
             Run::Fiber(r) => r.lock().fuel_spent(),
             Run::Activation(r) => r.fuel_spent(),
+            Run::Temporal(r) => r.fuel_spent(),
         }
     }
 
@@ -92,6 +101,7 @@ impl Run {
         match self {
             Run::Fiber(r) => r.activate(act),
             Run::Activation(r) => r.activate(act),
+            Run::Temporal(r) => r.activate(act),
         }
     }
 
@@ -101,6 +111,7 @@ impl Run {
         match self {
             Run::Fiber(_) => Vec::new(),
             Run::Activation(r) => r.take_orphans(),
+            Run::Temporal(r) => r.take_orphans(),
         }
     }
 }

@@ -508,6 +508,20 @@ impl RunState {
         });
     }
 
+    /// A command the guest built whole (Temporal's world pushes core's
+    /// commands as they are), under the same per-activation limit.
+    pub(crate) fn push_command(&mut self, command: WorkflowCommand) {
+        if self.commands.len() >= MAX_COMMANDS_PER_ACTIVATION {
+            // Dropped: the guest traps when the call returns.
+            self.violate(format!(
+                "more than {MAX_COMMANDS_PER_ACTIVATION} commands in one activation \
+                 (weft's command limit)"
+            ));
+            return;
+        }
+        self.commands.push(command);
+    }
+
     /// True for a handle this run created and has since consumed.
     fn consumed(&self, h: u32) -> bool {
         h != 0 && h < self.next_seq && !self.slots.contains_key(&h)
