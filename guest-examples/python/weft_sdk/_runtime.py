@@ -30,6 +30,7 @@ from wit_world.imports import activation_host as host
 from wit_world.imports.types import Failure, LogLevel, Payload
 
 from . import bind_args, decode, describe_exception, encode
+from ._convert import convert_args
 from .exceptions import ApplicationError, CancelledError, FailureError, is_cancelled_exception
 
 # A workflow has no WASI: writing to stderr traps. Python reports some
@@ -253,6 +254,8 @@ class RunState:
         try:
             values = [decode(a) for a in args]
             bind_args(self.definition.run, [None] + values)
+            # Typed as the run method's hints say (a dataclass, ...).
+            values = convert_args(self.definition.run, values, skip_self=True)
             cls = self.definition.cls
             self.instance = cls(*values) if self.definition.init_takes_args else cls()
             self.run_args = values
@@ -294,6 +297,11 @@ class RunState:
         count = _positional_count(handler)
         if count is not None:
             values = values[:count]
+        try:
+            values = convert_args(handler, values, skip_self=False)
+        except Exception as exc:  # noqa: BLE001 - as temporalio: drop a signal it cannot convert
+            host.log(LogLevel.WARN, f"signal {name!r} dropped: its arguments do not convert: {exc}")
+            return
         self.start_handler(handler, values, None)
 
     def update(self, u) -> None:
@@ -309,6 +317,7 @@ class RunState:
         try:
             values = [decode(a) for a in u.args]
             bind_args(method, [self.instance] + values)
+            values = convert_args(method, values, skip_self=True)
             validator = getattr(method, "__weft_validator__", None)
             if u.run_validator and validator is not None:
                 validator(self.instance, *values)
@@ -462,7 +471,8 @@ class Run:
                     ).to_failure()
                 )
             try:
-                return encode(handler(*[decode(a) for a in args]))
+                values = convert_args(handler, [decode(a) for a in args], skip_self=False)
+                return encode(handler(*values))
             except Exception as exc:
                 raise Err(failure_of(exc))
 

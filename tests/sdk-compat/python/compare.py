@@ -66,6 +66,11 @@ WORKFLOWS = [
 ]
 ACTIVITIES = [activities.compose_greeting, activities.say_hello, activities.slow_greeting]
 
+# The patch id of the marker weft records first in every run it starts: it
+# pins the run to its module version (docs/modules.md). Not a command of the
+# workflow's code, so the comparison leaves it out.
+WEFT_PIN = "weft.module/"
+
 # How long one scenario (both arms) may take.
 SCENARIO_TIMEOUT = 90.0
 
@@ -243,8 +248,8 @@ def command(event: Any, wid: str) -> Optional[Dict[str, Any]]:
     if t == EventType.EVENT_TYPE_MARKER_RECORDED:
         a = event.marker_recorded_event_attributes
         details = {k: payloads(v) for k, v in sorted(a.details.items())}
-        patch = details.get("patch_data", [{}])[0] or {}
-        if str(patch.get("id", "")).startswith("weft.module/"):
+        patch = (details.get("patch-data") or [{}])[0] or {}
+        if str(patch.get("id", "")).startswith(WEFT_PIN):
             return None  # weft's own pin of the run to its module version
         return {"command": name, "marker_name": a.marker_name, "details": details}
     if t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
@@ -264,10 +269,16 @@ def command(event: Any, wid: str) -> Optional[Dict[str, Any]]:
         return {"command": name, "signal": a.signal_name, "input": payloads(a.input)}
     if t == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
         a = event.upsert_workflow_search_attributes_event_attributes
-        return {
-            "command": name,
-            "search_attributes": {k: payloads_one(v) for k, v in sorted(a.search_attributes.indexed_fields.items())},
-        }
+        attributes = {k: payloads_one(v) for k, v in sorted(a.search_attributes.indexed_fields.items())}
+        # Core lists every patch in TemporalChangeVersion, weft's pin too.
+        versions = attributes.get("TemporalChangeVersion")
+        if versions is not None:
+            versions["value"] = [v for v in versions["value"] if not v.startswith(WEFT_PIN)]
+            if not versions["value"]:
+                del attributes["TemporalChangeVersion"]
+        if not attributes:
+            return None
+        return {"command": name, "search_attributes": attributes}
     if t == EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED:
         a = event.workflow_properties_modified_event_attributes
         return {"command": name, "memo": {k: payloads_one(v) for k, v in sorted(a.upserted_memo.fields.items())}}
@@ -289,7 +300,13 @@ def payloads_one(p: Any) -> Any:
 
     value = payloads(One)[0]
     type_ = p.metadata.get("type")
-    return {"type": type_.decode(), "value": value} if type_ else value
+    if not type_:
+        return value
+    # Core versions spell a search attribute's type differently (1.20's
+    # bundled core: INDEXED_VALUE_TYPE_KEYWORD_LIST, weft's: KeywordList);
+    # the server reads both.
+    canonical = type_.decode().removeprefix("INDEXED_VALUE_TYPE_").replace("_", "").lower()
+    return {"type": canonical, "value": value}
 
 
 async def commands_of(client: Client, wid: str, run_id: Optional[str] = None) -> List[Dict[str, Any]]:

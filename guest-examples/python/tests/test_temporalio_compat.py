@@ -1,0 +1,124 @@
+"""Unit tests of the samples in tests/sdk-compat/python, written for the
+Temporal Python SDK and run unchanged on weft_sdk through the `temporalio`
+alias package (compat/temporalio), on CPython with test_workflow_sdk's fake
+host. tests/e2e/sdk_compat_python.rs compares them with the official SDK
+against Temporal; these check the SDK pieces they lean on, fast.
+"""
+
+import asyncio
+import unittest
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Dict, List, Optional
+
+from componentize_py_types import Ok
+from wit_world.exports import activation_guest as g
+
+import temporalio
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+from test_workflow_sdk import FAKE, cmds, resolved, result, signal, update  # noqa: F401 (FAKE installs the host)
+from weft_sdk import _convert, _runtime, decode, encode
+import weft_sdk
+
+import weft_guest  # noqa: F401  (registers every sample's workflows)
+
+
+def start(workflow_type, *args):
+    return _runtime.Run(workflow_type, [encode(a) for a in args])
+
+
+class AliasTest(unittest.TestCase):
+    def test_temporalio_is_weft_sdk(self):
+        import temporalio.exceptions as exceptions
+
+        self.assertIs(workflow, weft_sdk.workflow)
+        self.assertIs(exceptions, weft_sdk.exceptions)
+        self.assertIs(RetryPolicy, weft_sdk.common.RetryPolicy)
+        self.assertIs(ApplicationError, weft_sdk.ApplicationError)
+        self.assertNotIn("site-packages", temporalio.__file__, "the alias, not the real SDK")
+
+
+class SamplesTest(unittest.TestCase):
+    def test_activity_by_function_with_a_dataclass_input(self):
+        run = start("GreetingWorkflow", "World")
+        run.activate([])
+        self.assertEqual(cmds(run)[-1], ("activity", "compose_greeting", [{"greeting": "Hello", "name": "World"}], None, 10_000))
+        self.assertEqual(result(run.activate([resolved(1, "Hello, World!")])), "Hello, World!")
+
+    def test_child_by_run_method_gets_its_dataclass(self):
+        run = start("GreetingParentWorkflow", "World")
+        run.activate([])
+        self.assertEqual(cmds(run)[-1], ("child", "ComposeGreetingWorkflow"))
+        child = start("ComposeGreetingWorkflow", {"greeting": "Hi", "name": "Ada"})
+        self.assertEqual(result(child.activate([])), "Hi, Ada!")
+
+    def test_timer_race_with_workflow_wait(self):
+        run = start("TimerRaceWorkflow", "r")
+        run.activate([])
+        self.assertEqual([c[0] for c in cmds(run)], ["activity", "timer"])
+        run.activate([resolved(1, "Hello, r!")])
+        self.assertEqual([c[:2] for c in cmds(run)[2:]], [("cancel", 2), ("activity", "slow_greeting"), ("timer", 1000)])
+        run.activate([resolved(4)])
+        self.assertEqual(cmds(run)[-1], ("cancel", 3))
+        from weft_sdk.exceptions import CancelledError
+
+        status = run.activate([resolved(3, failure=CancelledError("cancelled").to_failure())])
+        self.assertEqual(result(status), {"first": "Hello, r!", "second": "timer", "slow": "ActivityError"})
+
+    def test_signals_and_queries_with_arguments(self):
+        run = start("SignalQueryWorkflow")
+        run.activate([])
+        run.activate([signal("submit_greeting", "a"), signal("submit_greetings", "hi", ["b", "c"])])
+        self.assertEqual(decode(run.query("greetings", [])), ["Hello, a", "Hello, b (hi)", "Hello, c (hi)"])
+        self.assertEqual(decode(run.query("greeting_at", [encode(1), encode(True)])), "HELLO, B (HI)")
+        self.assertEqual(result(run.activate([signal("exit")])), ["Hello, a", "Hello, b (hi)", "Hello, c (hi)"])
+
+    def test_update_validators(self):
+        run = start("UpdateWorkflow", "W")
+        run.activate([])
+        run.activate([update("u1", "set_language", "xx"), update("u2", "set_language", "fr"), update("u3", "greet", "")])
+        self.assertIn(("reject", "u1", "xx is not supported"), cmds(run))
+        self.assertIn(("complete", "u2", "en"), cmds(run))
+        self.assertIn(("reject", "u3", "name must not be empty"), cmds(run))
+        self.assertEqual(result(run.activate([update("u4", "update_workflow_status")])), "Bonjour, W!")
+
+
+@dataclass
+class Inner:
+    at: datetime
+    tags: List[str]
+
+
+class Colour(Enum):
+    RED = "red"
+
+
+@dataclass
+class Outer:
+    inner: Inner
+    by_name: Dict[str, Inner]
+    colour: Optional[Colour] = None
+
+
+class ConvertTest(unittest.TestCase):
+    def test_nested_dataclasses_enums_and_datetimes(self):
+        value = {"inner": {"at": "2026-01-02T03:04:05Z", "tags": ["a"]},
+                 "by_name": {"x": {"at": "2026-01-02T03:04:05+00:00", "tags": []}}, "colour": "red"}
+        out = _convert.convert(value, Outer)
+        when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+        self.assertEqual(out, Outer(Inner(when, ["a"]), {"x": Inner(when, [])}, Colour.RED))
+        self.assertEqual(_convert.convert(None, Outer), None)
+        self.assertEqual(_convert.convert([1, 2], List[int]), [1, 2])
+        self.assertEqual(_convert.convert({"k": 1}, dict), {"k": 1})
+
+    def test_param_hints(self):
+        def f(self, a: Inner, b, *, c: int): ...
+
+        self.assertEqual(_convert.param_hints(f, skip_self=True), [Inner, None])
+
+
+if __name__ == "__main__":
+    unittest.main()
