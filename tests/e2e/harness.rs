@@ -60,6 +60,7 @@ pub const NAMESPACES: &[&str] = &[
     "e2e-poly-js",
     "e2e-js-sdk",
     "e2e-interop",
+    "e2e-compat-python",
     "e2e-compile-cache",
     "e2e-patch",
     "e2e-upsert",

@@ -14,6 +14,7 @@ from typing import Dict, List, Optional
 
 from componentize_py_types import Ok
 from wit_world.exports import activation_guest as g
+from wit_world.imports import activation_host as host
 
 import temporalio
 from temporalio import workflow
@@ -84,6 +85,57 @@ class SamplesTest(unittest.TestCase):
         self.assertIn(("complete", "u2", "en"), cmds(run))
         self.assertIn(("reject", "u3", "name must not be empty"), cmds(run))
         self.assertEqual(result(run.activate([update("u4", "update_workflow_status")])), "Bonjour, W!")
+
+
+class DynamicAndTypedTest(unittest.TestCase):
+    def test_dynamic_signal_query_update_and_run_time_handlers(self):
+        run = start("DynamicHandlersWorkflow")
+        run.activate([])
+        self.assertEqual(decode(run.query("event_count", [])), 0, "set_query_handler ran in run()")
+        run.activate([signal("greet", "Ada", "Bob"), update("u1", "bump"), update("u2", "forbidden_x")])
+        self.assertIn(("complete", "u1", 2), cmds(run))
+        self.assertIn(("reject", "u2", "update forbidden_x is forbidden"), cmds(run))
+        self.assertEqual(decode(run.query("whatever", [encode(0)])), "whatever: signal greet(Ada, Bob)")
+        self.assertEqual(result(run.activate([signal("finish")])), ["signal greet(Ada, Bob)", "update bump"])
+
+    def test_buffered_signals_reach_a_handler_set_later(self):
+        run = start("LateHandler")
+        run.activate([signal("early", 1), signal("other", 2), signal("early", 3)])
+        status = run.activate([])
+        self.assertEqual(result(status), [["early", 1], ["early", 3], ["dynamic other", 2]])
+
+    def test_typed_search_attributes_carry_their_type(self):
+        from temporalio.common import SearchAttributeKey
+
+        seen = []
+        fake = host.upsert_search_attributes
+        host.upsert_search_attributes = lambda attrs: seen.extend(attrs)
+        try:
+            run = start("SearchAttributesWorkflow", "c1")
+            run.activate([])
+        finally:
+            host.upsert_search_attributes = fake
+        (name, payload), = seen
+        self.assertEqual(name, "CustomerId")
+        self.assertEqual(dict(payload.metadata), {"encoding": b"json/plain", "type": b"Keyword"})
+        self.assertEqual(decode(payload), "c1")
+        unset = workflow._search_attribute_payload(SearchAttributeKey.for_keyword("K"), None)
+        self.assertEqual(dict(unset.metadata), {"encoding": b"json/plain"}, "an unset has no type")
+        keys = workflow._search_attribute_payload(SearchAttributeKey.for_keyword_list("L"), ("a", "b"))
+        self.assertEqual((decode(keys), dict(keys.metadata)["type"]), (["a", "b"], b"KeywordList"))
+
+
+@workflow.defn
+class LateHandler:
+    @workflow.run
+    async def run(self) -> list:
+        got = []
+        workflow.set_signal_handler("early", lambda n: got.append(["early", n]))
+        workflow.set_dynamic_signal_handler(
+            lambda name, args: got.append([f"dynamic {name}", workflow.payload_converter().from_payload(args[0].payload)])
+        )
+        await asyncio.sleep(0)
+        return got
 
 
 @dataclass

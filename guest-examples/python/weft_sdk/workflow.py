@@ -47,7 +47,14 @@ from wit_world.imports.types import LogLevel, Payload
 from . import _runtime, decode, encode
 from ._convert import convert, return_hint
 from ._runtime import ActivationGuest, ContinueAsNewError, Definition, current
-from .common import RetryPolicy, millis
+from .common import (
+    RawValue,
+    RetryPolicy,
+    SearchAttributeIndexedValueType,
+    SearchAttributeKey,
+    SearchAttributeUpdate,
+    millis,
+)
 from .exceptions import (
     ActivityError,
     ApplicationError,
@@ -62,7 +69,11 @@ __all__ = [
     "execute_activity", "start_activity", "execute_local_activity", "start_local_activity",
     "execute_child_workflow", "start_child_workflow", "get_external_workflow_handle",
     "wait_condition", "wait", "as_completed", "unsafe", "sleep", "now", "time", "random", "uuid4", "info", "patched",
-    "deprecate_patch", "upsert_search_attributes", "upsert_memo", "continue_as_new",
+    "deprecate_patch", "upsert_search_attributes", "upsert_memo", "continue_as_new", "payload_converter",
+    "set_signal_handler", "set_dynamic_signal_handler", "get_signal_handler", "get_dynamic_signal_handler",
+    "set_query_handler", "set_dynamic_query_handler", "get_query_handler", "get_dynamic_query_handler",
+    "set_update_handler", "set_dynamic_update_handler", "get_update_handler", "get_dynamic_update_handler",
+    "RawValue", "SearchAttributeKey", "SearchAttributeUpdate",
     "logger", "all_handlers_finished", "in_workflow", "ActivityCancellationType",
     "ChildWorkflowCancellationType", "ParentClosePolicy", "ActivityHandle",
     "ChildWorkflowHandle", "ExternalWorkflowHandle", "Info", "ContinueAsNewError",
@@ -91,12 +102,14 @@ def defn(cls: Optional[type] = None, *, name: Optional[str] = None, instance_per
             for attr in vars(klass).values():
                 if getattr(attr, "__weft_run__", False):
                     run_fn = attr
+                # A dynamic handler is kept under the name None.
+                dynamic = getattr(attr, "__weft_dynamic__", False)
                 if getattr(attr, "__weft_signal__", None):
-                    signals[attr.__weft_signal__] = attr
+                    signals[None if dynamic else attr.__weft_signal__] = attr
                 if getattr(attr, "__weft_query__", None):
-                    queries[attr.__weft_query__] = attr
+                    queries[None if dynamic else attr.__weft_query__] = attr
                 if getattr(attr, "__weft_update__", None):
-                    updates[attr.__weft_update__] = attr
+                    updates[None if dynamic else attr.__weft_update__] = attr
         if run_fn is None:
             raise TypeError(f"workflow class {cls.__name__} has no @workflow.run method")
         if not inspect.iscoroutinefunction(run_fn):
@@ -130,9 +143,13 @@ def run(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _handler_decorator(marker: str):
-    def decorator(fn: Optional[Callable[..., Any]] = None, *, name: Optional[str] = None, **_options: Any):
+    def decorator(
+        fn: Optional[Callable[..., Any]] = None, *, name: Optional[str] = None, dynamic: bool = False, **_options: Any
+    ):
         def mark(fn: Callable[..., Any]) -> Callable[..., Any]:
             setattr(fn, marker, name or fn.__name__)
+            # A dynamic handler takes (name, args: Sequence[RawValue]).
+            fn.__weft_dynamic__ = dynamic  # type: ignore[attr-defined]
             return fn
 
         return mark(fn) if fn is not None else mark
@@ -141,17 +158,24 @@ def _handler_decorator(marker: str):
 
 
 signal = _handler_decorator("__weft_signal__")
-signal.__doc__ = "Marks a signal handler (`def` or `async def`); `name=` defaults to the method's."
+signal.__doc__ = """Marks a signal handler (`def` or `async def`); `name=` defaults to the method's.
+`dynamic=True`: it takes every signal without a handler of its own, as `(name, args)`."""
 query = _handler_decorator("__weft_query__")
-query.__doc__ = "Marks a query handler (a read-only `def`); it may take arguments."
+query.__doc__ = """Marks a query handler (a read-only `def`); it may take arguments.
+`dynamic=True`: it answers every query without a handler of its own, as `(name, args)`."""
 
 
-def update(fn: Optional[Callable[..., Any]] = None, *, name: Optional[str] = None, **_options: Any):
+def update(
+    fn: Optional[Callable[..., Any]] = None, *, name: Optional[str] = None, dynamic: bool = False, **_options: Any
+):
     """Marks an update handler (`def` or `async def`). `@<handler>.validator`
-    marks a `def` that runs first and rejects the update by raising."""
+    marks a `def` that runs first and rejects the update by raising.
+    `dynamic=True`: it takes every update without a handler of its own, as
+    `(name, args)`."""
 
     def mark(fn: Callable[..., Any]) -> Callable[..., Any]:
         fn.__weft_update__ = name or fn.__name__  # type: ignore[attr-defined]
+        fn.__weft_dynamic__ = dynamic  # type: ignore[attr-defined]
 
         def validator(vfn: Callable[..., None]) -> Callable[..., None]:
             fn.__weft_validator__ = vfn  # type: ignore[attr-defined]
@@ -654,10 +678,131 @@ def deprecate_patch(patch_id: str) -> None:
 
 
 def upsert_search_attributes(attributes: Union[Mapping[str, Any], Sequence[Any]]) -> None:
-    """Set or replace search attributes (a mapping name -> value)."""
-    items = attributes.items() if isinstance(attributes, Mapping) else attributes
+    """Set, replace or unset search attributes: typed updates
+    (`[SearchAttributeKey.for_keyword("CustomerId").value_set("c1")]`, as
+    temporalio writes them: each payload carries its type), or, the older
+    form, a mapping name -> value."""
     current()
-    host.upsert_search_attributes([(k, encode(v)) for k, v in items])
+    if isinstance(attributes, Mapping):
+        host.upsert_search_attributes([(k, encode(v)) for k, v in attributes.items()])
+        return
+    encoded = []
+    for item in attributes:
+        if isinstance(item, SearchAttributeUpdate):
+            encoded.append((item.key.name, _search_attribute_payload(item.key, item.value)))
+        else:  # a (name, value) pair
+            name, value = item
+            encoded.append((name, encode(value)))
+    if encoded:
+        host.upsert_search_attributes(encoded)
+
+
+def _search_attribute_payload(key: SearchAttributeKey, value: Any) -> Payload:
+    """A typed search attribute's value as temporalio encodes it: JSON with
+    a `type` metadata entry (none for an unset, whose value is null)."""
+    if value is None:
+        return encode(None)
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    elif key.indexed_value_type == SearchAttributeIndexedValueType.KEYWORD_LIST:
+        value = list(value)
+    payload = encode(value)
+    return Payload(metadata=payload.metadata + [("type", key._metadata_type.encode())], data=payload.data)
+
+
+# ------------------------------------------------------ handlers at run time
+
+
+def set_signal_handler(name: str, handler: Optional[Callable[..., Any]]) -> None:
+    """Handle signal `name` with `handler` (None removes it); signals that
+    came before are delivered to it now, in order."""
+    current().set_signal_handler(name, handler)
+
+
+def set_dynamic_signal_handler(handler: Optional[Callable[..., Any]]) -> None:
+    """Handle every signal without a handler of its own: `handler(name, args)`,
+    `args` a sequence of `RawValue`."""
+    current().set_signal_handler(None, handler)
+
+
+def get_signal_handler(name: str) -> Optional[Callable[..., Any]]:
+    return current().signal_handlers.get(name)
+
+
+def get_dynamic_signal_handler() -> Optional[Callable[..., Any]]:
+    return current().signal_handlers.get(None)
+
+
+def set_query_handler(name: str, handler: Optional[Callable[..., Any]]) -> None:
+    _set(current().query_handlers, name, handler)
+
+
+def set_dynamic_query_handler(handler: Optional[Callable[..., Any]]) -> None:
+    _set(current().query_handlers, None, handler)
+
+
+def get_query_handler(name: str) -> Optional[Callable[..., Any]]:
+    return current().query_handlers.get(name)
+
+
+def get_dynamic_query_handler() -> Optional[Callable[..., Any]]:
+    return current().query_handlers.get(None)
+
+
+def set_update_handler(
+    name: str, handler: Optional[Callable[..., Any]], *, validator: Optional[Callable[..., None]] = None, **_: Any
+) -> None:
+    _set(current().update_handlers, name, (handler, validator) if handler else None)
+
+
+def set_dynamic_update_handler(
+    handler: Optional[Callable[..., Any]], *, validator: Optional[Callable[..., None]] = None, **_: Any
+) -> None:
+    _set(current().update_handlers, None, (handler, validator) if handler else None)
+
+
+def get_update_handler(name: str) -> Optional[Callable[..., Any]]:
+    entry = current().update_handlers.get(name)
+    return entry[0] if entry else None
+
+
+def get_dynamic_update_handler() -> Optional[Callable[..., Any]]:
+    entry = current().update_handlers.get(None)
+    return entry[0] if entry else None
+
+
+def _set(handlers: dict, name: Optional[str], handler: Any) -> None:
+    if handler is None:
+        handlers.pop(name, None)
+    else:
+        handlers[name] = handler
+
+
+class _PayloadConverter:
+    """`workflow.payload_converter()`: Temporal's JSON converter, with type
+    hints as temporalio's default converter applies them."""
+
+    def to_payload(self, value: Any) -> Payload:
+        return encode(value)
+
+    def to_payloads(self, values: Sequence[Any]) -> List[Payload]:
+        return [encode(v) for v in values]
+
+    def from_payload(self, payload: Payload, type_hint: Any = None) -> Any:
+        return convert(decode(payload), type_hint)
+
+    def from_payloads(self, payloads: Sequence[Payload], type_hints: Optional[List[Any]] = None) -> List[Any]:
+        hints = list(type_hints or [])
+        return [self.from_payload(p, hints[i] if i < len(hints) else None) for i, p in enumerate(payloads)]
+
+
+_PAYLOAD_CONVERTER = _PayloadConverter()
+
+
+def payload_converter() -> _PayloadConverter:
+    """The converter payloads are read and written with (for dynamic handlers'
+    `RawValue` arguments)."""
+    return _PAYLOAD_CONVERTER
 
 
 def upsert_memo(memo: Mapping[str, Any]) -> None:

@@ -47,8 +47,10 @@ import activities  # noqa: E402
 from hello_activity import GreetingWorkflow  # noqa: E402
 from hello_child_workflow import ComposeGreetingWorkflow, GreetingParentWorkflow  # noqa: E402
 from hello_continue_as_new import LoopingWorkflow  # noqa: E402
+from hello_dynamic_handlers import DynamicHandlersWorkflow  # noqa: E402
 from hello_parallel_activity import SayHelloWorkflow  # noqa: E402
 from hello_patch import PatchedWorkflow  # noqa: E402
+from hello_search_attributes import SearchAttributesWorkflow, customer_id_key  # noqa: E402
 from hello_signal_query import SignalQueryWorkflow  # noqa: E402
 from hello_update import UpdateWorkflow  # noqa: E402
 from timer_race import TimerRaceWorkflow  # noqa: E402
@@ -63,6 +65,8 @@ WORKFLOWS = [
     TimerRaceWorkflow,
     LoopingWorkflow,
     PatchedWorkflow,
+    SearchAttributesWorkflow,
+    DynamicHandlersWorkflow,
 ]
 ACTIVITIES = [activities.compose_greeting, activities.say_hello, activities.slow_greeting]
 
@@ -172,6 +176,41 @@ async def drive_patch(client: Client, queue: str, wid: str):
     return {"result": await handle.result()}, handle
 
 
+async def drive_search_attributes(client: Client, queue: str, wid: str):
+    handle = await client.start_workflow(SearchAttributesWorkflow.run, "customer-7", id=wid, task_queue=queue)
+    seen = {"result": await handle.result()}
+    described = await handle.describe()
+    seen["memo"] = await described.memo()
+    # Only the workflow's own: BuildIds names each arm's worker build.
+    seen["CustomerId"] = described.typed_search_attributes.get(customer_id_key)
+    return seen, handle
+
+
+async def drive_dynamic(client: Client, queue: str, wid: str):
+    handle = await client.start_workflow(DynamicHandlersWorkflow.run, id=wid, task_queue=queue)
+    seen: Dict[str, Any] = {}
+    await handle.signal("greet", args=["Ada", "Bob"])
+
+    async def events(n: int) -> bool:
+        return await handle.query("event_count") >= n
+
+    await until("the first signal", lambda: events(1))
+    seen["update bump"] = await handle.execute_update("bump")
+    try:
+        await handle.execute_update("forbidden_thing")
+        seen["update forbidden_thing"] = "accepted"
+    except WorkflowUpdateFailedError as err:
+        seen["update forbidden_thing"] = f"rejected: {err.cause.message}"
+    await handle.signal("wave")
+    await until("three events", lambda: events(3))
+    seen["query any(0)"] = await handle.query("any", 0)
+    seen["query other(2)"] = await handle.query("other", 2)
+    seen["query none()"] = await handle.query("none")
+    await handle.signal(DynamicHandlersWorkflow.finish)
+    seen["result"] = await handle.result()
+    return seen, handle
+
+
 Driver = Callable[[Client, str, str], Awaitable[Any]]
 
 SCENARIOS: List[tuple] = [
@@ -183,6 +222,8 @@ SCENARIOS: List[tuple] = [
     ("timer_race", drive_timer_race),
     ("hello_continue_as_new", drive_continue_as_new),
     ("hello_patch", drive_patch),
+    ("hello_search_attributes", drive_search_attributes),
+    ("hello_dynamic_handlers", drive_dynamic),
 ]
 
 
@@ -333,6 +374,17 @@ async def commands_of(client: Client, wid: str, run_id: Optional[str] = None) ->
     return out
 
 
+async def pinned(client: Client, wid: str, run_id: Optional[str]) -> bool:
+    """True when weft ran the run (it records its pin marker first)."""
+    history = await client.get_workflow_handle(wid, run_id=run_id).fetch_history()
+    for event in history.events:
+        if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            data = event.marker_recorded_event_attributes.details.get("patch-data")
+            if data and data.payloads and WEFT_PIN.encode() in data.payloads[0].data:
+                return True
+    return False
+
+
 # ----------------------------------------------------------------- running
 
 
@@ -354,6 +406,9 @@ async def scenario(client: Client, q: argparse.Namespace, name: str, drive: Driv
         drive(client, q.sdk_queue, ids["sdk"]), drive(client, q.weft_queue, ids["weft"])
     )
     expect(sdk_seen == weft_seen, f"the client saw\nsdk  {show(sdk_seen)}\nweft {show(weft_seen)}")
+    # The weft arm really ran on weft: its run carries weft's pin marker.
+    pins = {arm: await pinned(client, ids[arm], h.first_execution_run_id) for arm, h in (("sdk", sdk_handle), ("weft", weft_handle))}
+    expect(pins == {"sdk": False, "weft": not q.self_check}, f"weft's pin marker in which arm's history: {pins}")
     # From the first run: a continued-as-new chain is followed from there.
     sdk_cmds = await commands_of(client, ids["sdk"], sdk_handle.first_execution_run_id)
     weft_cmds = await commands_of(client, ids["weft"], weft_handle.first_execution_run_id)

@@ -8,8 +8,10 @@ maps to weft_sdk (guest-examples/python/compat/temporalio).
 import hello_activity  # noqa: F401
 import hello_child_workflow  # noqa: F401
 import hello_continue_as_new  # noqa: F401
+import hello_dynamic_handlers  # noqa: F401
 import hello_parallel_activity  # noqa: F401
 import hello_patch  # noqa: F401
+import hello_search_attributes  # noqa: F401
 import hello_signal_query  # noqa: F401
 import hello_update  # noqa: F401
 import timer_race  # noqa: F401
