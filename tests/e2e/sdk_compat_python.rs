@@ -23,6 +23,8 @@ const SCENARIOS: &[&str] = &[
     "timer_race",
     "hello_continue_as_new",
     "hello_patch",
+    "hello_search_attributes",
+    "hello_dynamic_handlers",
 ];
 
 #[test]
