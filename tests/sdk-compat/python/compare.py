@@ -95,12 +95,20 @@ def expect(cond: bool, what: str) -> None:
 
 
 async def until(what: str, fn: Callable[[], Awaitable[bool]]) -> None:
-    """Wait until `fn()` is true (a deadline, never a fixed sleep)."""
+    """Wait until `fn()` is true (a deadline, never a fixed sleep). A query
+    may fail while the run has not finished its first workflow task: that
+    counts as not yet."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + SCENARIO_TIMEOUT / 2
-    while not await fn():
+    last: Any = None
+    while True:
+        try:
+            if await fn():
+                return
+        except Exception as err:  # noqa: BLE001 - reported at the deadline
+            last = err
         if loop.time() > deadline:
-            raise CheckFailed(f"timed out waiting for {what}")
+            raise CheckFailed(f"timed out waiting for {what} (last error: {last!r})")
         await asyncio.sleep(0.1)
 
 
