@@ -57,7 +57,12 @@ fn python_sdk_samples_run_unchanged_on_weft() {
     let mut child = Command::new(&python)
         .arg(repo().join("tests/sdk-compat/python/compare.py"))
         .args(["--address", &server().address, "--namespace", ns])
-        .args(["--sdk-queue", "COMPAT_PY_SDK", "--weft-queue", "COMPAT_PY_WEFT"])
+        .args([
+            "--sdk-queue",
+            "COMPAT_PY_SDK",
+            "--weft-queue",
+            "COMPAT_PY_WEFT",
+        ])
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&stdout_path).expect("stdout file"))
         .stderr(std::fs::File::create(&stderr_path).expect("stderr file"))
@@ -92,11 +97,7 @@ fn python_sdk_samples_run_unchanged_on_weft() {
             "compare.py did not finish within {SCRIPT_DEADLINE:?}{}",
             report()
         ),
-        Some(status) => assert!(
-            status.success(),
-            "compare.py failed ({status}){}",
-            report()
-        ),
+        Some(status) => assert!(status.success(), "compare.py failed ({status}){}", report()),
     }
     for scenario in SCENARIOS {
         let pass = format!("PASS {scenario}:");

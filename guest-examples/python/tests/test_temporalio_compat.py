@@ -125,6 +125,25 @@ class DynamicAndTypedTest(unittest.TestCase):
         self.assertEqual((decode(keys), dict(keys.metadata)["type"]), (["a", "b"], b"KeywordList"))
 
 
+class ChildIdTest(unittest.TestCase):
+    def test_a_child_without_id_gets_a_uuid_and_can_be_signalled(self):
+        run = start("ChildNoId")
+        run.activate([])
+        run.activate([g.Job_ChildStarted(g.ChildStart(handle=1, outcome=Ok(None)))])
+        (_, wid, name), = [c for c in cmds(run) if c[0] == "signal"]
+        self.assertEqual((len(wid), name), (36, "ping"))
+        self.assertEqual(result(run.activate([resolved(2)])), wid)
+
+
+@workflow.defn
+class ChildNoId:
+    @workflow.run
+    async def run(self) -> str:
+        child = await workflow.start_child_workflow("Child")
+        await child.signal("ping", 1)
+        return child.id
+
+
 @workflow.defn
 class LateHandler:
     @workflow.run

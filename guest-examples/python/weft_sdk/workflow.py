@@ -427,8 +427,6 @@ class ChildWorkflowHandle(_HostFuture):
         )
 
     async def signal(self, signal: Union[str, Callable[..., Any]], arg: Any = _UNSET, *, args: Sequence[Any] = ()) -> None:
-        if self.id is None:
-            raise ApplicationError("signal a child by the id it was started with", type="NoChildId", non_retryable=True)
         await get_external_workflow_handle(self.id).signal(signal, arg, args=args)
 
 
@@ -445,9 +443,11 @@ async def start_child_workflow(
     result_type: Optional[type] = None,
     **_options: Any,
 ) -> ChildWorkflowHandle:
-    """Start a child workflow; returns its handle once it has started."""
+    """Start a child workflow; returns its handle once it has started.
+    Without `id=` the child's id is a `workflow.uuid4()`, as in temporalio."""
     run = current()
     name = _type_name(workflow)
+    id = id or str(uuid4())
     options = wo.ChildOptions(
         workflow_id=id,
         task_queue=task_queue,
