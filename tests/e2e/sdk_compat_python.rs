@@ -25,6 +25,7 @@ const SCENARIOS: &[&str] = &[
     "hello_patch",
     "hello_search_attributes",
     "hello_dynamic_handlers",
+    "hello_exception",
 ];
 
 #[test]

@@ -35,3 +35,9 @@ async def slow_greeting(name: str) -> str:
     while True:
         activity.heartbeat()
         await asyncio.sleep(0.2)
+
+
+@activity.defn
+async def compose_greeting_unavailable(input: ComposeGreetingInput) -> str:
+    """Fails every attempt (hello_exception)."""
+    raise RuntimeError(f"Greeting exception: {input.greeting}, {input.name}! (attempt {activity.info().attempt})")

@@ -40,7 +40,8 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from temporalio.api.enums.v1 import EventType  # noqa: E402
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError  # noqa: E402
+from temporalio.client import Client, WorkflowFailureError, WorkflowUpdateFailedError  # noqa: E402
+from temporalio.exceptions import ApplicationError  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
 import activities  # noqa: E402
@@ -48,6 +49,7 @@ from hello_activity import GreetingWorkflow  # noqa: E402
 from hello_child_workflow import ComposeGreetingWorkflow, GreetingParentWorkflow  # noqa: E402
 from hello_continue_as_new import LoopingWorkflow  # noqa: E402
 from hello_dynamic_handlers import DynamicHandlersWorkflow  # noqa: E402
+from hello_exception import ExceptionWorkflow  # noqa: E402
 from hello_parallel_activity import SayHelloWorkflow  # noqa: E402
 from hello_patch import PatchedWorkflow  # noqa: E402
 from hello_search_attributes import SearchAttributesWorkflow, customer_id_key  # noqa: E402
@@ -67,8 +69,14 @@ WORKFLOWS = [
     PatchedWorkflow,
     SearchAttributesWorkflow,
     DynamicHandlersWorkflow,
+    ExceptionWorkflow,
 ]
-ACTIVITIES = [activities.compose_greeting, activities.say_hello, activities.slow_greeting]
+ACTIVITIES = [
+    activities.compose_greeting,
+    activities.say_hello,
+    activities.slow_greeting,
+    activities.compose_greeting_unavailable,
+]
 
 # The patch id of the marker weft records first in every run it starts: it
 # pins the run to its module version (docs/modules.md). Not a command of the
@@ -219,6 +227,17 @@ async def drive_dynamic(client: Client, queue: str, wid: str):
     return seen, handle
 
 
+async def drive_exception(client: Client, queue: str, wid: str):
+    handle = await client.start_workflow(ExceptionWorkflow.run, "World", id=wid, task_queue=queue)
+    try:
+        return {"result": await handle.result()}, handle
+    except WorkflowFailureError as err:
+        cause = err.cause
+        expect(isinstance(cause, ApplicationError), f"the failure is not an ApplicationError: {cause!r}")
+        failed = {"message": cause.message, "type": cause.type, "non_retryable": cause.non_retryable}
+        return {"failed": {**failed, "details": list(cause.details)}}, handle
+
+
 Driver = Callable[[Client, str, str], Awaitable[Any]]
 
 SCENARIOS: List[tuple] = [
@@ -232,6 +251,7 @@ SCENARIOS: List[tuple] = [
     ("hello_patch", drive_patch),
     ("hello_search_attributes", drive_search_attributes),
     ("hello_dynamic_handlers", drive_dynamic),
+    ("hello_exception", drive_exception),
 ]
 
 
@@ -261,6 +281,7 @@ def failure(f: Any) -> Dict[str, Any]:
     if f.HasField("application_failure_info"):
         out["type"] = f.application_failure_info.type
         out["non_retryable"] = f.application_failure_info.non_retryable
+        out["details"] = payloads(f.application_failure_info.details)
     if f.HasField("cause"):
         out["cause"] = failure(f.cause)
     return out
@@ -278,6 +299,13 @@ def command(event: Any, wid: str) -> Optional[Dict[str, Any]]:
             "input": payloads(a.input),
             "start_to_close_timeout": seconds(a.start_to_close_timeout),
             "heartbeat_timeout": seconds(a.heartbeat_timeout),
+            "retry_policy": {
+                "initial_interval": seconds(a.retry_policy.initial_interval),
+                "backoff_coefficient": a.retry_policy.backoff_coefficient,
+                "maximum_interval": seconds(a.retry_policy.maximum_interval),
+                "maximum_attempts": a.retry_policy.maximum_attempts,
+                "non_retryable_error_types": list(a.retry_policy.non_retryable_error_types),
+            },
         }
     if t == EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED:
         return {"command": name}

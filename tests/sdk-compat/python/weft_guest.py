@@ -9,6 +9,7 @@ import hello_activity  # noqa: F401
 import hello_child_workflow  # noqa: F401
 import hello_continue_as_new  # noqa: F401
 import hello_dynamic_handlers  # noqa: F401
+import hello_exception  # noqa: F401
 import hello_parallel_activity  # noqa: F401
 import hello_patch  # noqa: F401
 import hello_search_attributes  # noqa: F401
