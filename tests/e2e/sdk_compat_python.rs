@@ -26,6 +26,7 @@ const SCENARIOS: &[&str] = &[
     "hello_search_attributes",
     "hello_dynamic_handlers",
     "hello_exception",
+    "hello_activity_method",
 ];
 
 #[test]

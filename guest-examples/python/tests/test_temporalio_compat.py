@@ -17,7 +17,7 @@ from wit_world.exports import activation_guest as g
 from wit_world.imports import activation_host as host
 
 import temporalio
-from temporalio import workflow
+from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 from test_workflow_sdk import FAKE, cmds, resolved, result, signal, update  # noqa: F401 (FAKE installs the host)
@@ -48,6 +48,16 @@ class SamplesTest(unittest.TestCase):
         run.activate([])
         self.assertEqual(cmds(run)[-1], ("activity", "compose_greeting", [{"greeting": "Hello", "name": "World"}], None, 10_000))
         self.assertEqual(result(run.activate([resolved(1, "Hello, World!")])), "Hello, World!")
+
+    def test_activity_by_method_and_by_callable_class(self):
+        run = start("ActivityMethodWorkflow")
+        run.activate([])
+        self.assertEqual(cmds(run)[-1], ("activity", "do_database_thing", ["customers"], None, 5_000))
+        self.assertEqual(result(run.activate([resolved(1, 9)])), 9)
+        run = start("ActivityClassWorkflow")
+        run.activate([])
+        self.assertEqual(cmds(run)[-1][:3], ("activity", "Lookup", [3]))
+        self.assertEqual(result(run.activate([resolved(1, {"at": "2026-01-02T00:00:00+00:00", "tags": []})])), "datetime")
 
     def test_child_by_run_method_gets_its_dataclass(self):
         run = start("GreetingParentWorkflow", "World")
@@ -133,6 +143,20 @@ class ChildIdTest(unittest.TestCase):
         (_, wid, name), = [c for c in cmds(run) if c[0] == "signal"]
         self.assertEqual((len(wid), name), (36, "ping"))
         self.assertEqual(result(run.activate([resolved(2)])), wid)
+
+
+@activity.defn(name="Lookup")
+class Lookup:
+    async def __call__(self, n: int) -> "Inner":
+        raise NotImplementedError("runs on an activity worker")
+
+
+@workflow.defn
+class ActivityClassWorkflow:
+    @workflow.run
+    async def run(self) -> str:
+        found = await workflow.execute_activity_class(Lookup, 3, start_to_close_timeout=5)
+        return type(found.at).__name__
 
 
 @workflow.defn

@@ -67,7 +67,9 @@ from .exceptions import (
 __all__ = [
     "ActivationGuest", "defn", "init", "run", "signal", "query", "update",
     "execute_activity", "start_activity", "execute_local_activity", "start_local_activity",
-    "execute_child_workflow", "start_child_workflow", "get_external_workflow_handle",
+    "start_activity_method", "execute_activity_method", "start_activity_class", "execute_activity_class",
+    "start_local_activity_method", "execute_local_activity_method", "start_local_activity_class",
+    "execute_local_activity_class", "execute_child_workflow", "start_child_workflow", "get_external_workflow_handle",
     "wait_condition", "wait", "as_completed", "unsafe", "sleep", "now", "time", "random", "uuid4", "info", "patched",
     "deprecate_patch", "upsert_search_attributes", "upsert_memo", "continue_as_new", "payload_converter",
     "set_signal_handler", "set_dynamic_signal_handler", "get_signal_handler", "get_dynamic_signal_handler",
@@ -405,6 +407,39 @@ def start_local_activity(
 
 async def execute_local_activity(activity: Union[str, Callable[..., Any]], arg: Any = _UNSET, **kwargs: Any) -> Any:
     return await start_local_activity(activity, arg, **kwargs)
+
+
+# Activities given as a method (`MyActivities.do_thing`, registered on the
+# worker as a bound method of an instance) or as a class whose `__call__`
+# is the activity: the same calls, as temporalio names them.
+start_activity_method = start_activity
+execute_activity_method = execute_activity
+start_local_activity_method = start_local_activity
+execute_local_activity_method = execute_local_activity
+
+
+def _class_activity(cls: type, kwargs: dict) -> str:
+    """A callable activity class's name (`@activity.defn` on the class: its
+    name, as in temporalio); its result converts by `__call__`'s hint."""
+    if kwargs.get("result_type") is None:
+        kwargs["result_type"] = return_hint(cls.__call__)
+    return getattr(cls, "__weft_activity__", None) or cls.__name__
+
+
+def start_activity_class(activity: type, arg: Any = _UNSET, **kwargs: Any) -> ActivityHandle:
+    return start_activity(_class_activity(activity, kwargs), arg, **kwargs)
+
+
+async def execute_activity_class(activity: type, arg: Any = _UNSET, **kwargs: Any) -> Any:
+    return await start_activity_class(activity, arg, **kwargs)
+
+
+def start_local_activity_class(activity: type, arg: Any = _UNSET, **kwargs: Any) -> ActivityHandle:
+    return start_local_activity(_class_activity(activity, kwargs), arg, **kwargs)
+
+
+async def execute_local_activity_class(activity: type, arg: Any = _UNSET, **kwargs: Any) -> Any:
+    return await start_local_activity_class(activity, arg, **kwargs)
 
 
 class ChildWorkflowHandle(_HostFuture):

@@ -46,6 +46,7 @@ from temporalio.worker import Worker  # noqa: E402
 
 import activities  # noqa: E402
 from hello_activity import GreetingWorkflow  # noqa: E402
+from hello_activity_method import ActivityMethodWorkflow, MyActivities, MyDatabaseClient  # noqa: E402
 from hello_child_workflow import ComposeGreetingWorkflow, GreetingParentWorkflow  # noqa: E402
 from hello_continue_as_new import LoopingWorkflow  # noqa: E402
 from hello_dynamic_handlers import DynamicHandlersWorkflow  # noqa: E402
@@ -70,12 +71,14 @@ WORKFLOWS = [
     SearchAttributesWorkflow,
     DynamicHandlersWorkflow,
     ExceptionWorkflow,
+    ActivityMethodWorkflow,
 ]
 ACTIVITIES = [
     activities.compose_greeting,
     activities.say_hello,
     activities.slow_greeting,
     activities.compose_greeting_unavailable,
+    MyActivities(MyDatabaseClient()).do_database_thing,
 ]
 
 # The patch id of the marker weft records first in every run it starts: it
@@ -238,6 +241,11 @@ async def drive_exception(client: Client, queue: str, wid: str):
         return {"failed": {**failed, "details": list(cause.details)}}, handle
 
 
+async def drive_activity_method(client: Client, queue: str, wid: str):
+    handle = await client.start_workflow(ActivityMethodWorkflow.run, id=wid, task_queue=queue)
+    return {"result": await handle.result()}, handle
+
+
 Driver = Callable[[Client, str, str], Awaitable[Any]]
 
 SCENARIOS: List[tuple] = [
@@ -252,6 +260,7 @@ SCENARIOS: List[tuple] = [
     ("hello_search_attributes", drive_search_attributes),
     ("hello_dynamic_handlers", drive_dynamic),
     ("hello_exception", drive_exception),
+    ("hello_activity_method", drive_activity_method),
 ]
 
 

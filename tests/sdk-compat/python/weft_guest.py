@@ -6,6 +6,7 @@ maps to weft_sdk (guest-examples/python/compat/temporalio).
 """
 
 import hello_activity  # noqa: F401
+import hello_activity_method  # noqa: F401
 import hello_child_workflow  # noqa: F401
 import hello_continue_as_new  # noqa: F401
 import hello_dynamic_handlers  # noqa: F401
