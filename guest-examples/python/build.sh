@@ -4,6 +4,8 @@
 #   OUT_DIR/order_workflow_python.wasm    (world weft:plugin/activation-workflow, no WASI)
 #   OUT_DIR/sdk_features_python.wasm      (the same world)
 #   OUT_DIR/order_activities_python.wasm  (world weft:plugin/activity + WASI p2)
+#   OUT_DIR/sdk_compat_python.wasm        (tests/sdk-compat/python's samples, written
+#                                          for temporalio, unchanged; activation world)
 # Usage: build.sh OUT_DIR   (toolchain: ./setup.sh)
 set -euo pipefail
 
@@ -43,6 +45,19 @@ componentize-py -d "$WIT" -w activation-workflow componentize --stub-wasi \
 componentize-py -d "$WIT" -w activation-workflow componentize --stub-wasi \
   -p "$SRC" sdk_features -o "$OUT/sdk_features_python.wasm"
 
+# The temporalio samples of tests/sdk-compat/python, unchanged: compat/
+# holds a `temporalio` package that is weft_sdk under Temporal's module
+# names, so their `from temporalio import workflow` needs no edit. Only the
+# samples are copied (not compare.py, which drives the official SDK).
+COMPAT="$SRC/sdk-compat"
+mkdir -p "$COMPAT"
+for f in "$HERE"/../../tests/sdk-compat/python/*.py; do
+  [ "$(basename "$f")" = compare.py ] || cp "$f" "$COMPAT/"
+done
+cp -r "$HERE/compat/temporalio" "$COMPAT/"
+componentize-py -d "$WIT" -w activation-workflow componentize --stub-wasi \
+  -p "$COMPAT" -p "$SRC" weft_guest -o "$OUT/sdk_compat_python.wasm"
+
 # Activities: real WASI (files in the preopened /orders, ORDER_CURRENCY).
 componentize-py -d "$WIT" -w activity componentize \
   -p "$SRC" order_activities -o "$OUT/order_activities_python.wasm"
@@ -54,4 +69,5 @@ for world in activation-workflow activity; do
   componentize-py -d "$WIT" -w "$world" bindings "$HERE/build/bindings/$world" >/dev/null
 done
 
-ls -l "$OUT/order_workflow_python.wasm" "$OUT/sdk_features_python.wasm" "$OUT/order_activities_python.wasm"
+ls -l "$OUT/order_workflow_python.wasm" "$OUT/sdk_features_python.wasm" "$OUT/order_activities_python.wasm" \
+  "$OUT/sdk_compat_python.wasm"

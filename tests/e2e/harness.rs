@@ -64,6 +64,7 @@ pub const NAMESPACES: &[&str] = &[
     "e2e-temporal-trap",
     "e2e-js-sdk",
     "e2e-interop",
+    "e2e-compat-python",
     "e2e-compile-cache",
     "e2e-patch",
     "e2e-upsert",

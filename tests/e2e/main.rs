@@ -17,6 +17,7 @@ mod production;
 mod python_sdk;
 mod replay;
 mod safety;
+mod sdk_compat_python;
 mod sdk_interop;
 mod temporal_world;
 mod workflow_api;

@@ -30,6 +30,8 @@ from wit_world.imports import activation_host as host
 from wit_world.imports.types import Failure, LogLevel, Payload
 
 from . import bind_args, decode, describe_exception, encode
+from ._convert import convert_args
+from .common import RawValue
 from .exceptions import ApplicationError, CancelledError, FailureError, is_cancelled_exception
 
 # A workflow has no WASI: writing to stderr traps. Python reports some
@@ -231,9 +233,14 @@ class RunState:
         self.resolvers: Dict[int, Callable[[Any], None]] = {}
         self.child_starts: Dict[int, asyncio.Future] = {}
         self.conditions: List[Tuple[Callable[[], bool], asyncio.Future]] = []
-        self.buffered_signals: Dict[str, List[List[Payload]]] = {}
-        self.signal_handlers: Dict[str, Callable[..., Any]] = {}
-        self.query_handlers: Dict[str, Callable[..., Any]] = {}
+        # Signals no handler took yet, in arrival order (name, args).
+        self.buffered_signals: List[Tuple[str, List[Payload]]] = []
+        # name -> handler; the key None holds the dynamic handler, which
+        # gets (name, [RawValue]) for every name without a handler of its own.
+        self.signal_handlers: Dict[Optional[str], Callable[..., Any]] = {}
+        self.query_handlers: Dict[Optional[str], Callable[..., Any]] = {}
+        # name -> (handler, validator or None).
+        self.update_handlers: Dict[Optional[str], Tuple[Callable[..., Any], Optional[Callable[..., Any]]]] = {}
         self.running_handlers = 0
         self.cancel_requested = False
         self.random = None
@@ -253,11 +260,21 @@ class RunState:
         try:
             values = [decode(a) for a in args]
             bind_args(self.definition.run, [None] + values)
+            # Typed as the run method's hints say (a dataclass, ...).
+            values = convert_args(self.definition.run, values, skip_self=True)
             cls = self.definition.cls
             self.instance = cls(*values) if self.definition.init_takes_args else cls()
             self.run_args = values
         except FailureError as err:
             self.start_failure = err.to_failure()
+            return
+        # The class's handlers, bound; `workflow.set_*_handler` changes them.
+        bind = lambda fn: fn.__get__(self.instance)  # noqa: E731
+        self.signal_handlers.update({n: bind(m) for n, m in self.definition.signals.items()})
+        self.query_handlers.update({n: bind(m) for n, m in self.definition.queries.items()})
+        for n, m in self.definition.updates.items():
+            validator = getattr(m, "__weft_validator__", None)
+            self.update_handlers[n] = (bind(m), bind(validator) if validator else None)
 
     # -- jobs --
 
@@ -281,24 +298,43 @@ class RunState:
 
     def signal(self, name: str, args: List[Payload]) -> None:
         handler = self.signal_handlers.get(name)
-        if handler is None and self.definition is not None:
-            method = self.definition.signals.get(name)
-            if method is not None and self.instance is not None:
-                handler = method.__get__(self.instance)
         if handler is None:
-            # Kept until a handler is set (as temporalio does).
-            self.buffered_signals.setdefault(name, []).append(args)
+            dynamic = self.signal_handlers.get(None)
+            if dynamic is None:
+                # Kept until a handler is set (as temporalio does).
+                self.buffered_signals.append((name, args))
+                return
+            self.start_handler(dynamic, [name, [RawValue(a) for a in args]], None)
             return
         values = [decode(a) for a in args]
         # Extra arguments are dropped, as temporalio does for signals.
         count = _positional_count(handler)
         if count is not None:
             values = values[:count]
+        try:
+            values = convert_args(handler, values, skip_self=False)
+        except Exception as exc:  # noqa: BLE001 - as temporalio: drop a signal it cannot convert
+            host.log(LogLevel.WARN, f"signal {name!r} dropped: its arguments do not convert: {exc}")
+            return
         self.start_handler(handler, values, None)
 
+    def set_signal_handler(self, name: Optional[str], handler: Optional[Callable[..., Any]]) -> None:
+        """Set (or, with None, remove) a signal handler; buffered signals it
+        takes are delivered now, in the order they came."""
+        if handler is None:
+            self.signal_handlers.pop(name, None)
+            return
+        self.signal_handlers[name] = handler
+        waiting, self.buffered_signals = self.buffered_signals, []
+        for signal_name, args in waiting:
+            self.signal(signal_name, args)
+
     def update(self, u) -> None:
-        method = self.definition.updates.get(u.name) if self.definition else None
-        if method is None or self.instance is None:
+        entry = self.update_handlers.get(u.name)
+        dynamic = entry is None and None in self.update_handlers
+        if dynamic:
+            entry = self.update_handlers[None]
+        if entry is None:
             host.reject_update(
                 u.id,
                 ApplicationError(
@@ -306,17 +342,21 @@ class RunState:
                 ).to_failure(),
             )
             return
+        handler, validator = entry
         try:
-            values = [decode(a) for a in u.args]
-            bind_args(method, [self.instance] + values)
-            validator = getattr(method, "__weft_validator__", None)
+            if dynamic:
+                values = [u.name, [RawValue(a) for a in u.args]]
+            else:
+                values = [decode(a) for a in u.args]
+                bind_args(handler, values)
+                values = convert_args(handler, values, skip_self=False)
             if u.run_validator and validator is not None:
-                validator(self.instance, *values)
+                validator(*values)
         except Exception as exc:
             host.reject_update(u.id, failure_of(exc))
             return
         host.accept_update(u.id)
-        self.start_handler(method.__get__(self.instance), values, u.id)
+        self.start_handler(handler, values, u.id)
 
     def start_handler(self, handler: Callable[..., Any], values: List[Any], update_id: Optional[str]) -> None:
         """Run a signal or update handler as a task of its own."""
@@ -448,12 +488,11 @@ class Run:
         state = self._state
         with _Current(state):
             handler = state.query_handlers.get(name)
-            if handler is None and state.definition is not None and state.instance is not None:
-                method = state.definition.queries.get(name)
-                if method is not None:
-                    handler = method.__get__(state.instance)
+            dynamic = handler is None and None in state.query_handlers
+            if dynamic:
+                handler = state.query_handlers[None]
             if handler is None:
-                known = sorted(state.definition.queries) if state.definition else []
+                known = sorted(n for n in state.query_handlers if n is not None)
                 raise Err(
                     ApplicationError(
                         f"query `{name}` has no handler: this run answers {', '.join(known) or 'none'}",
@@ -462,7 +501,11 @@ class Run:
                     ).to_failure()
                 )
             try:
-                return encode(handler(*[decode(a) for a in args]))
+                if dynamic:
+                    values = [name, [RawValue(a) for a in args]]
+                else:
+                    values = convert_args(handler, [decode(a) for a in args], skip_self=False)
+                return encode(handler(*values))
             except Exception as exc:
                 raise Err(failure_of(exc))
 

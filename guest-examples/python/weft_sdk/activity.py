@@ -15,8 +15,15 @@ config (preopened directories, environment variables, ...): plain `open()`,
 from typing import Any, Callable, Dict, List, Optional
 
 from componentize_py_types import Err
-from wit_world.imports import activity_host as host
 from wit_world.imports.types import LogLevel
+
+try:
+    from wit_world.imports import activity_host as host
+except ImportError:
+    # Built into a workflow component (whose world has no activity host): a
+    # workflow module may import its activities to name them by function,
+    # as temporalio workflows do; only the decorators are used there.
+    host = None
 
 from . import ApplicationError, Payload, bind_args, decode, describe_exception, encode
 
@@ -72,7 +79,7 @@ def log(message: str, level: LogLevel = LogLevel.INFO) -> None:
     host.log(level, message)
 
 
-def info() -> host.ActivityInfo:
+def info() -> "host.ActivityInfo":
     return host.info()
 
 

@@ -30,13 +30,14 @@ has no WASI at all: `print`, `time.time()` and `open()` trap).
 """
 
 import asyncio
+import contextlib
 import inspect
 import random as _random
 import uuid as _uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import IntEnum
-from typing import Any, Callable, List, Mapping, Optional, Sequence, Union
+from typing import Any, Awaitable, Callable, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from componentize_py_types import Ok
 from wit_world.imports import activation_host as host
@@ -44,8 +45,16 @@ from wit_world.imports import workflow_options as wo
 from wit_world.imports.types import LogLevel, Payload
 
 from . import _runtime, decode, encode
+from ._convert import convert, return_hint
 from ._runtime import ActivationGuest, ContinueAsNewError, Definition, current
-from .common import RetryPolicy, millis
+from .common import (
+    RawValue,
+    RetryPolicy,
+    SearchAttributeIndexedValueType,
+    SearchAttributeKey,
+    SearchAttributeUpdate,
+    millis,
+)
 from .exceptions import (
     ActivityError,
     ApplicationError,
@@ -58,9 +67,15 @@ from .exceptions import (
 __all__ = [
     "ActivationGuest", "defn", "init", "run", "signal", "query", "update",
     "execute_activity", "start_activity", "execute_local_activity", "start_local_activity",
-    "execute_child_workflow", "start_child_workflow", "get_external_workflow_handle",
-    "wait_condition", "sleep", "now", "time", "random", "uuid4", "info", "patched",
-    "deprecate_patch", "upsert_search_attributes", "upsert_memo", "continue_as_new",
+    "start_activity_method", "execute_activity_method", "start_activity_class", "execute_activity_class",
+    "start_local_activity_method", "execute_local_activity_method", "start_local_activity_class",
+    "execute_local_activity_class", "execute_child_workflow", "start_child_workflow", "get_external_workflow_handle",
+    "wait_condition", "wait", "as_completed", "unsafe", "sleep", "now", "time", "random", "uuid4", "info", "patched",
+    "deprecate_patch", "upsert_search_attributes", "upsert_memo", "continue_as_new", "payload_converter",
+    "set_signal_handler", "set_dynamic_signal_handler", "get_signal_handler", "get_dynamic_signal_handler",
+    "set_query_handler", "set_dynamic_query_handler", "get_query_handler", "get_dynamic_query_handler",
+    "set_update_handler", "set_dynamic_update_handler", "get_update_handler", "get_dynamic_update_handler",
+    "RawValue", "SearchAttributeKey", "SearchAttributeUpdate",
     "logger", "all_handlers_finished", "in_workflow", "ActivityCancellationType",
     "ChildWorkflowCancellationType", "ParentClosePolicy", "ActivityHandle",
     "ChildWorkflowHandle", "ExternalWorkflowHandle", "Info", "ContinueAsNewError",
@@ -89,12 +104,14 @@ def defn(cls: Optional[type] = None, *, name: Optional[str] = None, instance_per
             for attr in vars(klass).values():
                 if getattr(attr, "__weft_run__", False):
                     run_fn = attr
+                # A dynamic handler is kept under the name None.
+                dynamic = getattr(attr, "__weft_dynamic__", False)
                 if getattr(attr, "__weft_signal__", None):
-                    signals[attr.__weft_signal__] = attr
+                    signals[None if dynamic else attr.__weft_signal__] = attr
                 if getattr(attr, "__weft_query__", None):
-                    queries[attr.__weft_query__] = attr
+                    queries[None if dynamic else attr.__weft_query__] = attr
                 if getattr(attr, "__weft_update__", None):
-                    updates[attr.__weft_update__] = attr
+                    updates[None if dynamic else attr.__weft_update__] = attr
         if run_fn is None:
             raise TypeError(f"workflow class {cls.__name__} has no @workflow.run method")
         if not inspect.iscoroutinefunction(run_fn):
@@ -128,9 +145,13 @@ def run(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _handler_decorator(marker: str):
-    def decorator(fn: Optional[Callable[..., Any]] = None, *, name: Optional[str] = None, **_options: Any):
+    def decorator(
+        fn: Optional[Callable[..., Any]] = None, *, name: Optional[str] = None, dynamic: bool = False, **_options: Any
+    ):
         def mark(fn: Callable[..., Any]) -> Callable[..., Any]:
             setattr(fn, marker, name or fn.__name__)
+            # A dynamic handler takes (name, args: Sequence[RawValue]).
+            fn.__weft_dynamic__ = dynamic  # type: ignore[attr-defined]
             return fn
 
         return mark(fn) if fn is not None else mark
@@ -139,17 +160,24 @@ def _handler_decorator(marker: str):
 
 
 signal = _handler_decorator("__weft_signal__")
-signal.__doc__ = "Marks a signal handler (`def` or `async def`); `name=` defaults to the method's."
+signal.__doc__ = """Marks a signal handler (`def` or `async def`); `name=` defaults to the method's.
+`dynamic=True`: it takes every signal without a handler of its own, as `(name, args)`."""
 query = _handler_decorator("__weft_query__")
-query.__doc__ = "Marks a query handler (a read-only `def`); it may take arguments."
+query.__doc__ = """Marks a query handler (a read-only `def`); it may take arguments.
+`dynamic=True`: it answers every query without a handler of its own, as `(name, args)`."""
 
 
-def update(fn: Optional[Callable[..., Any]] = None, *, name: Optional[str] = None, **_options: Any):
+def update(
+    fn: Optional[Callable[..., Any]] = None, *, name: Optional[str] = None, dynamic: bool = False, **_options: Any
+):
     """Marks an update handler (`def` or `async def`). `@<handler>.validator`
-    marks a `def` that runs first and rejects the update by raising."""
+    marks a `def` that runs first and rejects the update by raising.
+    `dynamic=True`: it takes every update without a handler of its own, as
+    `(name, args)`."""
 
     def mark(fn: Callable[..., Any]) -> Callable[..., Any]:
         fn.__weft_update__ = name or fn.__name__  # type: ignore[attr-defined]
+        fn.__weft_dynamic__ = dynamic  # type: ignore[attr-defined]
 
         def validator(vfn: Callable[..., None]) -> Callable[..., None]:
             fn.__weft_validator__ = vfn  # type: ignore[attr-defined]
@@ -212,14 +240,33 @@ def _ms(duration: Optional[Union[timedelta, float]]) -> Optional[int]:
 
 
 def _type_name(fn: Union[str, Callable[..., Any], type]) -> str:
-    """An activity or workflow given by name, function or class."""
+    """An activity or workflow given by name, function, class or the
+    workflow's run method (`execute_child_workflow(Child.run, ...)`)."""
     if isinstance(fn, str):
         return fn
     return (
         getattr(fn, "__weft_activity__", None)
-        or next((d.name for d in _runtime.DEFINITIONS.values() if d.cls is fn), None)
+        or next((d.name for d in _runtime.DEFINITIONS.values() if d.cls is fn or d.run is fn), None)
         or fn.__name__
     )
+
+
+def _handler_name(handler: Union[str, Callable[..., Any]]) -> str:
+    """A signal given by name or by its handler method."""
+    if isinstance(handler, str):
+        return handler
+    return getattr(handler, "__weft_signal__", None) or handler.__name__
+
+
+def _result_hint(fn: Any, result_type: Any) -> Any:
+    """What a result converts to: `result_type=`, else the return hint of
+    the activity function or run method named (as temporalio does)."""
+    if result_type is not None:
+        return result_type
+    if isinstance(fn, type):
+        definition = next((d for d in _runtime.DEFINITIONS.values() if d.cls is fn), None)
+        fn = definition.run if definition else None
+    return return_hint(fn)
 
 
 def _args(arg: Any, args: Sequence[Any]) -> List[Payload]:
@@ -235,9 +282,10 @@ class _HostFuture(asyncio.Future):
     asks the host, and the future then resolves as the cancellation type says
     (usually with a `CancelledError` cause)."""
 
-    def __init__(self, weft_handle: int) -> None:
+    def __init__(self, weft_handle: int, result_hint: Any = None) -> None:
         super().__init__(loop=current().loop)
         self._weft_handle = weft_handle
+        self._result_hint = result_hint
         self._cancel_asked = False
         current().resolvers[weft_handle] = self._resolve
 
@@ -254,7 +302,7 @@ class _HostFuture(asyncio.Future):
 
     def _value(self, payload: Any) -> Any:
         """The result a resolved payload stands for."""
-        return decode(payload)
+        return convert(decode(payload), self._result_hint)
 
     def _error(self, failure: Any) -> BaseException:
         """The exception a failure stands for."""
@@ -273,8 +321,10 @@ class ActivityHandle(_HostFuture):
     """A started activity: await it for its result (`ActivityError` if it
     failed); `cancel()` asks Temporal to cancel it."""
 
-    def __init__(self, weft_handle: int, activity_type: str, activity_id: Optional[str]) -> None:
-        super().__init__(weft_handle)
+    def __init__(
+        self, weft_handle: int, activity_type: str, activity_id: Optional[str], result_hint: Any = None
+    ) -> None:
+        super().__init__(weft_handle, result_hint)
         self.activity_type = activity_type
         self.activity_id = activity_id or str(weft_handle)
 
@@ -300,6 +350,7 @@ def start_activity(
     retry_policy: Optional[RetryPolicy] = None,
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
     activity_id: Optional[str] = None,
+    result_type: Optional[type] = None,
     **_options: Any,
 ) -> ActivityHandle:
     """Schedule an activity (by name, or by a function registered under
@@ -317,7 +368,9 @@ def start_activity(
         activity_id=activity_id,
     )
     current()
-    return ActivityHandle(host.start_activity(name, _args(arg, args), options), name, activity_id)
+    return ActivityHandle(
+        host.start_activity(name, _args(arg, args), options), name, activity_id, _result_hint(activity, result_type)
+    )
 
 
 async def execute_activity(activity: Union[str, Callable[..., Any]], arg: Any = _UNSET, **kwargs: Any) -> Any:
@@ -334,6 +387,7 @@ def start_local_activity(
     start_to_close_timeout: Optional[timedelta] = None,
     retry_policy: Optional[RetryPolicy] = None,
     local_retry_threshold: Optional[timedelta] = None,
+    result_type: Optional[type] = None,
     **_options: Any,
 ) -> ActivityHandle:
     """Run a short activity in this worker (it must serve the type too);
@@ -346,19 +400,56 @@ def start_local_activity(
         local_retry_threshold_ms=_ms(local_retry_threshold),
     )
     current()
-    return ActivityHandle(host.start_local_activity(name, _args(arg, args), options), name, None)
+    return ActivityHandle(
+        host.start_local_activity(name, _args(arg, args), options), name, None, _result_hint(activity, result_type)
+    )
 
 
 async def execute_local_activity(activity: Union[str, Callable[..., Any]], arg: Any = _UNSET, **kwargs: Any) -> Any:
     return await start_local_activity(activity, arg, **kwargs)
 
 
+# Activities given as a method (`MyActivities.do_thing`, registered on the
+# worker as a bound method of an instance) or as a class whose `__call__`
+# is the activity: the same calls, as temporalio names them.
+start_activity_method = start_activity
+execute_activity_method = execute_activity
+start_local_activity_method = start_local_activity
+execute_local_activity_method = execute_local_activity
+
+
+def _class_activity(cls: type, kwargs: dict) -> str:
+    """A callable activity class's name (`@activity.defn` on the class: its
+    name, as in temporalio); its result converts by `__call__`'s hint."""
+    if kwargs.get("result_type") is None:
+        kwargs["result_type"] = return_hint(cls.__call__)
+    return getattr(cls, "__weft_activity__", None) or cls.__name__
+
+
+def start_activity_class(activity: type, arg: Any = _UNSET, **kwargs: Any) -> ActivityHandle:
+    return start_activity(_class_activity(activity, kwargs), arg, **kwargs)
+
+
+async def execute_activity_class(activity: type, arg: Any = _UNSET, **kwargs: Any) -> Any:
+    return await start_activity_class(activity, arg, **kwargs)
+
+
+def start_local_activity_class(activity: type, arg: Any = _UNSET, **kwargs: Any) -> ActivityHandle:
+    return start_local_activity(_class_activity(activity, kwargs), arg, **kwargs)
+
+
+async def execute_local_activity_class(activity: type, arg: Any = _UNSET, **kwargs: Any) -> Any:
+    return await start_local_activity_class(activity, arg, **kwargs)
+
+
 class ChildWorkflowHandle(_HostFuture):
     """A started child workflow: await it for its result
     (`ChildWorkflowError` if it failed)."""
 
-    def __init__(self, weft_handle: int, workflow_type: str, workflow_id: Optional[str]) -> None:
-        super().__init__(weft_handle)
+    def __init__(
+        self, weft_handle: int, workflow_type: str, workflow_id: Optional[str], result_hint: Any = None
+    ) -> None:
+        super().__init__(weft_handle, result_hint)
         self.workflow_type = workflow_type
         self.id = workflow_id
 
@@ -370,9 +461,7 @@ class ChildWorkflowHandle(_HostFuture):
             cause=_cause_of(failure),
         )
 
-    async def signal(self, signal: str, arg: Any = _UNSET, *, args: Sequence[Any] = ()) -> None:
-        if self.id is None:
-            raise ApplicationError("signal a child by the id it was started with", type="NoChildId", non_retryable=True)
+    async def signal(self, signal: Union[str, Callable[..., Any]], arg: Any = _UNSET, *, args: Sequence[Any] = ()) -> None:
         await get_external_workflow_handle(self.id).signal(signal, arg, args=args)
 
 
@@ -386,11 +475,14 @@ async def start_child_workflow(
     execution_timeout: Optional[timedelta] = None,
     parent_close_policy: ParentClosePolicy = ParentClosePolicy.TERMINATE,
     cancellation_type: ChildWorkflowCancellationType = ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+    result_type: Optional[type] = None,
     **_options: Any,
 ) -> ChildWorkflowHandle:
-    """Start a child workflow; returns its handle once it has started."""
+    """Start a child workflow; returns its handle once it has started.
+    Without `id=` the child's id is a `workflow.uuid4()`, as in temporalio."""
     run = current()
     name = _type_name(workflow)
+    id = id or str(uuid4())
     options = wo.ChildOptions(
         workflow_id=id,
         task_queue=task_queue,
@@ -399,7 +491,7 @@ async def start_child_workflow(
         cancellation=_CHILD_CANCELLATION[cancellation_type],
     )
     weft_handle = host.start_child(name, _args(arg, args), options)
-    handle = ChildWorkflowHandle(weft_handle, name, id)
+    handle = ChildWorkflowHandle(weft_handle, name, id, _result_hint(workflow, result_type))
     started = run.loop.create_future()
     run.child_starts[weft_handle] = started
     try:
@@ -423,9 +515,9 @@ class ExternalWorkflowHandle:
     def __init__(self, workflow_id: str) -> None:
         self.id = workflow_id
 
-    async def signal(self, signal: str, arg: Any = _UNSET, *, args: Sequence[Any] = ()) -> None:
+    async def signal(self, signal: Union[str, Callable[..., Any]], arg: Any = _UNSET, *, args: Sequence[Any] = ()) -> None:
         current()
-        await _Delivery(host.signal_workflow(self.id, signal, _args(arg, args)))
+        await _Delivery(host.signal_workflow(self.id, _handler_name(signal), _args(arg, args)))
 
     async def cancel(self) -> None:
         current()
@@ -458,6 +550,103 @@ async def wait_condition(fn: Callable[[], bool], *, timeout: Optional[Union[time
         return
     seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
     await asyncio.wait_for(fut, seconds)
+
+
+async def wait(
+    fs: Iterable[Any], *, timeout: Optional[float] = None, return_when: str = asyncio.ALL_COMPLETED
+) -> Tuple[List[Any], List[Any]]:
+    """`asyncio.wait` with lists in the order given, not sets (whose order
+    can differ between runs), as temporalio's `workflow.wait`: `(done,
+    pending)`. Pass tasks or futures, not coroutines."""
+    fs = list(fs)
+    if not fs:
+        raise ValueError("Sequence of Tasks/Futures must not be empty.")
+    if any(asyncio.iscoroutine(f) for f in fs):
+        raise TypeError("Passing coroutines is forbidden, use tasks explicitly.")
+    if return_when not in (asyncio.FIRST_COMPLETED, asyncio.FIRST_EXCEPTION, asyncio.ALL_COMPLETED):
+        raise ValueError(f"Invalid return_when value: {return_when}")
+    loop = current().loop
+    waiter = loop.create_future()
+    timer = loop.call_later(timeout, lambda: waiter.done() or waiter.set_result(None)) if timeout is not None else None
+    counter = len(fs)
+
+    def on_done(f: asyncio.Future) -> None:
+        nonlocal counter
+        counter -= 1
+        first_error = return_when == asyncio.FIRST_EXCEPTION and not f.cancelled() and f.exception() is not None
+        if (counter <= 0 or return_when == asyncio.FIRST_COMPLETED or first_error) and not waiter.done():
+            waiter.set_result(None)
+
+    for f in fs:
+        f.add_done_callback(on_done)
+    try:
+        await waiter
+    finally:
+        if timer is not None:
+            timer.cancel()
+        for f in fs:
+            f.remove_done_callback(on_done)
+    return [f for f in fs if f.done()], [f for f in fs if not f.done()]
+
+
+def as_completed(fs: Iterable[Awaitable[Any]], *, timeout: Optional[float] = None) -> Iterator[Awaitable[Any]]:
+    """`asyncio.as_completed` without its set, as temporalio's: awaitables
+    in the order they finish (ties in the order given)."""
+    loop = current().loop
+    todo = [asyncio.ensure_future(f, loop=loop) for f in list(fs)]
+    done: asyncio.Queue = asyncio.Queue()
+    timer = None
+
+    def on_timeout() -> None:
+        for f in todo:
+            f.remove_done_callback(on_done)
+            done.put_nowait(None)
+        todo.clear()
+
+    def on_done(f: asyncio.Future) -> None:
+        if not todo:
+            return
+        todo.remove(f)
+        done.put_nowait(f)
+        if not todo and timer is not None:
+            timer.cancel()
+
+    async def next_done() -> Any:
+        f = await done.get()
+        if f is None:
+            raise asyncio.TimeoutError
+        return f.result()
+
+    for f in todo:
+        f.add_done_callback(on_done)
+    if todo and timeout is not None:
+        timer = loop.call_later(timeout, on_timeout)
+    return iter([next_done() for _ in range(len(todo))])
+
+
+class unsafe:
+    """`workflow.unsafe`, as in temporalio. weft has no sandbox (a workflow
+    component reaches nothing nondeterministic), so passing imports through
+    or lifting restrictions changes nothing here."""
+
+    @staticmethod
+    def is_replaying() -> bool:
+        current()
+        return host.is_replaying()
+
+    @staticmethod
+    def in_sandbox() -> bool:
+        return False
+
+    @staticmethod
+    @contextlib.contextmanager
+    def imports_passed_through() -> Iterator[None]:
+        yield
+
+    @staticmethod
+    @contextlib.contextmanager
+    def sandbox_unrestricted() -> Iterator[None]:
+        yield
 
 
 async def sleep(duration: Union[timedelta, float]) -> None:
@@ -524,10 +713,131 @@ def deprecate_patch(patch_id: str) -> None:
 
 
 def upsert_search_attributes(attributes: Union[Mapping[str, Any], Sequence[Any]]) -> None:
-    """Set or replace search attributes (a mapping name -> value)."""
-    items = attributes.items() if isinstance(attributes, Mapping) else attributes
+    """Set, replace or unset search attributes: typed updates
+    (`[SearchAttributeKey.for_keyword("CustomerId").value_set("c1")]`, as
+    temporalio writes them: each payload carries its type), or, the older
+    form, a mapping name -> value."""
     current()
-    host.upsert_search_attributes([(k, encode(v)) for k, v in items])
+    if isinstance(attributes, Mapping):
+        host.upsert_search_attributes([(k, encode(v)) for k, v in attributes.items()])
+        return
+    encoded = []
+    for item in attributes:
+        if isinstance(item, SearchAttributeUpdate):
+            encoded.append((item.key.name, _search_attribute_payload(item.key, item.value)))
+        else:  # a (name, value) pair
+            name, value = item
+            encoded.append((name, encode(value)))
+    if encoded:
+        host.upsert_search_attributes(encoded)
+
+
+def _search_attribute_payload(key: SearchAttributeKey, value: Any) -> Payload:
+    """A typed search attribute's value as temporalio encodes it: JSON with
+    a `type` metadata entry (none for an unset, whose value is null)."""
+    if value is None:
+        return encode(None)
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    elif key.indexed_value_type == SearchAttributeIndexedValueType.KEYWORD_LIST:
+        value = list(value)
+    payload = encode(value)
+    return Payload(metadata=payload.metadata + [("type", key._metadata_type.encode())], data=payload.data)
+
+
+# ------------------------------------------------------ handlers at run time
+
+
+def set_signal_handler(name: str, handler: Optional[Callable[..., Any]]) -> None:
+    """Handle signal `name` with `handler` (None removes it); signals that
+    came before are delivered to it now, in order."""
+    current().set_signal_handler(name, handler)
+
+
+def set_dynamic_signal_handler(handler: Optional[Callable[..., Any]]) -> None:
+    """Handle every signal without a handler of its own: `handler(name, args)`,
+    `args` a sequence of `RawValue`."""
+    current().set_signal_handler(None, handler)
+
+
+def get_signal_handler(name: str) -> Optional[Callable[..., Any]]:
+    return current().signal_handlers.get(name)
+
+
+def get_dynamic_signal_handler() -> Optional[Callable[..., Any]]:
+    return current().signal_handlers.get(None)
+
+
+def set_query_handler(name: str, handler: Optional[Callable[..., Any]]) -> None:
+    _set(current().query_handlers, name, handler)
+
+
+def set_dynamic_query_handler(handler: Optional[Callable[..., Any]]) -> None:
+    _set(current().query_handlers, None, handler)
+
+
+def get_query_handler(name: str) -> Optional[Callable[..., Any]]:
+    return current().query_handlers.get(name)
+
+
+def get_dynamic_query_handler() -> Optional[Callable[..., Any]]:
+    return current().query_handlers.get(None)
+
+
+def set_update_handler(
+    name: str, handler: Optional[Callable[..., Any]], *, validator: Optional[Callable[..., None]] = None, **_: Any
+) -> None:
+    _set(current().update_handlers, name, (handler, validator) if handler else None)
+
+
+def set_dynamic_update_handler(
+    handler: Optional[Callable[..., Any]], *, validator: Optional[Callable[..., None]] = None, **_: Any
+) -> None:
+    _set(current().update_handlers, None, (handler, validator) if handler else None)
+
+
+def get_update_handler(name: str) -> Optional[Callable[..., Any]]:
+    entry = current().update_handlers.get(name)
+    return entry[0] if entry else None
+
+
+def get_dynamic_update_handler() -> Optional[Callable[..., Any]]:
+    entry = current().update_handlers.get(None)
+    return entry[0] if entry else None
+
+
+def _set(handlers: dict, name: Optional[str], handler: Any) -> None:
+    if handler is None:
+        handlers.pop(name, None)
+    else:
+        handlers[name] = handler
+
+
+class _PayloadConverter:
+    """`workflow.payload_converter()`: Temporal's JSON converter, with type
+    hints as temporalio's default converter applies them."""
+
+    def to_payload(self, value: Any) -> Payload:
+        return encode(value)
+
+    def to_payloads(self, values: Sequence[Any]) -> List[Payload]:
+        return [encode(v) for v in values]
+
+    def from_payload(self, payload: Payload, type_hint: Any = None) -> Any:
+        return convert(decode(payload), type_hint)
+
+    def from_payloads(self, payloads: Sequence[Payload], type_hints: Optional[List[Any]] = None) -> List[Any]:
+        hints = list(type_hints or [])
+        return [self.from_payload(p, hints[i] if i < len(hints) else None) for i, p in enumerate(payloads)]
+
+
+_PAYLOAD_CONVERTER = _PayloadConverter()
+
+
+def payload_converter() -> _PayloadConverter:
+    """The converter payloads are read and written with (for dynamic handlers'
+    `RawValue` arguments)."""
+    return _PAYLOAD_CONVERTER
 
 
 def upsert_memo(memo: Mapping[str, Any]) -> None:
