@@ -18,8 +18,8 @@ use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions, Ur
 use temporalio_common::telemetry::{
     PrometheusExporterOptions, TelemetryOptions, start_prometheus_metric_exporter,
 };
+use temporalio_sdk::runtime::RuntimeOptions;
 use temporalio_sdk::{Runtime, Worker, WorkerOptions};
-use temporalio_sdk_core::RuntimeOptions;
 
 /// Command line of the native worker.
 #[derive(Parser)]
@@ -59,7 +59,8 @@ async fn main() -> anyhow::Result<()> {
     }
     let options = RuntimeOptions::builder()
         .telemetry_options(telemetry)
-        .build()?;
+        .build()
+        .map_err(anyhow::Error::msg)?;
     let runtime = Runtime::from_current_tokio(options)?;
     let url = Url::from_str(&format!("http://{}", args.address))?;
     let connection = Connection::connect(ConnectionOptions::new(url).build())
