@@ -16,6 +16,21 @@ pub const BINARY_NULL: &str = "binary/null";
 /// The `source` weft writes on failures it creates.
 pub const FAILURE_SOURCE: &str = "weft";
 
+/// The `error-type` of a cancellation, as guests see it (a cancelled
+/// activity, timer or wait) and as a run ends when it is cancelled.
+pub const CANCELLED_ERROR: &str = "CancelledError";
+
+/// The failure a guest sees for a cancelled `what` (the SDKs raise it as
+/// their cancellation error).
+pub fn cancelled(what: &str) -> types::Failure {
+    types::Failure {
+        message: format!("{what} cancelled"),
+        error_type: CANCELLED_ERROR.into(),
+        non_retryable: true,
+        details: vec![],
+    }
+}
+
 /// A JSON payload.
 pub fn json(value: &serde_json::Value) -> Payload {
     Payload {
@@ -100,7 +115,7 @@ pub fn failure_to_wit(f: Failure) -> types::Failure {
             info.details.map(|d| d.payloads).unwrap_or_default(),
         ),
         Some(FailureInfo::TimeoutFailureInfo(_)) => ("TimeoutError".into(), false, vec![]),
-        Some(FailureInfo::CanceledFailureInfo(_)) => ("CancelledError".into(), true, vec![]),
+        Some(FailureInfo::CanceledFailureInfo(_)) => (CANCELLED_ERROR.into(), true, vec![]),
         Some(FailureInfo::TerminatedFailureInfo(_)) => ("TerminatedError".into(), true, vec![]),
         Some(FailureInfo::ServerFailureInfo(info)) => {
             ("ServerError".into(), info.non_retryable, vec![])

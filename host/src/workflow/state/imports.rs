@@ -20,15 +20,6 @@ fn retry_policy(p: RetryPolicy) -> proto::RetryPolicy {
     }
 }
 
-fn cancelled(what: &str) -> Failure {
-    Failure {
-        message: format!("{what} cancelled"),
-        error_type: "CancelledError".into(),
-        non_retryable: true,
-        details: vec![],
-    }
-}
-
 /// Patch ids are bounded in length and number: each is kept for the run.
 fn check_patch(state: &RunState, id: &str) -> wasmtime::Result<()> {
     if id.len() > MAX_PATCH_ID_BYTES {
@@ -239,7 +230,7 @@ impl workflow_host::Host for RunHost {
             HandleKind::Timer => {
                 state.push(Variant::CancelTimer(CancelTimer { seq: h }));
                 state
-                    .resolve(HandleKind::Timer, h, Err(cancelled("timer")))
+                    .resolve(HandleKind::Timer, h, Err(payload::cancelled("timer")))
                     .map_err(wasmtime::Error::msg)?;
             }
             // Core resolves the handle as the cancellation type says.
@@ -254,7 +245,11 @@ impl workflow_host::Host for RunHost {
                     waiters.retain(|&w| w != h);
                 }
                 state
-                    .resolve(HandleKind::Signal, h, Err(cancelled("signal wait")))
+                    .resolve(
+                        HandleKind::Signal,
+                        h,
+                        Err(payload::cancelled("signal wait")),
+                    )
                     .map_err(wasmtime::Error::msg)?;
             }
             // Core resolves the handle as the child's cancellation type says.
@@ -271,7 +266,11 @@ impl workflow_host::Host for RunHost {
                     waiters.retain(|&w| w != h);
                 }
                 state
-                    .resolve(HandleKind::Update, h, Err(cancelled("update wait")))
+                    .resolve(
+                        HandleKind::Update,
+                        h,
+                        Err(payload::cancelled("update wait")),
+                    )
                     .map_err(wasmtime::Error::msg)?;
             }
             HandleKind::Cancellation | HandleKind::ExternalSignal | HandleKind::ExternalCancel => {}

@@ -93,12 +93,7 @@ impl RunState {
             self.locals.remove(&h);
             self.local_seqs.remove(&seq);
             self.push(Variant::CancelTimer(CancelTimer { seq }));
-            let cancelled = Failure {
-                message: "local activity cancelled".into(),
-                error_type: "CancelledError".into(),
-                non_retryable: true,
-                details: vec![],
-            };
+            let cancelled = payload::cancelled("local activity");
             return self.resolve(HandleKind::LocalActivity, h, Err(cancelled));
         }
         self.push(Variant::RequestCancelLocalActivity(
