@@ -46,11 +46,6 @@ impl CompileCache {
         Some(CompileCache::new(base.join("weft")))
     }
 
-    /// The directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// The compiled form of `wasm` for `engine`, and whether it came from
     /// the cache; compiled and stored when it was not there. A cache that
     /// cannot be read or written only costs a compile.

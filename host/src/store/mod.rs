@@ -236,11 +236,6 @@ impl ModuleStore {
         Ok(store)
     }
 
-    /// The store's root directory.
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
     /// The component file of `digest` (whether or not it exists).
     pub fn path(&self, digest: &Digest) -> PathBuf {
         self.blobs().join(format!("{}.wasm", digest.hex()))
