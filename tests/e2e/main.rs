@@ -17,6 +17,7 @@ mod production;
 mod python_sdk;
 mod replay;
 mod safety;
+mod sdk_compat_ts;
 mod sdk_interop;
 mod workflow_api;
 mod workflow_semantics;

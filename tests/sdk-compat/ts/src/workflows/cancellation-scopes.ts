@@ -1,7 +1,7 @@
 // CancellationScope, as in the samples' cancellation-scopes: a timer
 // cancelled by its scope, activities under a scope with a timeout, and
 // cleanup in a non-cancellable scope.
-import { CancellationScope, CancelledFailure, isCancellation, proxyActivities, sleep } from '@temporalio/workflow';
+import { CancellationScope, CancelledFailure, condition, isCancellation, proxyActivities, sleep } from '@temporalio/workflow';
 import type * as activities from '../activities';
 import { ACTIVITY_TASK_QUEUE } from './queues';
 
@@ -34,12 +34,15 @@ export async function cancellationScopes(timeoutMs: number): Promise<string[]> {
     else throw e;
   }
 
-  // A scope cancelled later: what it started after an await is cancelled too.
+  // A scope cancelled later: what it starts after an await belongs to it too.
   const scope = new CancellationScope();
+  let sleeping = false;
   const inner = scope.run(async () => {
-    await sleep(10);
+    await greet('inner');
+    sleeping = true;
     await sleep('1 day');
   });
+  await condition(() => sleeping);
   await sleep(100);
   scope.cancel();
   try {
