@@ -28,6 +28,7 @@ const SCENARIOS: &[&str] = &[
     "continue-as-new",
     "patched",
     "cancellation-scopes",
+    "failures",
 ];
 
 #[test]

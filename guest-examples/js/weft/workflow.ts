@@ -142,7 +142,7 @@ function activityOptions(options: ActivityOptions): host.ActivityOptions {
  */
 function startInScope<T>(
   start: () => number,
-  wrap: (failure: Failure) => unknown,
+  wrap: (failure: Failure, handle: number) => unknown,
   onCancel: (handle: number, reject: (err: unknown) => void) => void,
 ): Promise<T> {
   const state = run();
@@ -153,7 +153,7 @@ function startInScope<T>(
       return;
     }
     const handle = start();
-    state.pending.set(handle, { resolve, reject: (failure) => reject(wrap(failure)) });
+    state.pending.set(handle, { resolve, reject: (failure) => reject(wrap(failure, handle)) });
     if (scope.cancellable) {
       scope.cancelRequested.catch((err) => {
         if (state.pending.has(handle)) onCancel(handle, reject.bind(null, err));
@@ -171,7 +171,8 @@ const cancelHandle = (handle: number): void => {
 function scheduleActivity(activityType: string, args: unknown[], options: ActivityOptions): Promise<unknown> {
   return startInScope(
     () => host.startActivity(activityType, args.map(encode), activityOptions(options)),
-    (failure) => new ActivityFailure(`activity ${activityType} failed`, activityType, options.activityId, fromWit(failure)),
+    // The activity id is the handle unless set, as weft schedules it.
+    (failure, handle) => new ActivityFailure(`activity ${activityType} failed`, activityType, options.activityId ?? String(handle), fromWit(failure)),
     cancelHandle,
   );
 }
@@ -185,7 +186,7 @@ function scheduleLocalActivity(activityType: string, args: unknown[], options: L
         retryPolicy: retryPolicy(options.retry),
         localRetryThresholdMs: optionalMs(options.localRetryThreshold),
       }),
-    (failure) => new ActivityFailure(`local activity ${activityType} failed`, activityType, undefined, fromWit(failure)),
+    (failure, handle) => new ActivityFailure(`local activity ${activityType} failed`, activityType, String(handle), fromWit(failure)),
     cancelHandle,
   );
 }
@@ -199,9 +200,10 @@ function proxy<A>(schedule: (activityType: string, args: unknown[]) => Promise<u
   });
 }
 
-function checkTimeouts(what: string, options: { startToCloseTimeout?: Duration; scheduleToCloseTimeout?: Duration }): void {
+function checkTimeouts(options: { startToCloseTimeout?: Duration; scheduleToCloseTimeout?: Duration }): void {
   if (options.startToCloseTimeout === undefined && options.scheduleToCloseTimeout === undefined) {
-    throw new TypeError(`${what} needs startToCloseTimeout or scheduleToCloseTimeout`);
+    // The TypeScript SDK's message.
+    throw new TypeError('Required either scheduleToCloseTimeout or startToCloseTimeout');
   }
 }
 
@@ -211,14 +213,21 @@ function checkTimeouts(what: string, options: { startToCloseTimeout?: Duration; 
  * an ActivityFailure whose `cause` is the activity's failure.
  */
 export function proxyActivities<A = UntypedActivities>(options: ActivityOptions): ActivityInterfaceFor<A> {
-  checkTimeouts('proxyActivities', options);
-  return proxy<A>((activityType, args) => scheduleActivity(activityType, args, options));
+  if (options === undefined) throw new TypeError('options must be defined');
+  // As in the TypeScript SDK, the timeouts are checked when an activity is called.
+  return proxy<A>((activityType, args) => {
+    checkTimeouts(options);
+    return scheduleActivity(activityType, args, options);
+  });
 }
 
 /** Activities run in this worker, recorded as markers (the worker must serve them). */
 export function proxyLocalActivities<A = UntypedActivities>(options: LocalActivityOptions): ActivityInterfaceFor<A> {
-  checkTimeouts('proxyLocalActivities', options);
-  return proxy<A>((activityType, args) => scheduleLocalActivity(activityType, args, options));
+  if (options === undefined) throw new TypeError('options must be defined');
+  return proxy<A>((activityType, args) => {
+    checkTimeouts(options);
+    return scheduleLocalActivity(activityType, args, options);
+  });
 }
 
 // ---- timers and conditions ----
@@ -493,12 +502,22 @@ export interface WorkflowInfo {
   namespace: string;
   taskQueue: string;
   attempt: number;
+  /** Not for workflow logic: whether history is being replayed, and workflow time. */
+  unsafe: { readonly isReplaying: boolean; now(): number };
 }
 
-/** Facts about the run: workflowType, workflowId, runId, namespace, taskQueue, attempt. */
+/** Facts about the run: workflowType, workflowId, runId, namespace, taskQueue, attempt, unsafe. */
 export function workflowInfo(): WorkflowInfo {
   run();
-  return host.info();
+  return {
+    ...host.info(),
+    unsafe: {
+      get isReplaying() {
+        return isReplaying();
+      },
+      now: workflowNow,
+    },
+  };
 }
 
 /** True while the host replays history. */

@@ -56,6 +56,15 @@ function describeFailure(err) {
   return { message: e?.message, type: e?.type ?? null };
 }
 
+/** A workflow's failure as its caller reads it: each level of the cause chain. */
+function failureChain(failure) {
+  const chain = [];
+  for (let f = failure; f; f = f.cause) {
+    chain.push({ name: f.name, message: f.message, type: f.type ?? null, nonRetryable: f.nonRetryable ?? null, details: f.details ?? null });
+  }
+  return chain;
+}
+
 // ---- the scenarios: each drives one workflow the same way on either arm ----
 
 const scenarios = [
@@ -133,6 +142,17 @@ const scenarios = [
     async run(client, queue, id) {
       const handle = await client.workflow.start('patchedWorkflow', { taskQueue: queue, workflowId: id, args: ['customer-1'] });
       return { result: await handle.result() };
+    },
+  },
+  {
+    name: 'failures',
+    async run(client, queue, id) {
+      const handle = await client.workflow.start('failingWorkflow', { taskQueue: queue, workflowId: id, args: [42] });
+      try {
+        return { result: { completed: await handle.result() } };
+      } catch (err) {
+        return { result: { failed: failureChain(err.cause) } };
+      }
     },
   },
   {
@@ -236,7 +256,8 @@ async function runArm(client, scenario, arm, queue) {
 }
 
 async function main() {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // ERROR: the activity and workflow failures the scenarios provoke log at WARN.
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
   const nativeConnection = await NativeConnection.connect({ address: opts.address });
   const workflowWorker = await Worker.create({
     connection: nativeConnection,

@@ -5,3 +5,4 @@ export declare function processOrder(ms: number): Promise<string>;
 export declare function sendNotificationEmail(): Promise<string>;
 export declare function activityA(): Promise<string>;
 export declare function activityB(): Promise<string>;
+export declare function chargeCard(amount: number): Promise<string>;

@@ -30,4 +30,9 @@ async function activityB() {
   return 'B';
 }
 
-module.exports = { greet, add, processOrder, sendNotificationEmail, activityA, activityB };
+/** Fails: an uncaught error is a retryable ApplicationFailure of type 'Error'. */
+async function chargeCard(amount) {
+  throw new Error(`card declined for ${amount}`);
+}
+
+module.exports = { greet, add, processOrder, sendNotificationEmail, activityA, activityB, chargeCard };

@@ -8,3 +8,4 @@ export * from './timer';
 export * from './continue-as-new';
 export * from './patching';
 export * from './cancellation-scopes';
+export * from './failures';
