@@ -27,6 +27,8 @@ printf '\n== %s\n' "C guest SDK: JSON reader and writer, workflow runtime (nativ
 ./guest-examples/c/test.sh
 printf '\n== %s\n' "Python guest SDK: workflow runtime on a fake host (native CPython)" >&2
 ./guest-examples/python/tests/run.sh
+printf '\n== %s\n' "TypeScript guest SDK: workflow runtime on a fake host (Node)" >&2
+./guest-examples/js/tests/run.sh
 printf '\n== %s\n' "cargo test" >&2
 cargo test --workspace
 printf '\n== %s\n' "Kubernetes manifests, and weft check of their configs" >&2
