@@ -24,7 +24,8 @@ COMPONENTIZE="$HERE/node_modules/.bin/componentize-js"
 }
 
 # TypeScript: @weft/workflow (weft/*.ts) and the JavaScript guests compile
-# with tsc into build/tsc/, under their paths from the repository root; so
+# with tsc into a scratch dir under build/ (so that two builds can run at
+# once), under their paths from the repository root; so
 # do the TypeScript SDK compatibility workflows (tests/sdk-compat/ts, which
 # import `@temporalio/workflow`). resolve-imports.mjs then points those
 # imports at the compiled SDK (componentize-js resolves only relative ones).
@@ -33,10 +34,12 @@ TSC="$HERE/node_modules/.bin/tsc"
   echo "tsc not found: run $HERE/setup.sh" >&2
   exit 1
 }
-BUILD="$HERE/build/tsc"
-rm -rf "$BUILD"
-"$TSC" -p "$HERE/tsconfig.json"
-"$TSC" -p "$HERE/../../tests/sdk-compat/ts/tsconfig.weft.json"
+mkdir -p "$HERE/build"
+BUILD="$(mktemp -d "$HERE/build/tsc.XXXXXX")"
+WIT=""
+trap 'rm -rf "$BUILD"; [ -z "$WIT" ] || rm -rf "$WIT"' EXIT
+"$TSC" -p "$HERE/tsconfig.json" --outDir "$BUILD"
+"$TSC" -p "$HERE/../../tests/sdk-compat/ts/tsconfig.weft.json" --outDir "$BUILD"
 SDK_JS="$BUILD/guest-examples/js/weft/workflow.js"
 node "$HERE/resolve-imports.mjs" "$BUILD" "$SDK_JS"
 
@@ -47,9 +50,7 @@ node "$HERE/resolve-imports.mjs" "$BUILD" "$SDK_JS"
 # only weft:plugin/activation-host (no console, clock, entropy or timers:
 # the SDK gives log and console through the host, workflow time as Date,
 # seeded Math.random and sleep).
-ENTRY="$(mktemp --suffix=.js "$BUILD/.entry-XXXXXX")"
-WIT=""
-trap 'rm -f "$ENTRY"; [ -z "$WIT" ] || rm -rf "$WIT"' EXIT
+ENTRY="$BUILD/entry.js"
 workflow_component() { # MODULE (from the repository root, compiled) OUTPUT
   cat >"$ENTRY" <<JS
 import * as workflows from './$1';
