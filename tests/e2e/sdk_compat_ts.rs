@@ -29,6 +29,7 @@ const SCENARIOS: &[&str] = &[
     "patched",
     "cancellation-scopes",
     "failures",
+    "external-signal",
 ];
 
 #[test]

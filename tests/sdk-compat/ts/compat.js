@@ -145,6 +145,13 @@ const scenarios = [
     },
   },
   {
+    name: 'external-signal',
+    async run(client, queue, id) {
+      const handle = await client.workflow.start('signallingParent', { taskQueue: queue, workflowId: id, args: ['hi'] });
+      return { result: await handle.result() };
+    },
+  },
+  {
     name: 'failures',
     async run(client, queue, id) {
       const handle = await client.workflow.start('failingWorkflow', { taskQueue: queue, workflowId: id, args: [42] });

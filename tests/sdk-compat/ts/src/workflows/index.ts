@@ -9,3 +9,4 @@ export * from './continue-as-new';
 export * from './patching';
 export * from './cancellation-scopes';
 export * from './failures';
+export * from './external-signal';
