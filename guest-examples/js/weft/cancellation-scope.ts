@@ -21,7 +21,8 @@ import { run } from './executor.js';
 /** The scope set by `run` or restored for a callback; null: the run's root scope. */
 let currentScope: CancellationScope | null = null;
 
-const nativeThen = Promise.prototype.then;
+/** The engine's own `then`, for code that belongs to no scope (the executor's loop). */
+export const nativeThen = Promise.prototype.then;
 
 function inScope<A extends unknown[], R>(scope: CancellationScope | null, fn: unknown): unknown {
   if (typeof fn !== 'function') return fn;
@@ -36,8 +37,13 @@ function inScope<A extends unknown[], R>(scope: CancellationScope | null, fn: un
   };
 }
 
+// A promise job starts with no scope set (every wrapper below restores the
+// scope it found), so callbacks registered in the root scope need no
+// wrapper: most code pays nothing.
 Promise.prototype.then = function <T, R1, R2>(this: Promise<T>, onFulfilled?: unknown, onRejected?: unknown): Promise<R1 | R2> {
-  return nativeThen.call(this, inScope(currentScope, onFulfilled) as any, inScope(currentScope, onRejected) as any) as Promise<R1 | R2>;
+  const scope = currentScope;
+  if (scope === null) return nativeThen.call(this, onFulfilled as any, onRejected as any) as Promise<R1 | R2>;
+  return nativeThen.call(this, inScope(scope, onFulfilled) as any, inScope(scope, onRejected) as any) as Promise<R1 | R2>;
 };
 
 /** Options of `new CancellationScope(...)`. */

@@ -9,7 +9,7 @@
 // promise jobs a resolution starts all run inside `activate`. What JavaScript
 // cannot see is the moment the queue is empty (there is no macrotask: timers
 // need the clocks this component does not import), so `activate` returns
-// the promise of a loop of `await` turns: each turn re-checks the blocked
+// the promise of a loop of promise turns: each turn re-checks the blocked
 // `condition`s and queues the next, and the run counts as waiting after
 // QUIET_TURNS turns in a row in which no workflow code touched the SDK. The
 // queue is FIFO, so every coroutine that is not waiting on the SDK advances
@@ -20,7 +20,7 @@
 import * as host from 'weft:plugin/activation-host@0.1.0';
 import { decode, encode, type Failure, type Payload } from './payload.js';
 import { ContinueAsNew, TemporalFailure, describeError, toWit } from './failure.js';
-import { RootCancellationScope } from './cancellation-scope.js';
+import { RootCancellationScope, nativeThen } from './cancellation-scope.js';
 
 type Workflow = (...args: any[]) => unknown;
 type Handler = (...args: any[]) => unknown;
@@ -268,35 +268,50 @@ export class RunState {
     this.bufferedUpdates = [];
   }
 
-  /** The run-status, once the run's coroutines all wait. */
-  async settle(): Promise<RunStatus> {
+  /**
+   * The run-status, once the run's coroutines all wait: a loop of promise
+   * turns, each queued behind every job queued before it. It uses the
+   * engine's own `then` (not the SDK's, which carries a CancellationScope):
+   * the loop belongs to no scope, and it runs QUIET_TURNS times at least.
+   */
+  settle(): Promise<RunStatus> {
     let seen = -1;
     let quiet = 0;
-    for (;;) {
-      // One turn: every job queued before this one runs first.
-      await null;
-      current = this;
-      this.unblockConditions();
-      if (this.ticks !== seen) {
-        seen = this.ticks;
-        quiet = 0;
-      } else {
-        quiet++;
-      }
-      if (this.bug !== null) {
-        // A bug, not a business failure: say why, then trap, which fails
-        // only the workflow task (Temporal retries it).
-        host.log('error', `workflow ${this.workflowType} threw ${describeError(this.bug)}`);
-        throw this.bug;
-      }
-      if (this.outcome !== null || quiet >= QUIET_TURNS) {
-        this.rejectUnhandledUpdates();
-        this.reported = true;
-        return this.outcome ?? { tag: 'waiting' };
-      }
-    }
+    return new Promise<RunStatus>((resolve, reject) => {
+      const turn = (): void => {
+        try {
+          current = this;
+          this.unblockConditions();
+          if (this.ticks !== seen) {
+            seen = this.ticks;
+            quiet = 0;
+          } else {
+            quiet++;
+          }
+          if (this.bug !== null) {
+            // A bug, not a business failure: say why, then trap, which fails
+            // only the workflow task (Temporal retries it).
+            host.log('error', `workflow ${this.workflowType} threw ${describeError(this.bug)}`);
+            reject(this.bug);
+            return;
+          }
+          if (this.outcome !== null || quiet >= QUIET_TURNS) {
+            this.rejectUnhandledUpdates();
+            this.reported = true;
+            resolve(this.outcome ?? { tag: 'waiting' });
+            return;
+          }
+          nativeThen.call(RESOLVED, turn);
+        } catch (err) {
+          reject(err);
+        }
+      };
+      nativeThen.call(RESOLVED, turn);
+    });
   }
 }
+
+const RESOLVED = Promise.resolve();
 
 /**
  * The `weft:plugin/activation-guest` export for `workflows`, a module's
