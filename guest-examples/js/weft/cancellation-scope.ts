@@ -7,44 +7,12 @@
 // `NonCancellableScopesAreShieldedFromPropagation` flag).
 //
 // The TypeScript SDK finds the current scope with AsyncLocalStorage, which
-// StarlingMonkey does not have. weft carries it the way Zone.js did before
-// async context existed: the guest build compiles workflow code to ES2016,
-// so `async`/`await` become generators driven through `Promise.prototype.then`,
-// and the `then` below runs every callback in the scope that was current
-// when the callback was registered. Code that is not compiled that way (a
-// native `await`) continues in the root scope.
+// StarlingMonkey does not have: scope-context.ts carries it across `await`.
 
 import { type Duration } from './duration.js';
 import { CancelledFailure } from './failure.js';
 import { run } from './executor.js';
-
-/** The scope set by `run` or restored for a callback; null: the run's root scope. */
-let currentScope: CancellationScope | null = null;
-
-/** The engine's own `then`, for code that belongs to no scope (the executor's loop). */
-export const nativeThen = Promise.prototype.then;
-
-function inScope<A extends unknown[], R>(scope: CancellationScope | null, fn: unknown): unknown {
-  if (typeof fn !== 'function') return fn;
-  return function (this: unknown, ...args: A): R {
-    const outer = currentScope;
-    currentScope = scope;
-    try {
-      return fn.apply(this, args);
-    } finally {
-      currentScope = outer;
-    }
-  };
-}
-
-// A promise job starts with no scope set (every wrapper below restores the
-// scope it found), so callbacks registered in the root scope need no
-// wrapper: most code pays nothing.
-Promise.prototype.then = function <T, R1, R2>(this: Promise<T>, onFulfilled?: unknown, onRejected?: unknown): Promise<R1 | R2> {
-  const scope = currentScope;
-  if (scope === null) return nativeThen.call(this, onFulfilled as any, onRejected as any) as Promise<R1 | R2>;
-  return nativeThen.call(this, inScope(scope, onFulfilled) as any, inScope(scope, onRejected) as any) as Promise<R1 | R2>;
-};
+import { currentScope, runInScope } from './scope-context.js';
 
 /** Options of `new CancellationScope(...)`. */
 export interface CancellationScopeOptions {
@@ -105,13 +73,7 @@ export class CancellationScope {
 
   /** Runs `fn` in this scope: what it starts belongs to the scope. */
   run<T>(fn: () => Promise<T>): Promise<T> {
-    const outer = currentScope;
-    currentScope = this;
-    try {
-      return this.runInContext(fn);
-    } finally {
-      currentScope = outer;
-    }
+    return runInScope(this, () => this.runInContext(fn));
   }
 
   protected async runInContext<T>(fn: () => Promise<T>): Promise<T> {
@@ -142,7 +104,7 @@ export class CancellationScope {
 
   /** The scope the calling code runs in (the run's root scope outside any). */
   static current(): CancellationScope {
-    return currentScope ?? run().rootScope;
+    return (currentScope() as CancellationScope | null) ?? run().rootScope;
   }
 
   /** Runs `fn` in a new cancellable scope. */

@@ -20,7 +20,7 @@
 import * as host from 'weft:plugin/activation-host@0.1.0';
 import { decode, encode, type Failure, type Payload } from './payload.js';
 import { ContinueAsNew, TemporalFailure, describeError, toWit } from './failure.js';
-import { RootCancellationScope, nativeThen } from './cancellation-scope.js';
+import { RootCancellationScope } from './cancellation-scope.js';
 
 type Workflow = (...args: any[]) => unknown;
 type Handler = (...args: any[]) => unknown;
@@ -270,9 +270,7 @@ export class RunState {
 
   /**
    * The run-status, once the run's coroutines all wait: a loop of promise
-   * turns, each queued behind every job queued before it. It uses the
-   * engine's own `then` (not the SDK's, which carries a CancellationScope):
-   * the loop belongs to no scope, and it runs QUIET_TURNS times at least.
+   * turns, each queued behind every job queued before it.
    */
   settle(): Promise<RunStatus> {
     let seen = -1;
@@ -301,12 +299,12 @@ export class RunState {
             resolve(this.outcome ?? { tag: 'waiting' });
             return;
           }
-          nativeThen.call(RESOLVED, turn);
+          RESOLVED.then(turn);
         } catch (err) {
           reject(err);
         }
       };
-      nativeThen.call(RESOLVED, turn);
+      RESOLVED.then(turn);
     });
   }
 }
