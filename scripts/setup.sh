@@ -30,6 +30,14 @@ if ! python3 -c "import temporalio, sys; sys.exit(temporalio.__version__ != '$TE
   python3 -m pip install --quiet "temporalio==$TEMPORALIO_VERSION"
 fi
 
+step "Temporal TypeScript SDK (tests/sdk-compat/ts, the e2e test sdk_compat_ts)"
+# The official worker and client the TypeScript compatibility test runs the
+# same workflows on, pinned by tests/sdk-compat/ts/package-lock.json.
+if [ ! -f tests/sdk-compat/ts/node_modules/.package-lock.json ] ||
+  [ tests/sdk-compat/ts/package-lock.json -nt tests/sdk-compat/ts/node_modules/.package-lock.json ]; then
+  (cd tests/sdk-compat/ts && npm ci --no-audit --no-fund)
+fi
+
 step "openssl (the admin API's mTLS test makes its certificates with it)"
 if ! command -v openssl >/dev/null; then
   sudo=""
@@ -49,7 +57,7 @@ fi
 nginx -v
 
 # One setup.sh per guest language: clang + wasi-libc (apt), Zig (PyPI),
-# componentize-py (PyPI), componentize-js (npm, from package-lock.json).
+# componentize-py (PyPI), componentize-js and tsc (npm, from package-lock.json).
 for lang in c zig python js; do
   step "Guest toolchain: $lang"
   "guest-examples/$lang/setup.sh"

@@ -22,10 +22,13 @@ python3 -m py_compile bench/side.py bench/side_report.py bench/py-worker/worker.
 node --check bench/ts-worker/worker.js
 node --check bench/ts-worker/workflows.js
 node --check bench/ts-worker/activities.js
+node --check tests/sdk-compat/ts/compat.js
 printf '\n== %s\n' "C guest SDK: JSON reader and writer, workflow runtime (native)" >&2
 ./guest-examples/c/test.sh
 printf '\n== %s\n' "Python guest SDK: workflow runtime on a fake host (native CPython)" >&2
 ./guest-examples/python/tests/run.sh
+printf '\n== %s\n' "TypeScript guest SDK: workflow runtime on a fake host (Node)" >&2
+./guest-examples/js/tests/run.sh
 printf '\n== %s\n' "cargo test" >&2
 cargo test --workspace
 printf '\n== %s\n' "Kubernetes manifests, and weft check of their configs" >&2

@@ -80,6 +80,7 @@ pub const NAMESPACES: &[&str] = &[
     "e2e-caps-quota",
     "e2e-caps-output",
     "e2e-sdk-interop",
+    "e2e-sdk-compat-ts",
     "e2e-deploy-pin",
     "e2e-deploy-gate",
     "e2e-deploy-bad",

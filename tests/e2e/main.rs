@@ -18,6 +18,7 @@ mod python_sdk;
 mod replay;
 mod safety;
 mod sdk_compat_python;
+mod sdk_compat_ts;
 mod sdk_interop;
 mod temporal_world;
 mod workflow_api;

@@ -3,6 +3,10 @@
 // Temporal's JSON payload converter (`encoding: json/plain`) and
 // ApplicationError, which maps to the WIT `failure` record.
 
+import type { Failure, Payload } from 'weft:plugin/activation-host@0.1.0';
+
+export type { Failure, Payload };
+
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 
@@ -10,7 +14,7 @@ const JSON_PLAIN = 'json/plain';
 const BINARY_NULL = 'binary/null';
 
 /** Encodes a value with Temporal's JSON converter (a WIT `payload`). */
-export function encode(value) {
+export function encode(value: unknown): Payload {
   return {
     metadata: [['encoding', utf8Encoder.encode(JSON_PLAIN)]],
     // `undefined` is not JSON; send it as null like the Temporal SDKs do.
@@ -19,13 +23,13 @@ export function encode(value) {
 }
 
 /** The payload's `encoding` metadata as a string, or undefined. */
-export function encodingOf(payload) {
+export function encodingOf(payload: Payload): string | undefined {
   const entry = payload.metadata.find(([key]) => key === 'encoding');
   return entry ? utf8Decoder.decode(entry[1]) : undefined;
 }
 
 /** Decodes a `json/plain` payload; `binary/null` (no value) gives null. */
-export function decode(payload) {
+export function decode(payload: Payload): any {
   const encoding = encodingOf(payload);
   if (encoding === BINARY_NULL) return null;
   if (encoding !== JSON_PLAIN) {
@@ -46,7 +50,11 @@ export function decode(payload) {
  * an activity it fails the attempt (retried unless `nonRetryable`).
  */
 export class ApplicationError extends Error {
-  constructor(message, errorType, { nonRetryable = true, details = [] } = {}) {
+  errorType: string;
+  nonRetryable: boolean;
+  details: Payload[];
+
+  constructor(message: string, errorType: string, { nonRetryable = true, details = [] as unknown[] } = {}) {
     super(message);
     this.name = 'ApplicationError';
     this.errorType = errorType;
@@ -56,7 +64,7 @@ export class ApplicationError extends Error {
   }
 
   /** From a WIT `failure` record. */
-  static fromFailure(failure) {
+  static fromFailure(failure: Failure): ApplicationError {
     return new ApplicationError(failure.message, failure.errorType, {
       nonRetryable: failure.nonRetryable,
       details: failure.details,
@@ -64,7 +72,7 @@ export class ApplicationError extends Error {
   }
 
   /** To a WIT `failure` record. */
-  toFailure() {
+  toFailure(): Failure {
     return {
       message: this.message,
       errorType: this.errorType,
@@ -74,12 +82,12 @@ export class ApplicationError extends Error {
   }
 }
 
-function isPayload(value) {
+function isPayload(value: any): value is Payload {
   return value !== null && typeof value === 'object' && Array.isArray(value.metadata) && value.data instanceof Uint8Array;
 }
 
 /** Error text with its stack, for logs. */
-export function describeError(err) {
+export function describeError(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}\n${err.stack ?? ''}` : String(err);
 }
 
@@ -89,14 +97,20 @@ export function describeError(err) {
  * returned to the host as the export's `err` value: componentize-js turns
  * a thrown non-Error value into `err` (a thrown Error would trap).
  */
-export function dispatch(registry, kind, typeName, args, onBug) {
+export function dispatch(
+  registry: Map<string, (...args: any[]) => unknown>,
+  kind: string,
+  typeName: string,
+  args: Payload[],
+  onBug: (err: any) => Payload,
+): Payload {
   const fn = registry.get(typeName);
   try {
     if (fn === undefined) {
       const unknown = kind === 'workflow' ? 'UnknownWorkflowType' : 'UnknownActivityType';
       throw new ApplicationError(`this component does not offer ${kind} type ${JSON.stringify(typeName)}`, unknown);
     }
-    const result = fn(...args.map(decode));
+    const result: any = fn(...args.map(decode));
     if (typeof result?.then === 'function') {
       // The export cannot wait for a promise: workflow code blocks instead.
       throw new TypeError(`${kind} ${typeName} returned a promise; registered functions must be synchronous`);

@@ -9,7 +9,7 @@
 // promise jobs a resolution starts all run inside `activate`. What JavaScript
 // cannot see is the moment the queue is empty (there is no macrotask: timers
 // need the clocks this component does not import), so `activate` returns
-// the promise of a loop of `await` turns: each turn re-checks the blocked
+// the promise of a loop of promise turns: each turn re-checks the blocked
 // `condition`s and queues the next, and the run counts as waiting after
 // QUIET_TURNS turns in a row in which no workflow code touched the SDK. The
 // queue is FIFO, so every coroutine that is not waiting on the SDK advances
@@ -18,8 +18,35 @@
 // then goes on at its next activation).
 
 import * as host from 'weft:plugin/activation-host@0.1.0';
-import { decode, encode } from './payload.js';
+import { decode, encode, type Failure, type Payload } from './payload.js';
 import { ContinueAsNew, TemporalFailure, describeError, toWit } from './failure.js';
+import { RootCancellationScope } from './cancellation-scope.js';
+
+type Workflow = (...args: any[]) => unknown;
+type Handler = (...args: any[]) => unknown;
+
+/** A job of an activation (`job` in wit/activation.wit). */
+type Job =
+  | { tag: 'resolved'; val: { handle: number; outcome: { tag: 'ok'; val: Payload } | { tag: 'err'; val: Failure } } }
+  | { tag: 'child-started'; val: { handle: number; outcome: { tag: 'ok' } | { tag: 'err'; val: Failure } } }
+  | { tag: 'signal'; val: Signal }
+  | { tag: 'update'; val: Update }
+  | { tag: 'cancel-requested' };
+
+type Signal = { name: string; args: Payload[] };
+type Update = { id: string; name: string; args: Payload[]; runValidator: boolean };
+
+/** `run-status` in wit/activation.wit. */
+type RunStatus =
+  | { tag: 'waiting' }
+  | { tag: 'completed'; val: { tag: 'ok'; val: Payload } | { tag: 'err'; val: Failure } }
+  | { tag: 'continue-as-new'; val: Payload[] };
+
+/** A promise's settle functions; `reject` takes the WIT failure. */
+type Waiter = { resolve: (value: any) => void; reject: (failure: Failure) => void };
+
+/** A blocked `condition`. */
+export type BlockedCondition = { fn: () => boolean; resolve: () => void };
 
 /** Turns in a row without SDK activity after which a run is waiting. */
 const QUIET_TURNS = 64;
@@ -27,66 +54,70 @@ const QUIET_TURNS = 64;
 // The run being activated (or queried). A call into the instance runs only
 // its own run's jobs (the engine empties the queue before returning), so
 // this never points at another run while workflow code runs.
-let current = null;
+let current: RunState | null = null;
 
 /** The current run's state; SDK calls count as activity. */
-export function run() {
+export function run(): RunState {
   if (current === null) throw new Error('workflow code runs only inside an activation');
   current.ticks++;
   return current;
 }
 
 /** The current run's state, or null outside an activation. */
-export function maybeRun() {
+export function maybeRun(): RunState | null {
   return current;
 }
 
 /** One run's state, apart from every other run in the instance. */
-class RunState {
-  constructor(workflowType, fn, args) {
+export class RunState {
+  workflowType: string;
+  fn: Workflow | undefined;
+  args: Payload[];
+  started = false;
+  /** handle -> settle functions of the promise waiting on its outcome. */
+  pending = new Map<number, Waiter>();
+  /** handle -> settle functions of a child's start. */
+  childStarts = new Map<number, Waiter>();
+  /** name -> handler; signals that came before their handler, in order. */
+  signalHandlers = new Map<string, Handler>();
+  bufferedSignals: Signal[] = [];
+  queryHandlers = new Map<string, Handler>();
+  /** name -> handler and validator; updates that came before their handler. */
+  updateHandlers = new Map<string, { handler: Handler; validator?: Handler }>();
+  bufferedUpdates: Update[] = [];
+  /** Blocked `condition`s. */
+  conditions = new Set<BlockedCondition>();
+  /** The run's root CancellationScope: the run's cancellation cancels it. */
+  rootScope = new RootCancellationScope();
+  cancelRequested = false;
+  /** The run-status once the main function settled. */
+  outcome: RunStatus | null = null;
+  /** A non-Temporal error thrown by workflow code: fails the task. */
+  bug: unknown = null;
+  /** SDK activity counter (see QUIET_TURNS). */
+  ticks = 0;
+  /** True once this activation's status was taken. */
+  reported = false;
+
+  constructor(workflowType: string, fn: Workflow | undefined, args: Payload[]) {
     this.workflowType = workflowType;
     this.fn = fn;
     this.args = args;
-    this.started = false;
-    /** handle -> { resolve, reject } of the promise waiting on its outcome. */
-    this.pending = new Map();
-    /** handle -> { resolve, reject } of a child's start. */
-    this.childStarts = new Map();
-    /** name -> handler; signals that came before their handler, in order. */
-    this.signalHandlers = new Map();
-    this.bufferedSignals = [];
-    this.queryHandlers = new Map();
-    /** name -> { handler, validator }; updates that came before their handler. */
-    this.updateHandlers = new Map();
-    this.bufferedUpdates = [];
-    /** Blocked `condition`s: { fn, resolve, reject }. */
-    this.conditions = new Set();
-    /** Called once when the run's cancellation is requested. */
-    this.cancelListeners = new Set();
-    this.cancelRequested = false;
-    /** The run-status once the main function settled. */
-    this.outcome = null;
-    /** A non-Temporal error thrown by workflow code: fails the task. */
-    this.bug = null;
-    /** SDK activity counter (see QUIET_TURNS). */
-    this.ticks = 0;
-    /** True once this activation's status was taken. */
-    this.reported = false;
   }
 
   /** Waits for `handle`'s outcome; `wrap` turns a WIT failure into the error thrown. */
-  await(handle, wrap) {
-    return new Promise((resolve, reject) => {
+  await<T = any>(handle: number, wrap: (failure: Failure) => unknown): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
       this.pending.set(handle, { resolve, reject: (failure) => reject(wrap(failure)) });
     });
   }
 
   /** Records a bug (a non-Temporal error); the activation then traps. */
-  fail(err) {
+  fail(err: unknown): void {
     this.bug ??= err;
   }
 
-  apply(job) {
+  apply(job: Job): void {
     this.ticks++;
     switch (job.tag) {
       case 'resolved': {
@@ -102,8 +133,9 @@ class RunState {
         const waiter = this.childStarts.get(job.val.handle);
         if (waiter === undefined) return;
         this.childStarts.delete(job.val.handle);
-        if (job.val.outcome.tag === 'ok') waiter.resolve();
-        else waiter.reject(job.val.outcome.val);
+        const started = job.val.outcome;
+        if (started.tag === 'ok') waiter.resolve(undefined);
+        else waiter.reject(started.val);
         return;
       }
       case 'signal':
@@ -117,21 +149,20 @@ class RunState {
       case 'cancel-requested':
         if (this.cancelRequested) return;
         this.cancelRequested = true;
-        for (const listener of [...this.cancelListeners]) listener();
-        this.cancelListeners.clear();
+        this.rootScope.cancel();
         return;
       default:
-        throw new Error(`unknown job ${job.tag}`);
+        throw new Error(`unknown job ${(job as { tag: string }).tag}`);
     }
   }
 
-  deliverSignal(signal) {
-    const handler = this.signalHandlers.get(signal.name);
+  deliverSignal(signal: Signal): void {
+    const handler = this.signalHandlers.get(signal.name)!;
     this.settleHandler(() => handler(...signal.args.map(decode)), (err) => this.endWith(err));
   }
 
-  deliverUpdate(update) {
-    const { handler, validator } = this.updateHandlers.get(update.name);
+  deliverUpdate(update: Update): void {
+    const { handler, validator } = this.updateHandlers.get(update.name)!;
     const args = update.args.map(decode);
     if (update.runValidator && validator) {
       try {
@@ -153,8 +184,8 @@ class RunState {
   }
 
   /** Runs a handler (sync or async); its failure goes to `onError`. */
-  settleHandler(call, onError, onValue = () => {}) {
-    let result;
+  settleHandler(call: () => unknown, onError: (err: unknown) => void, onValue: (value: unknown) => void = () => {}): void {
+    let result: unknown;
     try {
       result = call();
     } catch (err) {
@@ -174,7 +205,7 @@ class RunState {
   }
 
   /** The main function settled with `err` (or a handler failed the run). */
-  endWith(err) {
+  endWith(err: unknown): void {
     if (this.outcome !== null) return;
     if (err instanceof ContinueAsNew) this.outcome = { tag: 'continue-as-new', val: err.args };
     else if (err instanceof TemporalFailure) this.outcome = { tag: 'completed', val: { tag: 'err', val: toWit(err) } };
@@ -182,36 +213,37 @@ class RunState {
     this.noteLateEnd();
   }
 
-  endWithValue(value) {
+  endWithValue(value: unknown): void {
     if (this.outcome !== null) return;
     this.outcome = { tag: 'completed', val: { tag: 'ok', val: encode(value) } };
     this.noteLateEnd();
   }
 
-  noteLateEnd() {
+  noteLateEnd(): void {
     if (this.reported) {
       host.log('warn', `workflow ${this.workflowType} ended after its activation reported it waiting (more than ${QUIET_TURNS} promise turns without an SDK call); it ends at its next activation`);
     }
   }
 
-  start() {
+  start(): void {
     this.started = true;
     this.settleHandler(
-      () => this.fn(...this.args.map(decode)),
+      () => this.fn!(...this.args.map(decode)),
       (err) => this.endWith(err),
       (value) => this.endWithValue(value),
     );
   }
 
   /** Resolves every blocked condition whose function is now true. */
-  unblockConditions() {
+  unblockConditions(): void {
     for (const condition of [...this.conditions]) {
-      let ready;
+      let ready: boolean;
       try {
         ready = condition.fn();
       } catch (err) {
+        // As in the TypeScript SDK, a throwing condition is a bug.
         this.conditions.delete(condition);
-        condition.reject(err);
+        this.fail(err);
         continue;
       }
       if (ready) {
@@ -223,7 +255,7 @@ class RunState {
   }
 
   /** Updates still without a handler at the end of an activation are refused. */
-  rejectUnhandledUpdates() {
+  rejectUnhandledUpdates(): void {
     for (const update of this.bufferedUpdates) {
       const known = [...this.updateHandlers.keys()].join(', ') || 'none';
       host.rejectUpdate(update.id, {
@@ -236,51 +268,66 @@ class RunState {
     this.bufferedUpdates = [];
   }
 
-  /** The run-status, once the run's coroutines all wait. */
-  async settle() {
+  /**
+   * The run-status, once the run's coroutines all wait: a loop of promise
+   * turns, each queued behind every job queued before it.
+   */
+  settle(): Promise<RunStatus> {
     let seen = -1;
     let quiet = 0;
-    for (;;) {
-      // One turn: every job queued before this one runs first.
-      await null;
-      current = this;
-      this.unblockConditions();
-      if (this.ticks !== seen) {
-        seen = this.ticks;
-        quiet = 0;
-      } else {
-        quiet++;
-      }
-      if (this.bug !== null) {
-        // A bug, not a business failure: say why, then trap, which fails
-        // only the workflow task (Temporal retries it).
-        host.log('error', `workflow ${this.workflowType} threw ${describeError(this.bug)}`);
-        throw this.bug;
-      }
-      if (this.outcome !== null || quiet >= QUIET_TURNS) {
-        this.rejectUnhandledUpdates();
-        this.reported = true;
-        return this.outcome ?? { tag: 'waiting' };
-      }
-    }
+    return new Promise<RunStatus>((resolve, reject) => {
+      const turn = (): void => {
+        try {
+          current = this;
+          this.unblockConditions();
+          if (this.ticks !== seen) {
+            seen = this.ticks;
+            quiet = 0;
+          } else {
+            quiet++;
+          }
+          if (this.bug !== null) {
+            // A bug, not a business failure: say why, then trap, which fails
+            // only the workflow task (Temporal retries it).
+            host.log('error', `workflow ${this.workflowType} threw ${describeError(this.bug)}`);
+            reject(this.bug);
+            return;
+          }
+          if (this.outcome !== null || quiet >= QUIET_TURNS) {
+            this.rejectUnhandledUpdates();
+            this.reported = true;
+            resolve(this.outcome ?? { tag: 'waiting' });
+            return;
+          }
+          RESOLVED.then(turn);
+        } catch (err) {
+          reject(err);
+        }
+      };
+      RESOLVED.then(turn);
+    });
   }
 }
+
+const RESOLVED = Promise.resolve();
 
 /**
  * The `weft:plugin/activation-guest` export for `workflows`, a module's
  * exports (`import * as workflows from './my_workflows.js'`): every exported
  * function is a workflow type, named by its export name.
  */
-export function activationGuest(workflows) {
-  const types = new Map(Object.entries(workflows).filter(([, fn]) => typeof fn === 'function'));
+export function activationGuest(workflows: Record<string, unknown>) {
+  const types = new Map(Object.entries(workflows).filter((entry): entry is [string, Workflow] => typeof entry[1] === 'function'));
 
   class Run {
-    constructor(workflowType, args) {
+    state: RunState;
+
+    constructor(workflowType: string, args: Payload[]) {
       const fn = types.get(workflowType);
       this.state = new RunState(workflowType, fn, args);
     }
 
-    activate(jobs) {
+    activate(jobs: Job[]): Promise<RunStatus> {
       const state = this.state;
       current = state;
       state.reported = false;
@@ -303,7 +350,7 @@ export function activationGuest(workflows) {
       return state.settle();
     }
 
-    query(name, args) {
+    query(name: string, args: Payload[]): { tag: 'ok'; val: Payload } | { tag: 'err'; val: Failure } {
       const state = this.state;
       current = state;
       const handler = state.queryHandlers.get(name);
@@ -312,7 +359,7 @@ export function activationGuest(workflows) {
         return { tag: 'err', val: { message: `workflow ${state.workflowType} has no query handler named ${JSON.stringify(name)} (it answers ${known})`, errorType: 'QueryNotFound', nonRetryable: true, details: [] } };
       }
       try {
-        const value = handler(...args.map(decode));
+        const value: any = handler(...args.map(decode));
         if (typeof value?.then === 'function') throw new TypeError(`query handler ${name} returned a promise; query handlers are synchronous`);
         return { tag: 'ok', val: encode(value) };
       } catch (err) {

@@ -13,7 +13,9 @@ const utf8Decoder = new TextDecoder();
 
 /** A failed WASI file call; `code` is the WASI error-code, e.g. 'no-entry'. */
 export class FsError extends Error {
-  constructor(path, code) {
+  code: string;
+
+  constructor(path: string, code: string) {
     super(`${path}: ${code}`);
     this.name = 'FsError';
     this.code = code;
@@ -21,18 +23,18 @@ export class FsError extends Error {
 }
 
 /** The value of environment variable `name`, or undefined. */
-export function getEnv(name) {
+export function getEnv(name: string): string | undefined {
   const entry = getEnvironment().find(([key]) => key === name);
   return entry?.[1];
 }
 
 /** Reads a whole file as UTF-8 text. */
-export function readTextFile(path) {
+export function readTextFile(path: string): string {
   return withFile(path, {}, { read: true }, (file) => {
-    const chunks = [];
-    let offset = 0n;
+    const chunks: Uint8Array[] = [];
+    let offset = BigInt(0);
     for (;;) {
-      const [chunk, eof] = file.read(64n * 1024n, offset);
+      const [chunk, eof] = file.read(BigInt(64 * 1024), offset);
       chunks.push(chunk);
       offset += BigInt(chunk.length);
       if (eof || chunk.length === 0) break;
@@ -42,7 +44,7 @@ export function readTextFile(path) {
 }
 
 /** Creates or truncates a file and writes `text` (UTF-8) to it. */
-export function writeTextFile(path, text) {
+export function writeTextFile(path: string, text: string): void {
   withFile(path, { create: true, truncate: true }, { write: true }, (file) => {
     const bytes = utf8Encoder.encode(text);
     let offset = 0;
@@ -53,13 +55,13 @@ export function writeTextFile(path, text) {
 }
 
 /** Opens `path` (absolute, under a preopened directory), runs `use` on it, closes it. */
-function withFile(path, openFlags, descriptorFlags, use) {
+function withFile<T>(path: string, openFlags: object, descriptorFlags: object, use: (file: any) => T): T {
   const [dir, relative] = resolve(path);
-  let file;
+  let file: any;
   try {
     file = dir.openAt({ symlinkFollow: false }, relative, openFlags, descriptorFlags);
     return use(file);
-  } catch (err) {
+  } catch (err: any) {
     // componentize-js throws an import's `err` value as an error object
     // whose `payload` is the WASI error-code, e.g. 'no-entry'.
     if (err instanceof FsError || err?.payload === undefined) throw err;
@@ -71,7 +73,7 @@ function withFile(path, openFlags, descriptorFlags, use) {
 }
 
 /** The preopen `path` lies under, and the rest of the path relative to it. */
-function resolve(path) {
+function resolve(path: string): [any, string] {
   for (const [dir, guestPath] of getDirectories()) {
     const prefix = guestPath.endsWith('/') ? guestPath : `${guestPath}/`;
     if (path.startsWith(prefix)) return [dir, path.slice(prefix.length)];
@@ -79,7 +81,7 @@ function resolve(path) {
   throw new FsError(path, 'no-entry (not under a preopened directory)');
 }
 
-function concat(chunks) {
+function concat(chunks: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   let at = 0;
   for (const c of chunks) {

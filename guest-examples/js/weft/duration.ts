@@ -2,7 +2,10 @@
 // milliseconds, or a string such as '1 minute', '30s', '1.5 hours', '100ms'
 // (the `ms` package's format, which @temporalio/workflow uses).
 
-const UNITS = {
+/** A duration: a number of milliseconds, or a string such as '1 minute'. */
+export type Duration = string | number;
+
+const UNITS: Record<string, number> = {
   ms: 1, msec: 1, msecs: 1, millisecond: 1, milliseconds: 1,
   s: 1_000, sec: 1_000, secs: 1_000, second: 1_000, seconds: 1_000,
   m: 60_000, min: 60_000, mins: 60_000, minute: 60_000, minutes: 60_000,
@@ -13,7 +16,7 @@ const UNITS = {
 };
 
 /** Milliseconds of `duration` (a number of ms or an `ms`-style string). */
-export function msToNumber(duration) {
+export function msToNumber(duration: Duration): number {
   if (typeof duration === 'number') {
     if (!Number.isFinite(duration) || duration < 0) throw new TypeError(`invalid duration ${duration}`);
     return duration;
@@ -25,6 +28,6 @@ export function msToNumber(duration) {
 }
 
 /** `msToNumber` for an optional duration, as a WIT u64 (BigInt) or undefined. */
-export function optionalMs(duration) {
+export function optionalMs(duration: Duration | undefined | null): bigint | undefined {
   return duration === undefined || duration === null ? undefined : BigInt(msToNumber(duration));
 }

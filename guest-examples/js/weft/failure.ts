@@ -5,11 +5,13 @@
 // ActivityFailure, ChildWorkflowFailure, CancelledFailure) fails; any other
 // error is a bug: it fails the workflow task, which Temporal retries.
 
-import { decode, encode } from './payload.js';
+import { decode, encode, type Failure, type Payload } from './payload.js';
 
 /** Base of the failures Temporal carries across SDKs. */
 export class TemporalFailure extends Error {
-  constructor(message, cause) {
+  declare cause: Error | undefined;
+
+  constructor(message?: string, cause?: Error) {
     super(message ?? '');
     this.name = 'TemporalFailure';
     this.cause = cause;
@@ -21,7 +23,11 @@ export class TemporalFailure extends Error {
  * Retryable unless created non-retryable, as in the TypeScript SDK.
  */
 export class ApplicationFailure extends TemporalFailure {
-  constructor(message, type, nonRetryable = false, details = [], cause = undefined) {
+  type: string | undefined;
+  nonRetryable: boolean;
+  details: unknown[];
+
+  constructor(message?: string, type?: string | null, nonRetryable: boolean | null = false, details: unknown[] | null = [], cause?: Error) {
     super(message, cause);
     this.name = 'ApplicationFailure';
     this.type = type ?? undefined;
@@ -30,29 +36,37 @@ export class ApplicationFailure extends TemporalFailure {
   }
 
   /** `ApplicationFailure.create({ message, type, nonRetryable, details, cause })`. */
-  static create({ message, type, nonRetryable = false, details = [], cause } = {}) {
+  static create({
+    message,
+    type,
+    nonRetryable = false,
+    details = [],
+    cause,
+  }: { message?: string; type?: string; nonRetryable?: boolean; details?: unknown[]; cause?: Error } = {}): ApplicationFailure {
     return new ApplicationFailure(message, type, nonRetryable, details, cause);
   }
 
   /** A retryable failure. */
-  static retryable(message, type, ...details) {
+  static retryable(message?: string, type?: string | null, ...details: unknown[]): ApplicationFailure {
     return new ApplicationFailure(message, type ?? 'Error', false, details);
   }
 
   /** A failure that retrying cannot help. */
-  static nonRetryable(message, type, ...details) {
+  static nonRetryable(message?: string, type?: string | null, ...details: unknown[]): ApplicationFailure {
     return new ApplicationFailure(message, type ?? 'Error', true, details);
   }
 
   /** From a WIT `failure` record (details decoded when JSON). */
-  static fromWit(failure) {
+  static fromWit(failure: Failure): ApplicationFailure {
     return new ApplicationFailure(failure.message, failure.errorType, failure.nonRetryable, failure.details.map(decodeDetail));
   }
 }
 
 /** A cancellation: of the run, a timer, an activity or a child. */
 export class CancelledFailure extends TemporalFailure {
-  constructor(message = 'cancelled', details = [], cause = undefined) {
+  details: unknown[];
+
+  constructor(message = 'cancelled', details: unknown[] = [], cause?: Error) {
     super(message, cause);
     this.name = 'CancelledFailure';
     this.details = details;
@@ -61,7 +75,10 @@ export class CancelledFailure extends TemporalFailure {
 
 /** An activity failed; `cause` says why (an ApplicationFailure, a CancelledFailure). */
 export class ActivityFailure extends TemporalFailure {
-  constructor(message, activityType, activityId, cause) {
+  activityType: string;
+  activityId: string | undefined;
+
+  constructor(message: string, activityType: string, activityId: string | undefined, cause?: Error) {
     super(message, cause);
     this.name = 'ActivityFailure';
     this.activityType = activityType;
@@ -71,7 +88,10 @@ export class ActivityFailure extends TemporalFailure {
 
 /** A child workflow failed (or did not start); `cause` says why. */
 export class ChildWorkflowFailure extends TemporalFailure {
-  constructor(message, workflowType, workflowId, cause) {
+  workflowType: string;
+  workflowId: string;
+
+  constructor(message: string, workflowType: string, workflowId: string, cause?: Error) {
     super(message, cause);
     this.name = 'ChildWorkflowFailure';
     this.workflowType = workflowType;
@@ -81,7 +101,9 @@ export class ChildWorkflowFailure extends TemporalFailure {
 
 /** Thrown by `continueAsNew`: ends the run and starts a fresh one. */
 export class ContinueAsNew extends Error {
-  constructor(args) {
+  args: Payload[];
+
+  constructor(args: Payload[]) {
     super('Workflow continued as new');
     this.name = 'ContinueAsNew';
     this.args = args;
@@ -89,14 +111,14 @@ export class ContinueAsNew extends Error {
 }
 
 /** True for a cancellation, also one wrapped in an ActivityFailure or ChildWorkflowFailure. */
-export function isCancellation(err) {
+export function isCancellation(err: unknown): boolean {
   return err instanceof CancelledFailure || ((err instanceof ActivityFailure || err instanceof ChildWorkflowFailure) && err.cause instanceof CancelledFailure);
 }
 
 const CANCELLED_ERROR = 'CancelledError';
 
 /** A WIT failure that reached the run, as the error it throws. */
-export function fromWit(failure) {
+export function fromWit(failure: Failure): TemporalFailure {
   if (failure.errorType === CANCELLED_ERROR) return new CancelledFailure(failure.message, failure.details.map(decodeDetail));
   return ApplicationFailure.fromWit(failure);
 }
@@ -106,7 +128,7 @@ export function fromWit(failure) {
  * ActivityFailure or ChildWorkflowFailure passes on its cause as received,
  * so a workflow that rethrows fails with the activity's type and message.
  */
-export function toWit(err) {
+export function toWit(err: unknown): Failure {
   if ((err instanceof ActivityFailure || err instanceof ChildWorkflowFailure) && err.cause instanceof Error) return toWit(err.cause);
   if (err instanceof CancelledFailure) return { message: err.message, errorType: CANCELLED_ERROR, nonRetryable: true, details: err.details.map(encodeDetail) };
   if (err instanceof ApplicationFailure) {
@@ -120,16 +142,16 @@ export function toWit(err) {
 }
 
 /** Error text with its stack, for logs. */
-export function describeError(err) {
+export function describeError(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}\n${err.stack ?? ''}` : String(err);
 }
 
-function isPayload(value) {
+function isPayload(value: any): value is Payload {
   return value !== null && typeof value === 'object' && Array.isArray(value.metadata) && value.data instanceof Uint8Array;
 }
 
 // Details stay payloads when they are not JSON (passed on unchanged).
-function decodeDetail(payload) {
+function decodeDetail(payload: Payload): unknown {
   try {
     return decode(payload);
   } catch {
@@ -137,6 +159,6 @@ function decodeDetail(payload) {
   }
 }
 
-function encodeDetail(value) {
+function encodeDetail(value: unknown): Payload {
   return isPayload(value) ? value : encode(value);
 }
