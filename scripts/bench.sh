@@ -91,9 +91,10 @@ measure() { # kind file
 the Rust OrderWorkflow driven by synthetic activations through the worker's
 own `Run::activate` (jobs to WIT, the guest call, its executor and SDK, the
 commands back to protobuf, fuel and epoch bookkeeping), 2,000 runs through
-their four activations, then 20,000 `status` queries on one parked run.
+their four activations, then 20,000 `status` queries on one parked run; last,
+weft's own share of a parked run (RSS growth per run, 10,000 runs, no core).
 
-| activation kind | mean µs |
+| activation kind | mean µs (last row: KiB) |
 |---|---|
 MD
     cargo bench -q -p weft --bench activation 2>/dev/null | tail -n +2 | sed 's/^/| /; s/$/ |/'

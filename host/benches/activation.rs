@@ -6,7 +6,10 @@
 //! Each run goes through its whole life (start, CreateOrder resolved, grace
 //! timer fired, ChargePayment resolved: four activations); then one parked
 //! run answers `status` queries. Prints the mean time per activation of
-//! each kind. Run by `cargo bench -p weft --bench activation` (release);
+//! each kind. Last, it parks 10,000 runs on their grace timer and prints the
+//! process's RSS growth per parked run: weft's own share of a cached run
+//! (its run state and the run's slice of the shared guest instance), with
+//! no core (whose cached run is the rest of what bench/parked.sh measures). Run by `cargo bench -p weft --bench activation` (release);
 //! `scripts/bench.sh` puts the figures in BENCHMARKS.md.
 //!
 //! The figure is weft's whole activation path short of core: the jobs
@@ -34,6 +37,8 @@ use weft::workflow::{Run, WorkflowModule, WorkflowRuntime};
 const RUNS: usize = 2_000;
 /// Queries answered by one parked run.
 const QUERIES: usize = 20_000;
+/// Runs parked on their grace timer for the memory figure.
+const PARKED: usize = 10_000;
 
 fn main() {
     let wasm = std::env::var_os("WEFT_WASM_DIR")
@@ -102,6 +107,30 @@ fn main() {
         micros(spent.iter().sum(), RUNS * 4)
     );
     println!("query on a parked run | {:.1}", micros(query, QUERIES));
+
+    drop(parked);
+    let before = rss_kib();
+    let runs: Vec<Run> = (0..PARKED)
+        .map(|i| {
+            let run_id = format!("parked-{i}");
+            let mut run = Run::start(module.clone(), init(&run_id), &run_id, "bench", "Q", None);
+            let create = activate(&mut run, &run_id, Job::InitializeWorkflow(init(&run_id)));
+            let _ = activate(&mut run, &run_id, resolved(activity_seq(&create)));
+            run
+        })
+        .collect();
+    let per_run = (rss_kib() - before) as f64 / runs.len() as f64;
+    println!("parked run, weft's share (KiB of RSS, no core) | {per_run:.1}");
+}
+
+/// The process's resident set, from /proc.
+fn rss_kib() -> i64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc/self/status")
 }
 
 /// One OrderWorkflow from start to completion; adds each activation's time
