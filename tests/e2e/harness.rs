@@ -352,6 +352,80 @@ impl Drop for Weft {
     }
 }
 
+/// The Python that has the official Temporal SDK (`WEFT_PYTHON`, else
+/// `python3`); fails the test with the fix if the SDK is missing.
+pub fn python_with_temporalio() -> String {
+    let python = std::env::var("WEFT_PYTHON").unwrap_or_else(|_| "python3".into());
+    let probe = Command::new(&python)
+        .args(["-c", "import temporalio; print(temporalio.__version__)"])
+        .output()
+        .unwrap_or_else(|e| panic!("run {python}: {e}"));
+    assert!(
+        probe.status.success(),
+        "the Temporal Python SDK is not installed for {python} (scripts/setup.sh installs it): {}",
+        String::from_utf8_lossy(&probe.stderr)
+    );
+    python
+}
+
+/// Runs a test script that talks to `weft` (`script` names it in messages)
+/// until it exits or `deadline` passes, its output in files under `dir`.
+/// Asserts that it succeeded and printed a line starting with each of
+/// `expected`; on failure the message carries its output and weft's log.
+/// Returns its stdout.
+pub fn run_script(
+    script: &str,
+    mut command: Command,
+    dir: &Path,
+    weft: &Weft,
+    deadline: Duration,
+    expected: &[String],
+) -> String {
+    let stdout_path = dir.join(format!("{script}.stdout"));
+    let stderr_path = dir.join(format!("{script}.stderr"));
+    let started = Instant::now();
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&stdout_path).expect("stdout file"))
+        .stderr(std::fs::File::create(&stderr_path).expect("stderr file"))
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {script}: {e}"));
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the script") {
+            break Some(status);
+        }
+        if started.elapsed() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let stdout = std::fs::read_to_string(&stdout_path).unwrap_or_default();
+    let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+    let report = || {
+        format!(
+            "\n--- {script} stdout\n{stdout}\n--- {script} stderr\n{stderr}\n\
+             --- weft log ({})\n{}",
+            weft.log.display(),
+            weft.log_text()
+        )
+    };
+    match status {
+        None => panic!("{script} did not finish within {deadline:?}{}", report()),
+        Some(status) => assert!(status.success(), "{script} failed ({status}){}", report()),
+    }
+    for line in expected {
+        assert!(
+            stdout.lines().any(|l| l.starts_with(line.as_str())),
+            "{script} did not print {line:?}{}",
+            report()
+        );
+    }
+    eprintln!("{stdout}{script} took {:?}", started.elapsed());
+    stdout
+}
+
 /// The compiled-component cache the test processes share (the big Python
 /// and JavaScript components compile once per suite run, not per test).
 pub fn compile_cache() -> PathBuf {

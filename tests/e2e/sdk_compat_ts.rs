@@ -8,9 +8,9 @@
 //! workflow the same way on both arms and compares the results, the answers
 //! to queries and updates, and the command sequence of every run's history.
 
-use crate::harness::{Weft, repo, scratch, server, wasm};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use crate::harness::{Weft, repo, run_script, scratch, server, wasm};
+use std::process::Command;
+use std::time::Duration;
 
 const NS: &str = "e2e-sdk-compat-ts";
 
@@ -49,55 +49,11 @@ fn typescript_sdk_workflows_run_alike_on_the_official_worker_and_weft() {
     );
     let weft = Weft::serve(&dir, "weft", NS, &config);
 
-    let stdout_path = dir.join("compat.stdout");
-    let stderr_path = dir.join("compat.stderr");
-    let mut child = Command::new("node")
+    let mut compat = Command::new("node");
+    compat
         .arg(dir_ts.join("compat.js"))
         .args(["--address", &server().address, "--namespace", NS])
-        .args(["--weft-queue", queue])
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&stdout_path).expect("stdout file"))
-        .stderr(std::fs::File::create(&stderr_path).expect("stderr file"))
-        .spawn()
-        .unwrap_or_else(|e| panic!("start node tests/sdk-compat/ts/compat.js: {e}"));
-
-    let deadline = Instant::now() + SCRIPT_DEADLINE;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for the script") {
-            break Some(status);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    };
-
-    let stdout = std::fs::read_to_string(&stdout_path).unwrap_or_default();
-    let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
-    let report = || {
-        format!(
-            "\n--- compat.js stdout\n{stdout}\n--- compat.js stderr\n{stderr}\n\
-             --- weft log ({})\n{}",
-            weft.log.display(),
-            weft.log_text()
-        )
-    };
-    match status {
-        None => panic!(
-            "compat.js did not finish within {SCRIPT_DEADLINE:?}{}",
-            report()
-        ),
-        Some(status) => assert!(status.success(), "compat.js failed ({status}){}", report()),
-    }
-    for scenario in SCENARIOS {
-        let pass = format!("PASS {scenario}:");
-        assert!(
-            stdout.lines().any(|l| l.starts_with(&pass)),
-            "compat.js did not print {pass:?}{}",
-            report()
-        );
-    }
-    eprint!("{stdout}");
+        .args(["--weft-queue", queue]);
+    let expected: Vec<String> = SCENARIOS.iter().map(|s| format!("PASS {s}:")).collect();
+    run_script("compat.js", compat, &dir, &weft, SCRIPT_DEADLINE, &expected);
 }
