@@ -40,10 +40,11 @@ const MEMORIES_PER_COMPONENT: u32 = 2;
 /// WASI adapter have two.
 const TABLES_PER_COMPONENT: u32 = 4;
 
-/// Table elements a table may grow to: the interpreters' function tables
-/// (CPython linked with its extension modules) exceed wasmtime's default
-/// of 20,000.
-const TABLE_ELEMENTS: usize = 200_000;
+/// Table elements a table slot holds: as many as the store limiter lets a
+/// table grow to (the interpreters' function tables exceed wasmtime's
+/// default of 20,000), so that a table grown past it is stopped by the
+/// limiter, whose trap names the limit, not refused by the pool.
+const TABLE_ELEMENTS: usize = crate::workflow::limits::MAX_TABLE_ELEMENTS;
 
 /// Memory a slot keeps resident between tasks (zeroed in place instead of
 /// returned to the kernel and faulted in again): a small guest's whole
