@@ -8,7 +8,8 @@
 
 use super::pool::{self, Instance, Instantiated, lock, once};
 use super::run::{
-    TaskFailure, apply_resolution, child_start, command, run_info, trap_failure, within_limits,
+    TaskFailure, apply_resolution, child_start, command, pooled_run_state, trap_failure,
+    within_limits,
 };
 use super::state::{HandleKind, Outcome, RunHost, RunState};
 use super::{PIN_PREFIX, WorkflowModule};
@@ -28,7 +29,7 @@ use crate::temporal::proto::workflow_commands::{
     FailWorkflowExecution, QueryResult, QuerySuccess, WorkflowCommand, query_result,
     workflow_command::Variant as Command,
 };
-use crate::temporal::{std_duration, timestamp_millis};
+use crate::temporal::timestamp_millis;
 use std::sync::{Arc, Mutex};
 use wasmtime::component::ResourceAny;
 
@@ -65,9 +66,7 @@ impl ActivationRun {
         task_queue: &str,
         pin: Option<Digest>,
     ) -> ActivationRun {
-        let info = run_info(&init, run_id, namespace, task_queue);
-        let mut state = RunState::for_activations(info, init.randomness_seed);
-        state.set_task_timeout(std_duration(init.workflow_task_timeout.as_ref()));
+        let state = pooled_run_state(&init, run_id, namespace, task_queue);
         let super::Guest::Activation(pool) = &module.guest else {
             unreachable!("an activation run starts only on an activation-based guest")
         };

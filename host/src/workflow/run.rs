@@ -132,6 +132,20 @@ pub(super) fn run_info(
     }
 }
 
+/// The state a run of a many-runs world (the activation world, Temporal's
+/// world) starts from.
+pub(super) fn pooled_run_state(
+    init: &InitializeWorkflow,
+    run_id: &str,
+    namespace: &str,
+    task_queue: &str,
+) -> RunState {
+    let info = run_info(init, run_id, namespace, task_queue);
+    let mut state = RunState::for_activations(info, init.randomness_seed);
+    state.set_task_timeout(std_duration(init.workflow_task_timeout.as_ref()));
+    state
+}
+
 /// A run of a blocking guest.
 pub struct FiberRun {
     state: Arc<Mutex<RunState>>,

@@ -30,7 +30,7 @@ use crate::temporal::proto::workflow_activation::{
     InitializeWorkflow, WorkflowActivation, workflow_activation_job::Variant as CoreJob,
 };
 use crate::temporal::proto::workflow_commands::WorkflowCommand;
-use crate::temporal::{std_duration, timestamp_millis};
+use crate::temporal::timestamp_millis;
 use prost::Message;
 use std::sync::{Arc, Mutex};
 use wasmtime::component::ResourceAny;
@@ -87,9 +87,7 @@ impl TemporalRun {
         task_queue: &str,
         pin: Option<Digest>,
     ) -> TemporalRun {
-        let info = super::run::run_info(&init, run_id, namespace, task_queue);
-        let mut state = RunState::for_activations(info, init.randomness_seed);
-        state.set_task_timeout(std_duration(init.workflow_task_timeout.as_ref()));
+        let state = super::run::pooled_run_state(&init, run_id, namespace, task_queue);
         let super::Guest::Temporal(pool) = &module.guest else {
             unreachable!("a Temporal run starts only on a Temporal workflow component")
         };
