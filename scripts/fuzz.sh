@@ -7,10 +7,10 @@
 #   scripts/fuzz.sh --seconds 600   # longer
 #   scripts/fuzz.sh --seconds 30 grant   # only tests whose name has "grant"
 #
-# The mutation targets start from target/wasm/order_workflow.wasm and the
-# admin target uploads target/wasm/hostile_limits_*.wasm, so build the
-# guests first (cargo xtask guests). A failure prints the shrunk input;
-# turn it into a regression test beside the code it broke.
+# The mutation targets start from the OrderWorkflow component and the admin
+# target uploads the hostile_limits components, which the build of
+# weft-test-guests (tests/artifacts) makes from source. A failure prints the
+# shrunk input; turn it into a regression test beside the code it broke.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

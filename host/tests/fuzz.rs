@@ -61,12 +61,12 @@ fn fuzz<S: Strategy>(
 /// A file of the repository, for mutation seeds.
 fn repo_file(path: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path);
-    std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "read {}: {e} (build the guests first: cargo xtask guests)",
-            path.display()
-        )
-    })
+    std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+/// A guest component weft-test-guests built.
+fn guest(path: &str) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("read {path}: {e}"))
 }
 
 /// `seed` with a few random edits: bytes overwritten, a range removed, or
@@ -117,7 +117,7 @@ fn module_validation_never_panics_on_arbitrary_bytes() {
 #[test]
 fn module_validation_and_compile_never_panic_on_mutated_components() {
     let engine = wasmtime::Engine::default();
-    let seed = repo_file("target/wasm/order_workflow.wasm");
+    let seed = guest(weft_test_guests::ORDER_WORKFLOW);
     fuzz("module-mutated", 48, mutated(seed), |bytes| {
         let path = Path::new("mutated.wasm");
         // What `weft inspect`, `check` and a deploy do with an upload:
@@ -601,8 +601,8 @@ enum AdminCall {
 /// enough to compile in milliseconds.
 fn tiny_components() -> [Vec<u8>; 2] {
     [
-        repo_file("target/wasm/hostile_limits_workflow.wasm"),
-        repo_file("target/wasm/hostile_limits_activity.wasm"),
+        guest(weft_test_guests::HOSTILE_LIMITS_WORKFLOW),
+        guest(weft_test_guests::HOSTILE_LIMITS_ACTIVITY),
     ]
 }
 

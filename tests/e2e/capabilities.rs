@@ -4,7 +4,9 @@
 //! work; a writable dir's `max_bytes` quota holds; the operator's `[allow]` list
 //! bounds grants at start; `weft inspect` tells what a module needs.
 
-use crate::harness::{Client, DEADLINE, Outcome, Weft, repo, scratch, wait_for, wasm};
+use crate::harness::{
+    Client, DEADLINE, Outcome, Weft, poll, repo, scratch, wait_for, wasm, weft_cli,
+};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, UdpSocket};
@@ -402,8 +404,9 @@ async fn denied_cases_fail_and_the_host_goes_on() {
                 plain(&weft.log_text())
                     .lines()
                     .any(|l| parts.iter().all(|p| l.contains(p.as_str())))
+                    .then_some(())
             });
-            if !found {
+            if found.is_none() {
                 problem(format!("no line of the host log has all of {parts:?}"));
             }
         }
@@ -436,20 +439,6 @@ async fn denied_cases_fail_and_the_host_goes_on() {
         "denied cases not as expected:\n{}",
         problems.join("\n")
     );
-}
-
-/// Poll `check` every 100 ms for up to `limit`; true once it holds.
-fn poll(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
-    let deadline = std::time::Instant::now() + limit;
-    loop {
-        if check() {
-            return true;
-        }
-        if std::time::Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1133,17 +1122,6 @@ async fn max_instances_bounds_concurrent_instances() {
             "another instance ran in between: {events:?}"
         );
     }
-}
-
-pub(crate) fn weft_cli(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_weft"))
-        .args(args)
-        .env("WEFT_CACHE_DIR", crate::harness::compile_cache())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run weft");
-    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
-    (out.status.success(), text(out.stdout), text(out.stderr))
 }
 
 #[test]

@@ -3,12 +3,11 @@
 //! on, the replay gate, refused uploads, the admin token, a shared store.
 
 use crate::harness::{
-    Client, Outcome, Weft, certificates, compile_cache, free_port, scratch, temporal_cli, wait_for,
-    wasm,
+    Client, Outcome, Weft, certificates, free_port, run, scratch, temporal_cli, wait_for, wasm,
+    weft_command,
 };
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use temporalio_common::protos::temporal::api::enums::v1::EventType;
 use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
 use weft::admin::{AdminClient, ClientOptions};
@@ -28,16 +27,12 @@ fn host_config(dir: &Path, extra: &str) -> String {
 /// Run a `weft` admin command against the host configured in `dir`;
 /// (success, stdout, stderr).
 pub(crate) fn weft(dir: &Path, config: &str, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_weft"))
+    let mut command = weft_command();
+    command
         .args(args)
         .arg("--config")
-        .arg(dir.join(format!("{config}.toml")))
-        .env("WEFT_CACHE_DIR", compile_cache())
-        .env_remove("WEFT_ADMIN")
-        .output()
-        .expect("run weft");
-    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
-    (out.status.success(), text(out.stdout), text(out.stderr))
+        .arg(dir.join(format!("{config}.toml")));
+    run(command)
 }
 
 /// `weft deploy FILE --name NAME [more]`, which must succeed; its digest.
@@ -191,11 +186,9 @@ async fn runs_finish_on_the_version_they_started_on_even_after_a_restart() {
     // undeploy wait: it neither counts pins nor writes until released.
     let store = weft::store::ModuleStore::open(dir.join("store")).expect("store");
     let held = store.lock().expect("lock");
-    let undeploy = Command::new(env!("CARGO_BIN_EXE_weft"))
+    let undeploy = weft_command()
         .args(["undeploy", "versioned", "--digest", &v1, "--config"])
         .arg(dir.join("host.toml"))
-        .env("WEFT_CACHE_DIR", compile_cache())
-        .env_remove("WEFT_ADMIN")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

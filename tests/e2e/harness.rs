@@ -1,12 +1,15 @@
 //! What every end-to-end test needs: one real Temporal dev server per test
-//! binary (each test in its own namespace), `weft` host processes, guest
-//! components built from source, and a Temporal client.
+//! binary (each test in its own namespace, created the first time a test
+//! names it), `weft` host processes and CLI runs, guest components built
+//! from source, a Temporal client, and one way to wait: a condition polled
+//! until a deadline ([`poll`]).
 
 use serde_json::Value;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 use temporalio_client::{Connection, ConnectionOptions};
 use temporalio_common::protos::temporal::api::common::v1::{
@@ -29,84 +32,8 @@ use temporalio_common::protos::temporal::api::workflowservice::v1::{
 pub const DEADLINE: Duration = Duration::from_secs(90);
 /// How long a host may take to load its modules and start polling.
 const STARTUP_DEADLINE: Duration = Duration::from_secs(600);
-
-/// The namespaces the shared dev server creates: one per test, so tests that
-/// use the same task queue names (the OrderWorkflow's) never see each other's
-/// tasks.
-pub const NAMESPACES: &[&str] = &[
-    "e2e-mixed",
-    "e2e-split",
-    "e2e-kill",
-    "e2e-cli",
-    "e2e-activation",
-    "e2e-blocking",
-    "e2e-sandbox",
-    "e2e-trap",
-    "e2e-timeout",
-    "e2e-signals",
-    "e2e-cancel",
-    "e2e-race",
-    "e2e-retry",
-    "e2e-continue",
-    "e2e-replay",
-    "e2e-resume",
-    "e2e-caps-instances",
-    "e2e-poly-rust",
-    "e2e-poly-c",
-    "e2e-poly-zig",
-    "e2e-poly-python",
-    "e2e-python-sdk",
-    "e2e-python-tour",
-    "e2e-poly-js",
-    "e2e-poly-temporal",
-    "e2e-temporal-deploy",
-    "e2e-temporal-sdk",
-    "e2e-temporal-trap",
-    "e2e-js-sdk",
-    "e2e-interop",
-    "e2e-compat-python",
-    "e2e-compile-cache",
-    "e2e-patch",
-    "e2e-upsert",
-    "e2e-nondeterminism",
-    "e2e-children",
-    "e2e-updates",
-    "e2e-handlers",
-    "e2e-local",
-    "e2e-caps-denied",
-    "e2e-caps-http",
-    "e2e-caps-secret",
-    "e2e-caps-socket",
-    "e2e-caps-quota",
-    "e2e-caps-output",
-    "e2e-sdk-interop",
-    "e2e-sdk-compat-ts",
-    "e2e-deploy-pin",
-    "e2e-deploy-gate",
-    "e2e-deploy-bad",
-    "e2e-deploy-token",
-    "e2e-deploy-fleet",
-    "e2e-deploy-mtls",
-    "e2e-deploy-config",
-    "e2e-cancel-types",
-    "e2e-activity-timeouts",
-    "e2e-activity-failures",
-    "e2e-fail",
-    "e2e-fanout",
-    "e2e-parent-close",
-    "e2e-clock",
-    "e2e-query-restart",
-    "e2e-patch-replay",
-    "e2e-tls",
-    "e2e-mtls",
-    "e2e-api-key",
-    "e2e-metrics",
-    "e2e-shutdown",
-    "e2e-hostile-threads",
-    "e2e-hostile-imports",
-    "e2e-hostile-limits",
-    "e2e-hostile-types",
-];
+/// How often [`poll`] asks its condition.
+const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
 /// The shared dev server.
 pub struct Server {
@@ -121,7 +48,59 @@ pub struct Server {
 
 /// The repository root.
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// weft's binary: `WEFT_BIN`, else the one `cargo build -p weft` leaves in
+/// this test binary's target dir (cargo gives `CARGO_BIN_EXE_*` only to a
+/// package's own tests, and this suite is a package of its own).
+pub fn weft_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(bin) = std::env::var_os("WEFT_BIN") {
+            return PathBuf::from(bin);
+        }
+        // This binary is <target>/<profile>/deps/e2e-<hash>.
+        let exe = std::env::current_exe().expect("the test binary's path");
+        let bin = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("target/<profile>/deps")
+            .join(format!("weft{}", std::env::consts::EXE_SUFFIX));
+        assert!(
+            bin.exists(),
+            "{} is missing: build it with `cargo build -p weft` (or set WEFT_BIN)",
+            bin.display()
+        );
+        bin
+    })
+    .clone()
+}
+
+/// A `weft` command: the binary under test, with the suite's shared
+/// compiled-component cache and no admin address from the environment.
+pub fn weft_command() -> Command {
+    let mut command = Command::new(weft_bin());
+    command
+        .env("WEFT_CACHE_DIR", compile_cache())
+        .env_remove("WEFT_ADMIN");
+    command
+}
+
+/// Run `weft args...` to its end; (success, stdout, stderr).
+pub fn weft_cli(args: &[&str]) -> (bool, String, String) {
+    let mut command = weft_command();
+    command.args(args).env("NO_COLOR", "1");
+    run(command)
+}
+
+/// Run a command to its end; (success, stdout, stderr).
+pub fn run(mut command: Command) -> (bool, String, String) {
+    let out = command
+        .output()
+        .unwrap_or_else(|e| panic!("run {command:?}: {e}"));
+    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+    (out.status.success(), text(out.stdout), text(out.stderr))
 }
 
 /// The `temporal` CLI binary.
@@ -148,16 +127,31 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
-/// Wait until `check` returns `Some`, or fail after [`DEADLINE`].
-pub fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + DEADLINE;
+/// Ask `check` every [`POLL_INTERVAL`] until it gives a value or `within`
+/// has passed (`None`): the one waiting loop of the suite.
+pub fn poll<T>(within: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + within;
     loop {
         if let Some(v) = check() {
-            return v;
+            return Some(v);
         }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(POLL_INTERVAL);
     }
+}
+
+/// Wait until `check` returns `Some`, or fail after [`DEADLINE`].
+pub fn wait_for<T>(what: &str, check: impl FnMut() -> Option<T>) -> T {
+    poll(DEADLINE, check).unwrap_or_else(|| panic!("timed out waiting for {what}"))
+}
+
+/// [`wait_for`] from an async test (a multi-threaded runtime's): the same
+/// loop, on this worker thread, with the runtime's other tasks moved off it.
+pub async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::block_in_place(|| wait_for(what, || runtime.block_on(check())))
 }
 
 /// The dev server shared by this test binary, started on first use.
@@ -165,14 +159,11 @@ pub fn server() -> &'static Server {
     static SERVER: OnceLock<Server> = OnceLock::new();
     SERVER.get_or_init(|| {
         let port = free_port();
-        let mut args = format!(
+        let args = format!(
             "{} server start-dev --headless --ip 127.0.0.1 --port {port} --log-level error \
              --search-attribute CustomerId=Keyword",
             temporal_bin()
         );
-        for ns in NAMESPACES {
-            args.push_str(&format!(" --namespace {ns}"));
-        }
         // The watchdog shell starts the server, then blocks reading stdin;
         // EOF means this test binary is gone, so it stops the server.
         let script = format!("{args} & pid=$!; read _ ; kill $pid; wait $pid");
@@ -194,6 +185,51 @@ pub fn server() -> &'static Server {
             _watchdog: child,
         }
     })
+}
+
+/// Namespace `name` on the shared server, created (with the `CustomerId`
+/// search attribute the default namespace has) the first time a test asks
+/// for it, once usable; so each test names its own namespace and no list
+/// has to be kept. Every entry to the shared server calls it.
+pub fn namespace(name: &str) -> &str {
+    static CREATED: OnceLock<Mutex<HashMap<String, Arc<OnceLock<()>>>>> = OnceLock::new();
+    let once = CREATED
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .entry(name.to_owned())
+        .or_default()
+        .clone();
+    // Only this namespace's creation is waited for, not the others'.
+    once.get_or_init(|| {
+        let address = server().address.as_str();
+        let cli = |args: &[&str]| {
+            let mut command = Command::new(temporal_bin());
+            command.args(args).args(["--address", address]);
+            run(command)
+        };
+        let created = |(ok, _, stderr): (bool, String, String)| {
+            ok || stderr.contains("already exists") || panic!("create namespace {name}: {stderr}")
+        };
+        created(cli(&["operator", "namespace", "create", "--namespace", name]));
+        created(cli(&[
+            "operator",
+            "search-attribute",
+            "create",
+            "--namespace",
+            name,
+            "--name",
+            "CustomerId",
+            "--type",
+            "Keyword",
+        ]));
+        wait_for(&format!("namespace {name} to be usable"), || {
+            cli(&["workflow", "list", "--limit", "1", "--namespace", name])
+                .0
+                .then_some(())
+        });
+    });
+    name
 }
 
 /// Wait until the dev server at `address` answers its health check (its
@@ -262,13 +298,12 @@ impl Weft {
         std::fs::write(&config_path, config).expect("write config");
         let log = dir.join(format!("{name}.log"));
         let out = std::fs::File::create(&log).expect("log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_weft"))
+        let child = weft_command()
             .arg("serve")
             .arg("--config")
             .arg(&config_path)
             .env("TEMPORAL_ADDRESS", &server().address)
-            .env("TEMPORAL_NAMESPACE", namespace)
-            .env("WEFT_CACHE_DIR", compile_cache())
+            .env("TEMPORAL_NAMESPACE", self::namespace(namespace))
             .env("RUST_LOG", "info,temporalio_sdk_core=warn")
             .envs(env.iter().copied())
             .stdout(out.try_clone().expect("log"))
@@ -283,20 +318,16 @@ impl Weft {
     /// machine when the compiled-component cache is cold, so startup has
     /// its own, longer deadline; the tests' deadlines start after it.
     fn wait_serving(&mut self) {
-        let deadline = Instant::now() + STARTUP_DEADLINE;
-        while !self.log_text().contains("weft is serving") {
-            assert!(
-                self.is_running(),
-                "weft exited before serving:\n{}",
-                self.log_text()
-            );
-            assert!(
-                Instant::now() < deadline,
-                "weft did not start serving within {STARTUP_DEADLINE:?}:\n{}",
-                self.log_text()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let serving = poll(STARTUP_DEADLINE, || {
+            let log = self.log_text();
+            assert!(self.is_running(), "weft exited before serving:\n{log}");
+            log.contains("weft is serving").then_some(())
+        });
+        assert!(
+            serving.is_some(),
+            "weft did not start serving within {STARTUP_DEADLINE:?}:\n{}",
+            self.log_text()
+        );
     }
 
     /// The process id (to read its memory in /proc).
@@ -322,16 +353,7 @@ impl Weft {
     /// Wait up to `within` for the process to exit; its exit status, or
     /// `None` if it still runs.
     pub fn wait_exit(&mut self, within: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("wait for weft") {
-                return Some(status);
-            }
-            if Instant::now() >= deadline {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        poll(within, || self.child.try_wait().expect("wait for weft"))
     }
 
     /// True while the process runs.
@@ -390,17 +412,11 @@ pub fn run_script(
         .stderr(std::fs::File::create(&stderr_path).expect("stderr file"))
         .spawn()
         .unwrap_or_else(|e| panic!("start {script}: {e}"));
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for the script") {
-            break Some(status);
-        }
-        if started.elapsed() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    let status = poll(deadline, || child.try_wait().expect("wait for the script"));
+    if status.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
     let stdout = std::fs::read_to_string(&stdout_path).unwrap_or_default();
     let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
     let report = || {
@@ -469,7 +485,7 @@ pub enum Outcome {
 impl Client {
     /// Connect to the shared server.
     pub async fn new(namespace: &str) -> Client {
-        Client::connect(&server().address, namespace).await
+        Client::connect(&server().address, self::namespace(namespace)).await
     }
 
     /// Connect to the server at `address` (`host:port`), for a test that
@@ -615,8 +631,7 @@ impl Client {
 
     /// Wait for the workflow to close and return how it ended.
     pub async fn outcome(&self, id: &str) -> Outcome {
-        let deadline = Instant::now() + DEADLINE;
-        loop {
+        eventually(&format!("{id} to close"), async || {
             let request = GetWorkflowExecutionHistoryRequest {
                 namespace: self.namespace.clone(),
                 execution: latest(id),
@@ -646,9 +661,9 @@ impl Client {
                         payload.metadata["encoding"], b"json/plain",
                         "result is JSON"
                     );
-                    return Outcome::Completed(
+                    Some(Outcome::Completed(
                         serde_json::from_slice(&payload.data).expect("JSON result"),
-                    );
+                    ))
                 }
                 Some(Attributes::WorkflowExecutionFailedEventAttributes(a)) => {
                     let mut f = a.failure.expect("a failure");
@@ -659,24 +674,20 @@ impl Client {
                         Some(FailureInfo::ApplicationFailureInfo(i)) => i.r#type,
                         _ => String::new(),
                     };
-                    return Outcome::Failed {
+                    Some(Outcome::Failed {
                         message: f.message,
                         error_type,
-                    };
+                    })
                 }
                 Some(Attributes::WorkflowExecutionCanceledEventAttributes(_)) => {
-                    return Outcome::Cancelled;
+                    Some(Outcome::Cancelled)
                 }
                 // The next run of the chain is now the latest: wait for it.
-                Some(Attributes::WorkflowExecutionContinuedAsNewEventAttributes(_)) => {}
+                Some(Attributes::WorkflowExecutionContinuedAsNewEventAttributes(_)) | None => None,
                 Some(other) => panic!("workflow {id} closed unexpectedly: {other:?}"),
-                None => {}
             }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {id} to close"
-            );
-        }
+        })
+        .await
     }
 
     /// The failure a failed workflow closed with, unwrapped to its innermost
@@ -707,18 +718,6 @@ impl Client {
             .workflow_service()
             .terminate_workflow_execution(tonic::Request::new(request))
             .await;
-    }
-}
-
-/// Ask `check` until it gives a value; fail after [`DEADLINE`].
-async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -776,7 +775,7 @@ impl AppFailure {
 pub fn try_temporal_cli(namespace: &str, args: &[&str]) -> Result<String, String> {
     let out = Command::new(temporal_bin())
         .args(args)
-        .args(["--address", &server().address, "--namespace", namespace])
+        .args(["--address", &server().address, "--namespace", self::namespace(namespace)])
         .output()
         .expect("run the temporal CLI");
     let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();

@@ -658,7 +658,7 @@ async fn sigterm_lets_activities_finish_within_the_grace_then_temporal_retries_t
 
 #[test]
 fn version_names_weft_wasmtime_and_temporal_core() {
-    let out = Command::new(env!("CARGO_BIN_EXE_weft"))
+    let out = crate::harness::weft_command()
         .arg("--version")
         .output()
         .expect("run weft --version");

@@ -1,15 +1,14 @@
-//! `weft replay`: recorded histories against workflow modules. The checked-in
-//! histories (tests/histories/) replay offline; fresh ones are exported from
-//! the dev server with the `temporal` CLI and replayed the same way.
+//! `weft replay` on histories exported from the dev server with the
+//! `temporal` CLI. The checked-in histories (tests/histories/) replay in
+//! the unit tier (host/tests/histories.rs).
 
 use crate::harness::{
-    Client, Outcome, Weft, compile_cache, repo, scratch, signal, temporal_cli, try_temporal_cli,
-    wasm,
+    Client, Outcome, Weft, run, scratch, signal, temporal_cli, try_temporal_cli, wasm,
+    weft_command,
 };
 use crate::workflow_api::{QUEUE, serve};
 use serde_json::json;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use temporalio_common::protos::temporal::api::enums::v1::EventType;
 
 /// `weft replay` with both example workflow modules; (exit ok, stdout, stderr).
@@ -19,95 +18,15 @@ fn weft_replay(histories: &[PathBuf]) -> (bool, String, String) {
 
 /// `weft replay` with the given modules (names in target/wasm).
 pub(crate) fn replay_on(modules: &[&str], histories: &[PathBuf]) -> (bool, String, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_weft"));
-    cmd.arg("replay");
+    let mut command = weft_command();
+    command.arg("replay").env("RUST_LOG", "warn");
     for module in modules {
-        cmd.arg("--module").arg(wasm(module));
+        command.arg("--module").arg(wasm(module));
     }
-    cmd.env("RUST_LOG", "warn")
-        .env("WEFT_CACHE_DIR", compile_cache());
     for h in histories {
-        cmd.arg("--history").arg(h);
+        command.arg("--history").arg(h);
     }
-    let out = cmd.output().expect("run weft replay");
-    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
-    (out.status.success(), text(out.stdout), text(out.stderr))
-}
-
-pub(crate) fn histories_in(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("history dir")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    files
-}
-
-#[test]
-fn checked_in_histories_are_reproduced_and_a_divergence_is_named() {
-    let dir = repo().join("tests/histories");
-    let (good, diverging): (Vec<_>, Vec<_>) = histories_in(&dir)
-        .into_iter()
-        .partition(|p| !p.ends_with("diverge.json"));
-    assert!(
-        good.len() >= 5,
-        "recorded histories missing in {}",
-        dir.display()
-    );
-
-    let (ok, stdout, stderr) = weft_replay(&good);
-    assert!(ok, "replay failed:\n{stdout}\n{stderr}");
-    assert_eq!(
-        stdout
-            .lines()
-            .filter(|l| l.starts_with("reproduced "))
-            .count(),
-        good.len(),
-        "{stdout}"
-    );
-
-    // `Diverge` schedules an activity on replay where it started a timer.
-    let (ok, stdout, _) = weft_replay(&diverging);
-    assert!(!ok, "a diverging history must fail replay:\n{stdout}");
-    assert!(stdout.starts_with("DIVERGED "), "{stdout}");
-    assert!(
-        stdout.contains("TimerStarted"),
-        "the diverging event is named: {stdout}"
-    );
-    assert!(
-        stdout.contains("the module issued: ScheduleActivity(Wait)"),
-        "so is the command the module issued instead: {stdout}"
-    );
-}
-
-#[test]
-fn replay_refuses_unusable_input_with_the_reason() {
-    let dir = scratch("replay-input");
-    let not_json = dir.join("not-a-history.json");
-    std::fs::write(&not_json, "events: none").expect("write");
-    let (ok, _, stderr) = weft_replay(&[not_json]);
-    assert!(!ok);
-    assert!(
-        stderr.contains("not-a-history.json: not a Temporal history in JSON form"),
-        "{stderr}"
-    );
-
-    // A history of a type neither module offers: the type is named.
-    let recorded = repo().join("tests/histories/order-workflow.json");
-    let text = std::fs::read_to_string(recorded).expect("recorded history");
-    let renamed = dir.join("renamed.json");
-    std::fs::write(
-        &renamed,
-        text.replacen("\"OrderWorkflow\"", "\"NoSuchWorkflow\"", 1),
-    )
-    .expect("write");
-    let (ok, stdout, _) = weft_replay(&[renamed]);
-    assert!(!ok);
-    assert!(
-        stdout.contains("FAILED") && stdout.contains("`NoSuchWorkflow` is not offered"),
-        "{stdout}"
-    );
+    run(command)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -4,13 +4,12 @@
 //! guest-examples/ORDER.md with weft's Rust activity components, uploaded
 //! with `weft deploy`, and its recorded histories replay.
 
-use crate::capabilities::weft_cli;
 use crate::deploy::{deploy, pins, started, wait_listed};
 use crate::harness::{
-    Client, Outcome, Weft, repo, scratch, signal, temporal_cli, update, wait_for, wasm,
+    Client, Outcome, Weft, scratch, signal, temporal_cli, update, wait_for, wasm, weft_cli,
 };
 use crate::polyglot::expected;
-use crate::replay::{histories_in, replay_on};
+use crate::replay::replay_on;
 use crate::safety::failed_task_message;
 use crate::workflow_api::{answer, query};
 use serde_json::json;
@@ -151,24 +150,6 @@ async fn a_temporal_workflow_uploaded_with_weft_deploy_is_pinned_gated_and_repla
             "{stdout}"
         );
     }
-}
-
-/// The histories recorded from the runs above (tests/histories/temporal/)
-/// replay offline on the component as it is built now.
-#[test]
-fn recorded_temporal_histories_are_reproduced() {
-    let files = histories_in(&repo().join("tests/histories/temporal"));
-    assert!(files.len() >= 2, "recorded histories missing: {files:?}");
-    let (ok, stdout, stderr) = replay_on(&["order_workflow_temporal"], &files);
-    assert!(ok, "replay failed:\n{stdout}\n{stderr}");
-    assert_eq!(
-        stdout
-            .lines()
-            .filter(|l| l.starts_with("reproduced "))
-            .count(),
-        files.len(),
-        "{stdout}"
-    );
 }
 
 /// `weft inspect` names Temporal's world and the types `list-workflows`

@@ -50,7 +50,7 @@ pub fn query_with(ns: &str, id: &str, name: &str, input: Option<&str>) -> Result
         "--address",
         &crate::harness::server().address,
         "--namespace",
-        ns,
+        crate::harness::namespace(ns),
     ]);
     if let Some(input) = input {
         cmd.args(["--input", input]);

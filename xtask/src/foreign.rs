@@ -21,7 +21,7 @@ use wasi_preview1_component_adapter_provider::{
 };
 use wit_component::{ComponentEncoder, StringEncoding};
 
-use crate::{WORKFLOW_IMPORT_PREFIX, component_imports};
+use crate::guests::{WORKFLOW_IMPORT_PREFIX, component_imports};
 
 /// Languages whose `guest-examples/<lang>/build.sh` `cargo xtask guests`
 /// runs, when the script exists.
@@ -29,7 +29,7 @@ const LANGUAGES: &[&str] = &["c", "zig", "python", "js"];
 
 /// The world a foreign guest implements.
 #[derive(Clone, Copy, Debug)]
-pub(crate) enum World {
+pub enum World {
     /// `weft:plugin/workflow`: no imports but `weft:plugin/*`.
     Workflow,
     /// `weft:plugin/activation-workflow`: no imports but `weft:plugin/*`.
@@ -40,7 +40,7 @@ pub(crate) enum World {
 
 impl World {
     /// Parses `workflow`, `activation-workflow` or `activity`.
-    pub(crate) fn parse(name: &str) -> Result<Self> {
+    pub fn parse(name: &str) -> Result<Self> {
         match name {
             "workflow" => Ok(World::Workflow),
             "activation-workflow" => Ok(World::ActivationWorkflow),
@@ -52,7 +52,7 @@ impl World {
     }
 
     /// True for both workflow worlds: deterministic, no WASI.
-    pub(crate) fn is_workflow(self) -> bool {
+    pub fn is_workflow(self) -> bool {
         !matches!(self, World::Activity)
     }
 
@@ -68,7 +68,7 @@ impl World {
 
 /// `cargo xtask bindgen-c --world W --out DIR`: writes wit-bindgen's C
 /// bindings of world `W` (`W.h`, `W.c`, `W_component_type.o`) into `DIR`.
-pub(crate) fn bindgen_c(root: &Path, world: World, out_dir: &Path) -> Result<()> {
+pub fn bindgen_c(root: &Path, world: World, out_dir: &Path) -> Result<()> {
     use wit_bindgen_core::wit_parser::Resolve;
 
     let mut resolve = Resolve::default();
@@ -93,7 +93,7 @@ pub(crate) fn bindgen_c(root: &Path, world: World, out_dir: &Path) -> Result<()>
 
 /// `cargo xtask componentize --kind K IN OUT`: turns the core module `IN`
 /// into the component `OUT` and prints its size and number of imports.
-pub(crate) fn componentize(root: &Path, world: World, input: &Path, output: &Path) -> Result<()> {
+pub fn componentize(root: &Path, world: World, input: &Path, output: &Path) -> Result<()> {
     let mut module =
         std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
     if !has_component_type(&module)? {
@@ -155,7 +155,7 @@ pub(crate) fn componentize(root: &Path, world: World, input: &Path, output: &Pat
 }
 
 /// Embeds world `world` of `wit/` into `module` as its component type.
-pub(crate) fn embed_world(root: &Path, world: World, module: &mut Vec<u8>) -> Result<()> {
+pub fn embed_world(root: &Path, world: World, module: &mut Vec<u8>) -> Result<()> {
     let mut resolve = wit_parser::Resolve::default();
     let (package, _) = resolve
         .push_dir(root.join("wit"))
@@ -166,12 +166,12 @@ pub(crate) fn embed_world(root: &Path, world: World, module: &mut Vec<u8>) -> Re
 }
 
 /// Fails unless every import is a `weft:plugin/*` interface.
-pub(crate) fn check_workflow_imports(imports: &[String]) -> Result<()> {
+pub fn check_workflow_imports(imports: &[String]) -> Result<()> {
     check_imports(imports, WORKFLOW_IMPORT_PREFIX)
 }
 
 /// Fails unless every import of a workflow component starts with `allowed`.
-pub(crate) fn check_imports(imports: &[String], allowed: &str) -> Result<()> {
+pub fn check_imports(imports: &[String], allowed: &str) -> Result<()> {
     let foreign: Vec<&String> = imports
         .iter()
         .filter(|name| !name.starts_with(allowed))
@@ -220,7 +220,7 @@ fn wasi_imports(module: &[u8]) -> Result<Vec<String>> {
 
 /// Runs every `guest-examples/<lang>/build.sh OUT_DIR` there is and prints
 /// the size and imports of each component it built, and the build time.
-pub(crate) fn build_foreign_guests(root: &Path, out_dir: &Path) -> Result<()> {
+pub fn build_foreign_guests(root: &Path, out_dir: &Path) -> Result<()> {
     // build.sh calls this very binary for `bindgen-c` and `componentize`,
     // instead of a nested `cargo xtask` that would wait on cargo's lock.
     let xtask = std::env::current_exe().context("cannot find the xtask binary")?;

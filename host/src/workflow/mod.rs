@@ -523,12 +523,11 @@ mod tests {
         assert!(e.contains("temporal:workflow-runtime@0.1.0"), "{e}");
     }
 
-    /// The OrderWorkflow written with Temporal's SDK (built by `cargo xtask
-    /// guests`) loads as a workflow module and lists its type.
+    /// The OrderWorkflow written with Temporal's SDK (built from source by
+    /// weft-test-guests) loads as a workflow module and lists its type.
     #[test]
     fn a_temporal_workflow_component_loads_and_lists_its_types() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../target/wasm/order_workflow_temporal.wasm");
+        let path = Path::new(weft_test_guests::ORDER_WORKFLOW_TEMPORAL);
         let runtime = WorkflowRuntime::new().expect("engine");
         let module = tokio::runtime::Builder::new_current_thread()
             .build()
@@ -536,7 +535,7 @@ mod tests {
             .block_on(runtime.load(&path))
             .unwrap_or_else(|e| {
                 panic!(
-                    "{} loads (built by `cargo xtask guests`): {e}",
+                    "{} loads: {e}",
                     path.display()
                 )
             });
