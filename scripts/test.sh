@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# Sets everything up and runs the whole test suite: formatting, lints, unit
-# tests and the end-to-end tests against a real Temporal dev server.
+# Sets everything up and runs the whole test suite: formatting, lints, the
+# SDKs' own tests, then the two tiers of cargo tests:
+# - the unit tier, plain `cargo test` (every workspace member but weft-e2e):
+#   no server, guests built from source by tests/artifacts' build script,
+#   recorded histories replayed in process;
+# - the end-to-end tier, package weft-e2e (tests/e2e): real weft processes
+#   against a real Temporal dev server, every guest from `cargo xtask
+#   guests`, once with the sticky cache and once without.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
-# Every cargo command below selects the whole workspace, as setup's build
-# does: the same package selection means the same feature resolution, so
-# the dependency graph compiles once, not once per command.
+# The cargo commands below select the whole workspace (the unit tier: all of
+# it but weft-e2e, whose test dependencies add no features), as setup's
+# build does: the same package selection means the same feature
+# resolution, so the dependency graph compiles once, not once per command.
 printf '\n== %s\n' "cargo fmt --check" >&2
 cargo fmt --all --check
 printf '\n== %s\n' "cargo clippy" >&2
@@ -29,11 +36,15 @@ printf '\n== %s\n' "Python guest SDK: workflow runtime on a fake host (native CP
 ./guest-examples/python/tests/run.sh
 printf '\n== %s\n' "TypeScript guest SDK: workflow runtime on a fake host (Node)" >&2
 ./guest-examples/js/tests/run.sh
-printf '\n== %s\n' "cargo test" >&2
-cargo test --workspace
+printf '\n== %s\n' "unit tier: cargo test (no server; guests built by tests/artifacts)" >&2
+cargo test
+printf '\n== %s\n' "end-to-end tier: package weft-e2e (a real Temporal dev server)" >&2
+# The suite runs weft's binary, which its own package cannot ask cargo for.
+cargo build --workspace
+cargo test --workspace --test e2e
 printf '\n== %s\n' "Kubernetes manifests, and weft check of their configs" >&2
 ./deploy/validate-k8s.sh --weft "${CARGO_TARGET_DIR:-target}/debug/weft"
 printf '\n== %s\n' "container image (podman build, then weft from the exported filesystem)" >&2
 ./deploy/smoke-image.sh --binary "${CARGO_TARGET_DIR:-target}/debug/weft"
-printf '\n== %s\n' "end-to-end tests again, without the sticky cache (every task replays history)" >&2
+printf '\n== %s\n' "end-to-end tier again, without the sticky cache (every task replays history)" >&2
 WEFT_E2E_MAX_CACHED=0 cargo test --workspace --test e2e

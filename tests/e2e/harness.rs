@@ -67,14 +67,43 @@ pub fn weft_bin() -> PathBuf {
             .and_then(Path::parent)
             .expect("target/<profile>/deps")
             .join(format!("weft{}", std::env::consts::EXE_SUFFIX));
+        let built = std::fs::metadata(&bin)
+            .and_then(|m| m.modified())
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{}: {e}: build it with `cargo build -p weft` (or set WEFT_BIN)",
+                    bin.display()
+                )
+            });
+        // Not a stale binary: cargo rebuilds it only when asked to.
+        let source = repo().join("host/src");
         assert!(
-            bin.exists(),
-            "{} is missing: build it with `cargo build -p weft` (or set WEFT_BIN)",
-            bin.display()
+            newest(&source) <= built,
+            "{} is older than {}: rebuild it with `cargo build -p weft`",
+            bin.display(),
+            source.display()
         );
         bin
     })
     .clone()
+}
+
+/// When the newest file under `dir` was modified.
+fn newest(dir: &Path) -> std::time::SystemTime {
+    let mut newest = std::time::SystemTime::UNIX_EPOCH;
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let path = entry.path();
+        let modified = if path.is_dir() {
+            self::newest(&path)
+        } else {
+            entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .unwrap_or(newest)
+        };
+        newest = newest.max(modified);
+    }
+    newest
 }
 
 /// A `weft` command: the binary under test, with the suite's shared
@@ -209,7 +238,10 @@ pub fn namespace(name: &str) -> &str {
             run(command)
         };
         let created = |(ok, _, stderr): (bool, String, String)| {
-            ok || stderr.contains("already exists") || panic!("create namespace {name}: {stderr}")
+            assert!(
+                ok || stderr.contains("already exists"),
+                "create namespace {name}: {stderr}"
+            );
         };
         created(cli(&["operator", "namespace", "create", "--namespace", name]));
         created(cli(&[
