@@ -150,9 +150,15 @@ fn replay_refuses_unusable_input_with_the_reason() {
 fn the_replay_cli_prints_a_verdict_per_history() {
     let weft_replay = |histories: &[PathBuf]| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_weft"));
-        cmd.args(["replay", "--module", ORDER_WORKFLOW, "--module", TEST_WORKFLOWS])
-            .env("RUST_LOG", "warn")
-            .env("WEFT_CACHE_DIR", compile_cache());
+        cmd.args([
+            "replay",
+            "--module",
+            ORDER_WORKFLOW,
+            "--module",
+            TEST_WORKFLOWS,
+        ])
+        .env("RUST_LOG", "warn")
+        .env("WEFT_CACHE_DIR", compile_cache());
         for history in histories {
             cmd.arg("--history").arg(history);
         }

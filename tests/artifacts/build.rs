@@ -17,7 +17,8 @@ const RUST_GUESTS: &[&str] = &[
 ];
 
 fn main() -> Result<()> {
-    let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").context("CARGO_MANIFEST_DIR")?);
+    let manifest_dir =
+        PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").context("CARGO_MANIFEST_DIR")?);
     let root = manifest_dir
         .ancestors()
         .nth(2)

@@ -5,10 +5,10 @@
 //! until a deadline ([`poll`]).
 
 use serde_json::Value;
+use std::collections::HashMap;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 use temporalio_client::{Connection, ConnectionOptions};
@@ -243,7 +243,13 @@ pub fn namespace(name: &str) -> &str {
                 "create namespace {name}: {stderr}"
             );
         };
-        created(cli(&["operator", "namespace", "create", "--namespace", name]));
+        created(cli(&[
+            "operator",
+            "namespace",
+            "create",
+            "--namespace",
+            name,
+        ]));
         created(cli(&[
             "operator",
             "search-attribute",
@@ -807,7 +813,12 @@ impl AppFailure {
 pub fn try_temporal_cli(namespace: &str, args: &[&str]) -> Result<String, String> {
     let out = Command::new(temporal_bin())
         .args(args)
-        .args(["--address", &server().address, "--namespace", self::namespace(namespace)])
+        .args([
+            "--address",
+            &server().address,
+            "--namespace",
+            self::namespace(namespace),
+        ])
         .output()
         .expect("run the temporal CLI");
     let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();

@@ -3,8 +3,7 @@
 //! the unit tier (host/tests/histories.rs).
 
 use crate::harness::{
-    Client, Outcome, Weft, run, scratch, signal, temporal_cli, try_temporal_cli, wasm,
-    weft_command,
+    Client, Outcome, Weft, run, scratch, signal, temporal_cli, try_temporal_cli, wasm, weft_command,
 };
 use crate::workflow_api::{QUEUE, serve};
 use serde_json::json;

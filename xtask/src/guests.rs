@@ -149,14 +149,18 @@ pub const WORKFLOW_IMPORT_PREFIX: &str = "weft:plugin/";
 /// import (`workflow-host`, and `types`, which has no functions).
 pub const TEMPORAL_WORKFLOW_IMPORT: &str = "temporal:workflow-runtime/";
 
-
 /// The guest of [`GUESTS`] whose component is named `output`.
 pub fn guest(output: &str) -> Option<&'static GuestSpec> {
     GUESTS.iter().find(|g| g.output == output)
 }
 
 /// Assembles a WAT core module, embeds its world and writes the component.
-pub fn build_wat_guest(root: &Path, source: &Path, world: foreign::World, output: &Path) -> Result<()> {
+pub fn build_wat_guest(
+    root: &Path,
+    source: &Path,
+    world: foreign::World,
+    output: &Path,
+) -> Result<()> {
     let mut module = wat::parse_file(source).context("cannot assemble the WAT")?;
     foreign::embed_world(root, world, &mut module)?;
     let component = ComponentEncoder::default()
@@ -263,4 +267,3 @@ pub fn component_imports(component: &[u8]) -> Result<Vec<String>> {
         DecodedWasm::WitPackage(..) => bail!("expected a component, found a WIT package"),
     }
 }
-

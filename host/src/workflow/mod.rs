@@ -533,12 +533,7 @@ mod tests {
             .build()
             .expect("tokio")
             .block_on(runtime.load(&path))
-            .unwrap_or_else(|e| {
-                panic!(
-                    "{} loads: {e}",
-                    path.display()
-                )
-            });
+            .unwrap_or_else(|e| panic!("{} loads: {e}", path.display()));
         assert!(matches!(module.guest, Guest::Temporal(_)));
         assert_eq!(module::Module::types(&module), ["OrderWorkflow"]);
     }
