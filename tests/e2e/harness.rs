@@ -90,20 +90,17 @@ pub fn weft_bin() -> PathBuf {
 
 /// When the newest file under `dir` was modified.
 fn newest(dir: &Path) -> std::time::SystemTime {
-    let mut newest = std::time::SystemTime::UNIX_EPOCH;
+    let mut latest = std::time::SystemTime::UNIX_EPOCH;
     for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
         let path = entry.path();
         let modified = if path.is_dir() {
-            self::newest(&path)
+            newest(&path)
         } else {
-            entry
-                .metadata()
-                .and_then(|m| m.modified())
-                .unwrap_or(newest)
+            entry.metadata().and_then(|m| m.modified()).unwrap_or(latest)
         };
-        newest = newest.max(modified);
+        latest = latest.max(modified);
     }
-    newest
+    latest
 }
 
 /// A `weft` command: the binary under test, with the suite's shared
