@@ -96,7 +96,10 @@ fn newest(dir: &Path) -> std::time::SystemTime {
         let modified = if path.is_dir() {
             newest(&path)
         } else {
-            entry.metadata().and_then(|m| m.modified()).unwrap_or(latest)
+            entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .unwrap_or(latest)
         };
         latest = latest.max(modified);
     }
