@@ -16,16 +16,18 @@ use temporalio_common::protos::temporal::api::common::v1::{
     Payload, Payloads, WorkflowExecution, WorkflowType,
 };
 use temporalio_common::protos::temporal::api::enums::v1::{
-    EventType, HistoryEventFilterType, PendingActivityState, TaskQueueKind,
+    EventType, HistoryEventFilterType, IndexedValueType, PendingActivityState, TaskQueueKind,
 };
 use temporalio_common::protos::temporal::api::failure::v1::{Failure, failure::FailureInfo};
 use temporalio_common::protos::temporal::api::history::v1::{
     HistoryEvent, history_event::Attributes,
 };
+use temporalio_common::protos::temporal::api::operatorservice::v1::AddSearchAttributesRequest;
 use temporalio_common::protos::temporal::api::taskqueue::v1::TaskQueue;
 use temporalio_common::protos::temporal::api::workflowservice::v1::{
     DescribeWorkflowExecutionRequest, GetWorkflowExecutionHistoryRequest,
-    StartWorkflowExecutionRequest, TerminateWorkflowExecutionRequest,
+    ListWorkflowExecutionsRequest, RegisterNamespaceRequest, StartWorkflowExecutionRequest,
+    TerminateWorkflowExecutionRequest,
 };
 
 /// How long a test waits for a condition before failing.
@@ -229,45 +231,75 @@ pub fn namespace(name: &str) -> &str {
         .entry(name.to_owned())
         .or_default()
         .clone();
-    // Only this namespace's creation is waited for, not the others'.
+    // Only this namespace's creation is waited for, not the others'. On a
+    // thread and runtime of its own: callers are sync code and async tests.
     once.get_or_init(|| {
-        let address = server().address.as_str();
-        let cli = |args: &[&str]| {
-            let mut command = Command::new(temporal_bin());
-            command.args(args).args(["--address", address]);
-            run(command)
-        };
-        let created = |(ok, _, stderr): (bool, String, String)| {
-            assert!(
-                ok || stderr.contains("already exists"),
-                "create namespace {name}: {stderr}"
-            );
-        };
-        created(cli(&[
-            "operator",
-            "namespace",
-            "create",
-            "--namespace",
-            name,
-        ]));
-        created(cli(&[
-            "operator",
-            "search-attribute",
-            "create",
-            "--namespace",
-            name,
-            "--name",
-            "CustomerId",
-            "--type",
-            "Keyword",
-        ]));
-        wait_for(&format!("namespace {name} to be usable"), || {
-            cli(&["workflow", "list", "--limit", "1", "--namespace", name])
-                .0
-                .then_some(())
-        });
+        let name = name.to_owned();
+        std::thread::spawn(move || create_namespace(&name))
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     });
     name
+}
+
+/// Register namespace `name` and its search attribute through the gRPC API
+/// (a `temporal` CLI call costs a third of a second each), then wait until
+/// the frontend serves it.
+fn create_namespace(name: &str) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let client = runtime.block_on(Client::connect(&server().address, name));
+    let done = |what: &str, result: Result<(), tonic::Status>| {
+        if let Err(status) = result {
+            assert!(
+                status.code() == tonic::Code::AlreadyExists,
+                "{what} of namespace {name}: {status}"
+            );
+        }
+    };
+    let register = RegisterNamespaceRequest {
+        namespace: name.to_owned(),
+        workflow_execution_retention_period: Some(prost_wkt_types::Duration {
+            seconds: 24 * 3600,
+            nanos: 0,
+        }),
+        ..Default::default()
+    };
+    let registered = runtime.block_on(
+        client
+            .connection
+            .workflow_service()
+            .register_namespace(tonic::Request::new(register)),
+    );
+    done("registration", registered.map(drop));
+    let attributes = AddSearchAttributesRequest {
+        search_attributes: [("CustomerId".to_owned(), IndexedValueType::Keyword as i32)].into(),
+        namespace: name.to_owned(),
+    };
+    let added = runtime.block_on(
+        client
+            .connection
+            .operator_service()
+            .add_search_attributes(tonic::Request::new(attributes)),
+    );
+    done("the search attribute", added.map(drop));
+    wait_for(&format!("namespace {name} to be usable"), || {
+        let list = ListWorkflowExecutionsRequest {
+            namespace: name.to_owned(),
+            page_size: 1,
+            ..Default::default()
+        };
+        runtime
+            .block_on(
+                client
+                    .connection
+                    .workflow_service()
+                    .list_workflow_executions(tonic::Request::new(list)),
+            )
+            .ok()
+    });
 }
 
 /// Wait until the dev server at `address` answers its health check (its
