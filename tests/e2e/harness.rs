@@ -840,24 +840,25 @@ impl AppFailure {
     }
 }
 
+/// Run the `temporal` CLI against namespace `namespace` of the shared
+/// server; (success, stdout, stderr).
+pub fn temporal(namespace: &str, args: &[&str]) -> (bool, String, String) {
+    let mut command = Command::new(temporal_bin());
+    command.args(args).args([
+        "--address",
+        &server().address,
+        "--namespace",
+        self::namespace(namespace),
+    ]);
+    run(command)
+}
+
 /// Run the `temporal` CLI against the shared server; its stdout, or its
 /// stderr when it fails.
 pub fn try_temporal_cli(namespace: &str, args: &[&str]) -> Result<String, String> {
-    let out = Command::new(temporal_bin())
-        .args(args)
-        .args([
-            "--address",
-            &server().address,
-            "--namespace",
-            self::namespace(namespace),
-        ])
-        .output()
-        .expect("run the temporal CLI");
-    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
-    if out.status.success() {
-        Ok(text(out.stdout))
-    } else {
-        Err(text(out.stderr))
+    match temporal(namespace, args) {
+        (true, stdout, _) => Ok(stdout),
+        (false, _, stderr) => Err(stderr),
     }
 }
 

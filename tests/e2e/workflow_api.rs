@@ -35,8 +35,7 @@ pub fn query(ns: &str, id: &str, name: &str) -> Option<Value> {
 /// Query `name` of workflow `id` with `input` (JSON), with the Temporal
 /// CLI as any client would: the answer, or what the CLI printed instead.
 pub fn query_with(ns: &str, id: &str, name: &str, input: Option<&str>) -> Result<Value, String> {
-    let mut cmd = std::process::Command::new(crate::harness::temporal_bin());
-    cmd.args([
+    let mut args = vec![
         "workflow",
         "query",
         "--workflow-id",
@@ -45,27 +44,15 @@ pub fn query_with(ns: &str, id: &str, name: &str, input: Option<&str>) -> Result
         name,
         "--output",
         "json",
-    ])
-    .args([
-        "--address",
-        &crate::harness::server().address,
-        "--namespace",
-        crate::harness::namespace(ns),
-    ]);
+    ];
     if let Some(input) = input {
-        cmd.args(["--input", input]);
+        args.extend(["--input", input]);
     }
-    let out = cmd.output().map_err(|e| e.to_string())?;
-    let answer: Option<Value> = serde_json::from_slice::<Value>(&out.stdout)
+    let (_, stdout, stderr) = crate::harness::temporal(ns, &args);
+    let answer: Option<Value> = serde_json::from_str::<Value>(&stdout)
         .ok()
         .and_then(|a| a.get("queryResult").and_then(|r| r.get(0)).cloned());
-    answer.ok_or_else(|| {
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
+    answer.ok_or_else(|| format!("{stdout}{stderr}"))
 }
 
 /// The answer to query `name` of workflow `id`, asked until one comes (a
