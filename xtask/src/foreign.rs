@@ -116,8 +116,7 @@ pub(crate) fn componentize(root: &Path, world: World, input: &Path, output: &Pat
         }
     }
 
-    let mut encoder = ComponentEncoder::default();
-    encoder
+    let mut encoder = ComponentEncoder::default()
         .module(&module)
         .context("cannot read the core module's component-type metadata")?
         .validate(true);
@@ -125,7 +124,7 @@ pub(crate) fn componentize(root: &Path, world: World, input: &Path, output: &Pat
         // A wasi-libc module imports `wasi_snapshot_preview1`; the reactor
         // adapter (no `_start`) implements it on top of WASI p2, which the
         // host links for activities. Unused, it is left out of the component.
-        encoder
+        encoder = encoder
             .adapter(
                 WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME,
                 WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
@@ -161,7 +160,7 @@ pub(crate) fn embed_world(root: &Path, world: World, module: &mut Vec<u8>) -> Re
         .push_dir(root.join("wit"))
         .context("cannot parse wit/")?;
     let world_id = resolve.select_world(&[package], Some(world.name()))?;
-    wit_component::embed_component_metadata(module, &resolve, world_id, StringEncoding::UTF8, false)
+    wit_component::embed_component_metadata(module, &resolve, world_id, StringEncoding::UTF8)
         .context("cannot embed the world's metadata")
 }
 
