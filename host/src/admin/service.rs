@@ -26,9 +26,9 @@ pub struct HealthService {
 fn status(e: DeployError) -> Status {
     let message = e.to_string();
     let code = match &e {
-        DeployError::NoStore
-        | DeployError::Gate { .. }
-        | DeployError::Pinned { .. } => Code::FailedPrecondition,
+        DeployError::NoStore | DeployError::Gate { .. } | DeployError::Pinned { .. } => {
+            Code::FailedPrecondition
+        }
         DeployError::Store(e) => store_code(e),
         DeployError::Load(e) => load_code(e),
         DeployError::Module(_) | DeployError::Grants(_) | DeployError::TaskQueue(_) => {

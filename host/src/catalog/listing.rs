@@ -44,9 +44,7 @@ impl Catalog {
         let mut listings = Vec::new();
         for (name, record) in records {
             let pinned = match record.kind {
-                Kind::Workflow => open
-                    .as_ref()
-                    .map(|o| o.pinned(&workflow_types([&record]))),
+                Kind::Workflow => open.as_ref().map(|o| o.pinned(&workflow_types([&record]))),
                 Kind::Activity => None,
             };
             let versions = record

@@ -111,11 +111,12 @@ impl Catalog {
     /// Resolve an uploaded activity's grants (TOML) within the allow-list.
     pub(super) fn upload_grants(&self, text: &str) -> Result<Grants, GrantsError> {
         let raw: RawUploadGrants = toml::from_str(text).map_err(GrantsError::Parse)?;
-        resolve_grants(raw, &self.base, Some(&self.upload_allow), &self.secrets)
-            .map_err(|p| GrantsError::Invalid {
+        resolve_grants(raw, &self.base, Some(&self.upload_allow), &self.secrets).map_err(|p| {
+            GrantsError::Invalid {
                 key: p.key,
                 problem: p.problem,
-            })
+            }
+        })
     }
 
     /// Replay recent runs against a workflow module about to become current.

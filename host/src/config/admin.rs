@@ -206,7 +206,12 @@ pub fn admin(
         ));
     }
     let max_upload_mib = match raw.max_upload_mib {
-        Some(0) => return Err(Problem::new(key("max_upload_mib"), "must be at least 1".into())),
+        Some(0) => {
+            return Err(Problem::new(
+                key("max_upload_mib"),
+                "must be at least 1".into(),
+            ));
+        }
         m => m.unwrap_or(64),
     };
     Ok(AdminConfig {

@@ -808,7 +808,8 @@ pub fn resolve<M>(
                 })?,
         };
         if let Some(h) = s.header {
-            let origin = parse_origin(&h.url).map_err(|e| Problem::new(format!("{key}.header.url"), e))?;
+            let origin =
+                parse_origin(&h.url).map_err(|e| Problem::new(format!("{key}.header.url"), e))?;
             let origin_only = |g: &HttpGrant| HttpGrant {
                 methods: None,
                 ..g.clone()
@@ -845,7 +846,10 @@ pub fn resolve<M>(
             .unwrap_or(DEFAULT_MEMORY_MIB),
     );
     if memory_mib == 0 {
-        return Err(Problem::new("memory_mib".into(), "must be at least 1".into()));
+        return Err(Problem::new(
+            "memory_mib".into(),
+            "must be at least 1".into(),
+        ));
     }
     if let Some(max) = allow.and_then(|a| a.memory_mib)
         && memory_mib > max
@@ -857,7 +861,10 @@ pub fn resolve<M>(
     }
     grants.memory_bytes = memory_mib << 20;
     if raw.max_instances == Some(0) {
-        return Err(Problem::new("max_instances".into(), "must be at least 1".into()));
+        return Err(Problem::new(
+            "max_instances".into(),
+            "must be at least 1".into(),
+        ));
     }
     grants.max_instances = raw.max_instances;
     Ok(grants)
@@ -965,6 +972,9 @@ mod tests {
             "{refused}"
         );
         let unknown = toml::from_str::<RawUploadGrants>("read_only = true").expect_err("unknown");
-        assert!(unknown.to_string().contains("unknown field `read_only`"), "{unknown}");
+        assert!(
+            unknown.to_string().contains("unknown field `read_only`"),
+            "{unknown}"
+        );
     }
 }

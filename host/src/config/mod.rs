@@ -12,9 +12,8 @@ mod temporal;
 pub use admin::{AdminConfig, Listen, RawAdmin, RawStore, StoreConfig, TlsFiles};
 pub use grants::{
     Allow, DirGrant, Grants, HttpGrant, NoModule, RawActivityModule, RawAllow, RawHttpGrant,
-    RawSecretSource, RawUploadGrants, SecretHeader,
-    SecretSource, SecretSources, SocketGrant, canonical_host, normalise, parse_origin,
-    parse_socket, real_path, resolve as resolve_grants,
+    RawSecretSource, RawUploadGrants, SecretHeader, SecretSource, SecretSources, SocketGrant,
+    canonical_host, normalise, parse_origin, parse_socket, real_path, resolve as resolve_grants,
 };
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
@@ -270,8 +269,8 @@ impl Config {
             .map(|a| Allow::resolve(a, &base))
             .transpose()
             .map_err(|p| invalid(p.key, &p.problem))?;
-        let secrets = grants::secret_sources(raw.secrets, &base)
-            .map_err(|p| invalid(p.key, &p.problem))?;
+        let secrets =
+            grants::secret_sources(raw.secrets, &base).map_err(|p| invalid(p.key, &p.problem))?;
         if raw.worker.is_empty() {
             return Err(invalid(
                 "worker".into(),
@@ -344,9 +343,9 @@ impl Config {
             let mut activities = Vec::new();
             for (j, a) in w.activities.into_iter().enumerate() {
                 let module = base.join(&a.module);
-                let grants = grants::resolve(a, &base, allow.as_ref(), &secrets).map_err(
-                    |p| invalid(format!("worker[{i}].activities[{j}].{}", p.key), &p.problem),
-                )?;
+                let grants = grants::resolve(a, &base, allow.as_ref(), &secrets).map_err(|p| {
+                    invalid(format!("worker[{i}].activities[{j}].{}", p.key), &p.problem)
+                })?;
                 activities.push(ActivityModuleConfig { module, grants });
             }
             workers.push(WorkerConfig {

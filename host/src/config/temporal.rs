@@ -109,11 +109,17 @@ pub(super) fn temporal(
 ) -> Result<TemporalConfig, Problem> {
     let address = address.or(raw.address);
     if address.as_deref().is_some_and(|a| a.trim().is_empty()) {
-        return Err(Problem::new("temporal.address".into(), "must not be empty".into()));
+        return Err(Problem::new(
+            "temporal.address".into(),
+            "must not be empty".into(),
+        ));
     }
     let namespace = namespace.or(raw.namespace);
     if namespace.as_deref().is_some_and(|n| n.trim().is_empty()) {
-        return Err(Problem::new("temporal.namespace".into(), "must not be empty".into()));
+        return Err(Problem::new(
+            "temporal.namespace".into(),
+            "must not be empty".into(),
+        ));
     }
     let tls = raw
         .tls

@@ -137,9 +137,8 @@ pub async fn history(
 pub fn pin_of(history: &History) -> Option<String> {
     history.events.iter().find_map(|e| match &e.attributes {
         Some(Attributes::MarkerRecordedEventAttributes(m)) if m.marker_name == PATCH_MARKER => {
-            decode_change_marker_details(&m.details).and_then(|(id, _)| {
-                id.strip_prefix(PIN_PREFIX).map(str::to_owned)
-            })
+            decode_change_marker_details(&m.details)
+                .and_then(|(id, _)| id.strip_prefix(PIN_PREFIX).map(str::to_owned))
         }
         _ => None,
     })
