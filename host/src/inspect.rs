@@ -276,11 +276,11 @@ fn config_report(
     let loads = |m: &Path| same_file(&base.join(m), module_path);
     for (i, worker) in raw.worker.iter().enumerate() {
         let task_queue = &worker.task_queue;
-        if worker.workflows.iter().any(|m| loads(m)) {
+        if worker.workflows.iter().any(|m| loads(m.as_path())) {
             workflow_workers.push(format!("worker[{i}] (task queue {task_queue})"));
         }
         for (j, entry) in worker.activities.iter().enumerate() {
-            if !loads(&entry.module) {
+            if !loads(entry.module.as_path()) {
                 continue;
             }
             let (grants, kinds) = grant_lines(entry, &base);

@@ -11,9 +11,10 @@ mod temporal;
 
 pub use admin::{AdminConfig, Listen, RawAdmin, RawStore, StoreConfig, TlsFiles};
 pub use grants::{
-    Allow, DirGrant, Grants, HttpGrant, NoModule, RawActivityModule, RawAllow, RawHttpGrant,
-    RawSecretSource, RawUploadGrants, SecretHeader, SecretSource, SecretSources, SocketGrant,
-    canonical_host, normalise, parse_origin, parse_socket, real_path, resolve as resolve_grants,
+    Allow, DirGrant, Grants, HttpGrant, NoModule, Problem, RawActivityModule, RawAllow,
+    RawHttpGrant, RawSecretSource, RawUploadGrants, SecretHeader, SecretSource, SecretSources,
+    SocketGrant, canonical_host, normalise, parse_origin, parse_socket, real_path,
+    resolve as resolve_grants,
 };
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
