@@ -21,50 +21,12 @@ use wasi_preview1_component_adapter_provider::{
 };
 use wit_component::{ComponentEncoder, StringEncoding};
 
-use crate::{WORKFLOW_IMPORT_PREFIX, component_imports};
+use crate::component_imports;
+use crate::world::{WORKFLOW_IMPORT_PREFIX, World};
 
 /// Languages whose `guest-examples/<lang>/build.sh` `cargo xtask guests`
 /// runs, when the script exists.
 const LANGUAGES: &[&str] = &["c", "zig", "python", "js"];
-
-/// The world a foreign guest implements.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum World {
-    /// `weft:plugin/workflow`: no imports but `weft:plugin/*`.
-    Workflow,
-    /// `weft:plugin/activation-workflow`: no imports but `weft:plugin/*`.
-    ActivationWorkflow,
-    /// `weft:plugin/activity`: may import WASI (preview 1, adapted to p2).
-    Activity,
-}
-
-impl World {
-    /// Parses `workflow`, `activation-workflow` or `activity`.
-    pub(crate) fn parse(name: &str) -> Result<Self> {
-        match name {
-            "workflow" => Ok(World::Workflow),
-            "activation-workflow" => Ok(World::ActivationWorkflow),
-            "activity" => Ok(World::Activity),
-            other => bail!(
-                "unknown world {other:?}: expected `workflow`, `activation-workflow` or `activity`"
-            ),
-        }
-    }
-
-    /// True for both workflow worlds: deterministic, no WASI.
-    pub(crate) fn is_workflow(self) -> bool {
-        !matches!(self, World::Activity)
-    }
-
-    /// The world's name in `wit/`.
-    fn name(self) -> &'static str {
-        match self {
-            World::Workflow => "workflow",
-            World::ActivationWorkflow => "activation-workflow",
-            World::Activity => "activity",
-        }
-    }
-}
 
 /// `cargo xtask bindgen-c --world W --out DIR`: writes wit-bindgen's C
 /// bindings of world `W` (`W.h`, `W.c`, `W_component_type.o`) into `DIR`.
@@ -75,7 +37,7 @@ pub(crate) fn bindgen_c(root: &Path, world: World, out_dir: &Path) -> Result<()>
     let (package, _) = resolve
         .push_dir(root.join("wit"))
         .context("cannot parse wit/")?;
-    let world_id = resolve.select_world(&[package], Some(world.name()))?;
+    let world_id = resolve.select_world(&[package], Some(world.wit_name()?))?;
     let mut files = wit_bindgen_core::Files::default();
     wit_bindgen_c::Opts::default()
         .build()
@@ -159,7 +121,7 @@ pub(crate) fn embed_world(root: &Path, world: World, module: &mut Vec<u8>) -> Re
     let (package, _) = resolve
         .push_dir(root.join("wit"))
         .context("cannot parse wit/")?;
-    let world_id = resolve.select_world(&[package], Some(world.name()))?;
+    let world_id = resolve.select_world(&[package], Some(world.wit_name()?))?;
     wit_component::embed_component_metadata(module, &resolve, world_id, StringEncoding::UTF8)
         .context("cannot embed the world's metadata")
 }
@@ -267,12 +229,11 @@ pub(crate) fn build_foreign_guests(root: &Path, out_dir: &Path) -> Result<()> {
                 format!("{} did not produce {}", script.display(), path.display())
             })?;
             let imports = component_imports(&component)?;
-            let imports = match world {
-                World::Workflow | World::ActivationWorkflow => {
-                    check_workflow_imports(&imports).with_context(|| format!("guest {output}"))?;
-                    format!("imports: {}", imports.join(", "))
-                }
-                World::Activity => format!("{} imports", imports.len()),
+            let imports = if world.is_workflow() {
+                check_workflow_imports(&imports).with_context(|| format!("guest {output}"))?;
+                format!("imports: {}", imports.join(", "))
+            } else {
+                format!("{} imports", imports.len())
             };
             // The time is build.sh's, which builds both components.
             println!(

@@ -27,29 +27,9 @@ use anyhow::{Context, Result, bail};
 use wit_component::{ComponentEncoder, DecodedWasm};
 
 mod foreign;
+mod world;
 
-/// Which world a guest implements, which decides how it is built.
-#[derive(Clone, Copy, Debug)]
-enum Kind {
-    /// `weft:plugin/workflow`: core module for `wasm32-unknown-unknown`,
-    /// componentized here, no imports beyond `weft:plugin`.
-    Workflow,
-    /// `weft:plugin/activity`: component built by rustc for `wasm32-wasip2`.
-    Activity,
-    /// Temporal's `temporal:workflow-runtime` world: built like
-    /// [`Kind::Workflow`], importing nothing but that world's host interface.
-    TemporalWorkflow,
-}
-
-impl Kind {
-    /// The rustc target the guest is compiled for.
-    fn target(self) -> &'static str {
-        match self {
-            Kind::Workflow | Kind::TemporalWorkflow => "wasm32-unknown-unknown",
-            Kind::Activity => "wasm32-wasip2",
-        }
-    }
-}
+use world::World;
 
 /// One guest to build.
 struct GuestSpec {
@@ -58,7 +38,7 @@ struct GuestSpec {
     /// cargo produces, so the package name must equal the directory name.
     dir: &'static str,
     /// The world it implements.
-    kind: Kind,
+    world: World,
     /// File name of the component under `target/wasm/`.
     output: &'static str,
     /// Cargo features to build it with (comma-separated; empty for none).
@@ -69,77 +49,77 @@ struct GuestSpec {
 const GUESTS: &[GuestSpec] = &[
     GuestSpec {
         dir: "guest-examples/rust/order-workflow",
-        kind: Kind::Workflow,
+        world: World::ActivationWorkflow,
         output: "order_workflow.wasm",
         features: "",
     },
     GuestSpec {
         dir: "guest-examples/rust/order-activities",
-        kind: Kind::Activity,
+        world: World::Activity,
         output: "order_activities.wasm",
         features: "",
     },
     // The OrderWorkflow written with Temporal's own SDK (temporalio-workflow).
     GuestSpec {
         dir: "guest-examples/temporal-rust/order-workflow-temporal",
-        kind: Kind::TemporalWorkflow,
+        world: World::TemporalWorkflow,
         output: "order_workflow_temporal.wasm",
         features: "",
     },
     // Temporal's SDK again: updates, children, continue-as-new, cancellation.
     GuestSpec {
         dir: "tests/guests/temporal-workflows",
-        kind: Kind::TemporalWorkflow,
+        world: World::TemporalWorkflow,
         output: "temporal_workflows.wasm",
         features: "",
     },
     GuestSpec {
         dir: "tests/guests/activation-workflows",
-        kind: Kind::Workflow,
+        world: World::ActivationWorkflow,
         output: "activation_workflows.wasm",
         features: "",
     },
     GuestSpec {
         dir: "tests/guests/test-workflows",
-        kind: Kind::Workflow,
+        world: World::ActivationWorkflow,
         output: "test_workflows.wasm",
         features: "",
     },
     // One workflow type in four versions, for the deploy and patch tests.
     GuestSpec {
         dir: "tests/guests/versioned-workflow",
-        kind: Kind::Workflow,
+        world: World::ActivationWorkflow,
         output: "versioned_v1.wasm",
         features: "",
     },
     GuestSpec {
         dir: "tests/guests/versioned-workflow",
-        kind: Kind::Workflow,
+        world: World::ActivationWorkflow,
         output: "versioned_v2.wasm",
         features: "v2",
     },
     GuestSpec {
         dir: "tests/guests/versioned-workflow",
-        kind: Kind::Workflow,
+        world: World::ActivationWorkflow,
         output: "versioned_v3.wasm",
         features: "v3",
     },
     GuestSpec {
         dir: "tests/guests/versioned-workflow",
-        kind: Kind::Workflow,
+        world: World::ActivationWorkflow,
         output: "versioned_v4.wasm",
         features: "v4",
     },
     // The blocking world, still served: one guest keeps it tested.
     GuestSpec {
         dir: "tests/guests/blocking-workflow",
-        kind: Kind::Workflow,
+        world: World::Workflow,
         output: "blocking_workflow.wasm",
         features: "",
     },
     GuestSpec {
         dir: "tests/guests/sandbox-activities",
-        kind: Kind::Activity,
+        world: World::Activity,
         output: "sandbox_activities.wasm",
         features: "",
     },
@@ -147,25 +127,18 @@ const GUESTS: &[GuestSpec] = &[
 
 /// Guests written as core modules in WAT, for what Rust cannot express
 /// (e.g. `table.grow`): source, world, file name under `target/wasm/`.
-const WAT_GUESTS: &[(&str, foreign::World, &str)] = &[
+const WAT_GUESTS: &[(&str, World, &str)] = &[
     (
         "tests/guests/hostile-limits/workflow.wat",
-        foreign::World::Workflow,
+        World::Workflow,
         "hostile_limits_workflow.wasm",
     ),
     (
         "tests/guests/hostile-limits/activity.wat",
-        foreign::World::Activity,
+        World::Activity,
         "hostile_limits_activity.wasm",
     ),
 ];
-
-/// Prefix of the only interfaces a workflow component may import.
-const WORKFLOW_IMPORT_PREFIX: &str = "weft:plugin/";
-
-/// Prefix of the only interfaces a `temporal:workflow-runtime` component may
-/// import (`workflow-host`, and `types`, which has no functions).
-const TEMPORAL_WORKFLOW_IMPORT: &str = "temporal:workflow-runtime/";
 
 /// How to call this program.
 const USAGE: &str = "\
@@ -185,14 +158,12 @@ fn main() -> Result<()> {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
         ["guests", only @ ..] => build_guests(only),
-        ["bindgen-c", "--world", world, "--out", out_dir] => foreign::bindgen_c(
-            &repo_root()?,
-            foreign::World::parse(world)?,
-            Path::new(out_dir),
-        ),
+        ["bindgen-c", "--world", world, "--out", out_dir] => {
+            foreign::bindgen_c(&repo_root()?, World::parse(world)?, Path::new(out_dir))
+        }
         ["componentize", "--kind", kind, input, output] => foreign::componentize(
             &repo_root()?,
-            foreign::World::parse(kind)?,
+            World::parse(kind)?,
             Path::new(input),
             Path::new(output),
         ),
@@ -220,15 +191,16 @@ fn build_guests(only: &[&str]) -> Result<()> {
         let size = std::fs::metadata(&output)
             .with_context(|| format!("cannot stat {}", output.display()))?
             .len();
-        let imports = match guest.kind {
-            Kind::Workflow | Kind::TemporalWorkflow => format!("imports: {}", imports.join(", ")),
-            Kind::Activity => format!("{} imports", imports.len()),
+        let imports = if guest.world.is_workflow() {
+            format!("imports: {}", imports.join(", "))
+        } else {
+            format!("{} imports", imports.len())
         };
         println!(
             "{:<24} {:>8.1} KiB  {:?}, {imports}",
             guest.output,
             size as f64 / 1024.0,
-            guest.kind,
+            guest.world,
         );
     }
     for (source, world, output) in WAT_GUESTS.iter().filter(|(_, _, o)| wanted(o)) {
@@ -251,7 +223,7 @@ fn build_guests(only: &[&str]) -> Result<()> {
 }
 
 /// Assembles a WAT core module, embeds its world and writes the component.
-fn build_wat_guest(root: &Path, source: &Path, world: foreign::World, output: &Path) -> Result<()> {
+fn build_wat_guest(root: &Path, source: &Path, world: World, output: &Path) -> Result<()> {
     let mut module = wat::parse_file(source).context("cannot assemble the WAT")?;
     foreign::embed_world(root, world, &mut module)?;
     let component = ComponentEncoder::default()
@@ -274,7 +246,7 @@ fn build_guest(root: &Path, guest: &GuestSpec, output: &Path) -> Result<Vec<Stri
         std::fs::remove_file(output)
             .with_context(|| format!("cannot remove the old {}", output.display()))?;
     }
-    let target = guest.kind.target();
+    let target = guest.world.target();
     let target_dir = root.join("target/guest-build");
     let manifest = root.join(guest.dir).join("Cargo.toml");
     cargo_build(&manifest, target, &target_dir, guest.features)?;
@@ -291,22 +263,20 @@ fn build_guest(root: &Path, guest: &GuestSpec, output: &Path) -> Result<Vec<Stri
         )
     })?;
 
-    let component = match guest.kind {
-        Kind::Workflow | Kind::TemporalWorkflow => ComponentEncoder::default()
+    // A workflow is a core module (wasm32-unknown-unknown); rustc builds
+    // an activity as a component already.
+    let component = if guest.world.is_workflow() {
+        ComponentEncoder::default()
             .module(&bytes)
             .context("cannot read the core module's component-type metadata")?
             .validate(true)
             .encode()
-            .context("cannot turn the core module into a component")?,
-        Kind::Activity => bytes,
+            .context("cannot turn the core module into a component")?
+    } else {
+        bytes
     };
     let imports = component_imports(&component)?;
-    let allowed = match guest.kind {
-        Kind::Workflow => Some(WORKFLOW_IMPORT_PREFIX),
-        Kind::TemporalWorkflow => Some(TEMPORAL_WORKFLOW_IMPORT),
-        Kind::Activity => None,
-    };
-    if let Some(allowed) = allowed {
+    if let Some(allowed) = guest.world.allowed_imports() {
         foreign::check_imports(&imports, allowed)
             .context("build it for wasm32-unknown-unknown and keep WASI-using crates out of it")?;
     }

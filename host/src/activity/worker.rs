@@ -114,16 +114,14 @@ async fn run(
     start: Start,
 ) -> ActivityExecutionResult {
     let Some(module) = registry.get(&start.activity_type) else {
-        return failed(Failure {
-            message: format!(
+        return failed(payload::failure(
+            format!(
                 "activity type `{}` is not served here (served: {})",
                 start.activity_type,
                 registry.type_list()
             ),
-            error_type: "ActivityNotRegistered".into(),
-            non_retryable: false,
-            details: vec![],
-        });
+            "ActivityNotRegistered",
+        ));
     };
     let execution = start.workflow_execution.clone().unwrap_or_default();
     let heartbeat_worker = worker.clone();
@@ -183,12 +181,7 @@ async fn run(
             attempt = info.attempt,
             "{message}"
         );
-        failed(Failure {
-            message,
-            error_type: error_type.into(),
-            non_retryable: false,
-            details: vec![],
-        })
+        failed(payload::failure(message, error_type))
     };
     let result = tokio::select! {
         outcome = tokio::time::timeout(timeout, execute(module, ctx, &start.activity_type, args)) => match outcome {

@@ -42,12 +42,12 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 #[derive(Debug, thiserror::Error)]
 pub enum ListenError {
     /// A file it needs cannot be read.
-    #[error("admin API: cannot read {path}: {reason}")]
+    #[error("admin API: cannot read {path}: {source}")]
     File {
         /// The file.
         path: PathBuf,
-        /// Why.
-        reason: String,
+        /// The IO error.
+        source: std::io::Error,
     },
     /// The token file is empty.
     #[error("admin API: token file {0} is empty")]
@@ -143,9 +143,9 @@ fn bind_unix(path: &Path) -> Result<(tokio::net::UnixListener, (u64, u64)), Stri
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, ListenError> {
-    std::fs::read(path).map_err(|e| ListenError::File {
+    std::fs::read(path).map_err(|source| ListenError::File {
         path: path.to_owned(),
-        reason: e.to_string(),
+        source,
     })
 }
 
