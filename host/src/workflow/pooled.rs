@@ -122,10 +122,10 @@ impl<B: PooledWorld> PooledRun<B> {
                     .into(),
             ));
         }
-        let guest = match slot {
-            Some(guest) => guest,
-            None => slot.insert(self.instantiate()?),
-        };
+        if slot.is_none() {
+            *slot = Some(self.instantiate()?);
+        }
+        let guest = slot.as_mut().expect("instantiated above");
         guest.store.data_mut().state = self.state.clone();
         if let Err(trap) = self.instance.bury(&mut guest.store) {
             return Err(self.lost(trap));

@@ -179,7 +179,7 @@ impl RunState {
     pub fn back_off_local(
         &mut self,
         seq: u32,
-        backoff: crate::temporal::proto::activity_result::DoBackoff,
+        backoff: proto::activity_result::DoBackoff,
     ) -> Result<(), String> {
         let (handles, budget) = (&mut self.handles, &mut self.budget);
         let timer = self.locals.back_off(seq, backoff, || {

@@ -188,6 +188,7 @@ impl Handles {
     }
 
     /// Live handles.
+    #[cfg(test)]
     pub(super) fn len(&self) -> usize {
         self.slots.len()
     }
