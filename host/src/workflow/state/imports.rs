@@ -644,7 +644,7 @@ mod tests {
                     schedule_to_start_timeout_ms: None,
                     heartbeat_timeout_ms: None,
                     retry_policy: None,
-                    cancellation: ActivityCancellation::TryCancel,
+                    cancellation: workflow_host::ActivityCancellation::TryCancel,
                     activity_id: None,
                 },
             )
