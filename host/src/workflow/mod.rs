@@ -8,9 +8,11 @@
 //! clock, entropy, files or sockets cannot even be instantiated.
 
 mod activation;
+mod convert;
 pub mod epoch;
 pub mod limits;
 mod pool;
+mod pooled;
 mod pressure;
 mod run;
 mod state;
