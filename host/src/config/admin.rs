@@ -122,8 +122,6 @@ pub struct AdminConfig {
     pub insecure_plaintext_token: bool,
 }
 
-/// A key and what is wrong with it.
-
 /// Validate `[store]`.
 pub fn store(raw: RawStore, base: &Path) -> Result<StoreConfig, Problem> {
     if raw.dir.as_os_str().is_empty() {
