@@ -32,13 +32,13 @@
 pub mod activity;
 pub mod admin;
 pub mod bindings;
-pub mod catalog;
+pub(crate) mod catalog;
 pub mod config;
 pub mod dev_server;
-pub mod epoch;
-pub mod gate;
+pub(crate) mod epoch;
+pub(crate) mod gate;
 pub mod inspect;
-pub mod metrics;
+pub(crate) mod metrics;
 pub mod module;
 pub mod payload;
 pub mod replay;

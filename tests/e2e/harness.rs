@@ -26,14 +26,14 @@ use temporalio_common::protos::temporal::api::workflowservice::v1::{
 };
 
 /// How long a test waits for a condition before failing.
-pub const DEADLINE: Duration = Duration::from_secs(90);
+pub(crate) const DEADLINE: Duration = Duration::from_secs(90);
 /// How long a host may take to load its modules and start polling.
 const STARTUP_DEADLINE: Duration = Duration::from_secs(600);
 
 /// The namespaces the shared dev server creates: one per test, so tests that
 /// use the same task queue names (the OrderWorkflow's) never see each other's
 /// tasks.
-pub const NAMESPACES: &[&str] = &[
+pub(crate) const NAMESPACES: &[&str] = &[
     "e2e-mixed",
     "e2e-split",
     "e2e-kill",
@@ -109,7 +109,7 @@ pub const NAMESPACES: &[&str] = &[
 ];
 
 /// The shared dev server.
-pub struct Server {
+pub(crate) struct Server {
     /// `127.0.0.1:port` of its frontend.
     pub address: String,
     /// Keeps the watchdog's stdin open: when this process exits, however it
@@ -120,17 +120,17 @@ pub struct Server {
 }
 
 /// The repository root.
-pub fn repo() -> PathBuf {
+pub(crate) fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 /// The `temporal` CLI binary.
-pub fn temporal_bin() -> String {
+pub(crate) fn temporal_bin() -> String {
     std::env::var("WEFT_TEMPORAL_BIN").unwrap_or_else(|_| "temporal".into())
 }
 
 /// A guest component built by `cargo xtask guests`.
-pub fn wasm(name: &str) -> PathBuf {
+pub(crate) fn wasm(name: &str) -> PathBuf {
     let path = repo().join("target/wasm").join(format!("{name}.wasm"));
     assert!(
         path.exists(),
@@ -141,7 +141,7 @@ pub fn wasm(name: &str) -> PathBuf {
 }
 
 /// A TCP port nothing listens on now.
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -149,7 +149,7 @@ pub fn free_port() -> u16 {
 }
 
 /// Wait until `check` returns `Some`, or fail after [`DEADLINE`].
-pub fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+pub(crate) fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + DEADLINE;
     loop {
         if let Some(v) = check() {
@@ -161,7 +161,7 @@ pub fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
 }
 
 /// The dev server shared by this test binary, started on first use.
-pub fn server() -> &'static Server {
+pub(crate) fn server() -> &'static Server {
     static SERVER: OnceLock<Server> = OnceLock::new();
     SERVER.get_or_init(|| {
         let port = free_port();
@@ -198,7 +198,7 @@ pub fn server() -> &'static Server {
 
 /// Wait until the dev server at `address` answers its health check (its
 /// port opens before the frontend is ready).
-pub fn wait_healthy(address: &str) {
+pub(crate) fn wait_healthy(address: &str) {
     wait_for("the Temporal dev server to be healthy", || {
         TcpStream::connect(address).ok()?;
         let health = Command::new(temporal_bin())
@@ -212,7 +212,7 @@ pub fn wait_healthy(address: &str) {
 }
 
 /// A `weft` process serving a config; killed when dropped.
-pub struct Weft {
+pub(crate) struct Weft {
     child: Child,
     /// Its log file.
     pub log: PathBuf,
@@ -224,13 +224,13 @@ impl Weft {
     /// With `WEFT_E2E_MAX_CACHED=N` in the environment every worker gets
     /// `max_cached_workflows = N`: `0` makes every workflow task replay the
     /// whole history, and the suite must pass that way too.
-    pub fn serve(dir: &Path, name: &str, namespace: &str, config: &str) -> Weft {
+    pub(crate) fn serve(dir: &Path, name: &str, namespace: &str, config: &str) -> Weft {
         Weft::serve_with_env(dir, name, namespace, config, &[])
     }
 
     /// [`Weft::serve`] with extra variables in the process's environment
     /// (secrets read `from_env`, `WEFT_LOG_FORMAT`, ...).
-    pub fn serve_with_env(
+    pub(crate) fn serve_with_env(
         dir: &Path,
         name: &str,
         namespace: &str,
@@ -244,7 +244,7 @@ impl Weft {
 
     /// [`Weft::serve_with_env`] without waiting for the host to serve: for
     /// a host that must fail at start.
-    pub fn start_with_env(
+    pub(crate) fn start_with_env(
         dir: &Path,
         name: &str,
         namespace: &str,
@@ -300,18 +300,18 @@ impl Weft {
     }
 
     /// The process id (to read its memory in /proc).
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
 
     /// Kill the process with SIGKILL: no shutdown, no goodbye to Temporal.
-    pub fn kill9(&mut self) {
+    pub(crate) fn kill9(&mut self) {
         self.child.kill().expect("kill -9 weft");
         let _ = self.child.wait();
     }
 
     /// Ask the process to stop, as an orchestrator does: SIGTERM.
-    pub fn terminate(&self) {
+    pub(crate) fn terminate(&self) {
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -321,7 +321,7 @@ impl Weft {
 
     /// Wait up to `within` for the process to exit; its exit status, or
     /// `None` if it still runs.
-    pub fn wait_exit(&mut self, within: Duration) -> Option<ExitStatus> {
+    pub(crate) fn wait_exit(&mut self, within: Duration) -> Option<ExitStatus> {
         let deadline = Instant::now() + within;
         loop {
             if let Some(status) = self.child.try_wait().expect("wait for weft") {
@@ -335,12 +335,12 @@ impl Weft {
     }
 
     /// True while the process runs.
-    pub fn is_running(&mut self) -> bool {
+    pub(crate) fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }
 
     /// The log so far.
-    pub fn log_text(&self) -> String {
+    pub(crate) fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
@@ -354,7 +354,7 @@ impl Drop for Weft {
 
 /// The Python that has the official Temporal SDK (`WEFT_PYTHON`, else
 /// `python3`); fails the test with the fix if the SDK is missing.
-pub fn python_with_temporalio() -> String {
+pub(crate) fn python_with_temporalio() -> String {
     let python = std::env::var("WEFT_PYTHON").unwrap_or_else(|_| "python3".into());
     let probe = Command::new(&python)
         .args(["-c", "import temporalio; print(temporalio.__version__)"])
@@ -373,7 +373,7 @@ pub fn python_with_temporalio() -> String {
 /// Asserts that it succeeded and printed a line starting with each of
 /// `expected`; on failure the message carries its output and weft's log.
 /// Returns its stdout.
-pub fn run_script(
+pub(crate) fn run_script(
     script: &str,
     mut command: Command,
     dir: &Path,
@@ -428,12 +428,12 @@ pub fn run_script(
 
 /// The compiled-component cache the test processes share (the big Python
 /// and JavaScript components compile once per suite run, not per test).
-pub fn compile_cache() -> PathBuf {
+pub(crate) fn compile_cache() -> PathBuf {
     repo().join("target/e2e/cache")
 }
 
 /// A scratch directory for one test, under target/.
-pub fn scratch(test: &str) -> PathBuf {
+pub(crate) fn scratch(test: &str) -> PathBuf {
     let dir = repo().join("target/e2e").join(test);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch dir");
@@ -441,7 +441,7 @@ pub fn scratch(test: &str) -> PathBuf {
 }
 
 /// A JSON payload in the cross-SDK converter format.
-pub fn json_payload(v: &Value) -> Payload {
+pub(crate) fn json_payload(v: &Value) -> Payload {
     Payload {
         metadata: [("encoding".to_owned(), b"json/plain".to_vec())].into(),
         data: v.to_string().into_bytes(),
@@ -450,14 +450,14 @@ pub fn json_payload(v: &Value) -> Payload {
 }
 
 /// A Temporal client for one namespace.
-pub struct Client {
+pub(crate) struct Client {
     connection: Connection,
     namespace: String,
 }
 
 /// How a workflow ended.
 #[derive(Debug, PartialEq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Completed with this JSON result.
     Completed(Value),
     /// Failed with this message and application error type.
@@ -468,13 +468,13 @@ pub enum Outcome {
 
 impl Client {
     /// Connect to the shared server.
-    pub async fn new(namespace: &str) -> Client {
+    pub(crate) async fn new(namespace: &str) -> Client {
         Client::connect(&server().address, namespace).await
     }
 
     /// Connect to the server at `address` (`host:port`), for a test that
     /// runs a server of its own.
-    pub async fn connect(address: &str, namespace: &str) -> Client {
+    pub(crate) async fn connect(address: &str, namespace: &str) -> Client {
         let url = format!("http://{address}");
         let options = ConnectionOptions::new(url.parse::<temporalio_client::Url>().expect("url"))
             .identity("weft-e2e".to_owned())
@@ -489,7 +489,13 @@ impl Client {
     }
 
     /// Start a workflow with JSON arguments.
-    pub async fn start(&self, id: &str, workflow_type: &str, task_queue: &str, args: &[Value]) {
+    pub(crate) async fn start(
+        &self,
+        id: &str,
+        workflow_type: &str,
+        task_queue: &str,
+        args: &[Value],
+    ) {
         self.send_start(self.start_request(id, workflow_type, task_queue, args))
             .await;
     }
@@ -497,7 +503,12 @@ impl Client {
     /// Start a workflow whose tasks may each take a minute (Temporal's
     /// default is 10 s): for a guest that burns a whole activation's fuel,
     /// which a loaded machine may take longer than 10 s to do.
-    pub async fn start_with_long_tasks(&self, id: &str, workflow_type: &str, task_queue: &str) {
+    pub(crate) async fn start_with_long_tasks(
+        &self,
+        id: &str,
+        workflow_type: &str,
+        task_queue: &str,
+    ) {
         let request = StartWorkflowExecutionRequest {
             workflow_task_timeout: Some(prost_wkt_types::Duration {
                 seconds: 60,
@@ -552,7 +563,7 @@ impl Client {
     }
 
     /// Wait until a worker has picked up an activity of the workflow.
-    pub async fn wait_activity_started(&self, id: &str) {
+    pub(crate) async fn wait_activity_started(&self, id: &str) {
         eventually(&format!("an activity of {id} to start"), async || {
             let request = DescribeWorkflowExecutionRequest {
                 namespace: self.namespace.clone(),
@@ -575,7 +586,7 @@ impl Client {
     }
 
     /// The workflow's history so far.
-    pub async fn history(&self, id: &str) -> Vec<HistoryEvent> {
+    pub(crate) async fn history(&self, id: &str) -> Vec<HistoryEvent> {
         let mut events = Vec::new();
         let mut next_page_token = Vec::new();
         loop {
@@ -601,7 +612,7 @@ impl Client {
     }
 
     /// Wait until the history holds an event matching `pred`; return it.
-    pub async fn wait_event(
+    pub(crate) async fn wait_event(
         &self,
         id: &str,
         what: &str,
@@ -614,7 +625,7 @@ impl Client {
     }
 
     /// Wait for the workflow to close and return how it ended.
-    pub async fn outcome(&self, id: &str) -> Outcome {
+    pub(crate) async fn outcome(&self, id: &str) -> Outcome {
         let deadline = Instant::now() + DEADLINE;
         loop {
             let request = GetWorkflowExecutionHistoryRequest {
@@ -681,7 +692,7 @@ impl Client {
 
     /// The failure a failed workflow closed with, unwrapped to its innermost
     /// cause (an activity's or child's failure, or the guest's own).
-    pub async fn failure(&self, id: &str) -> AppFailure {
+    pub(crate) async fn failure(&self, id: &str) -> AppFailure {
         let failure = self
             .history(id)
             .await
@@ -695,7 +706,7 @@ impl Client {
     }
 
     /// Terminate a workflow (cleanup of tests whose workflow never ends).
-    pub async fn terminate(&self, id: &str) {
+    pub(crate) async fn terminate(&self, id: &str) {
         let request = TerminateWorkflowExecutionRequest {
             namespace: self.namespace.clone(),
             workflow_execution: latest(id),
@@ -733,7 +744,7 @@ fn latest(id: &str) -> Option<WorkflowExecution> {
 /// A Temporal failure as an SDK reads it: the fields of its
 /// `ApplicationFailureInfo`, with JSON details decoded.
 #[derive(Debug, PartialEq)]
-pub struct AppFailure {
+pub(crate) struct AppFailure {
     /// The failure's message.
     pub message: String,
     /// The application error type (empty for timeouts and cancellations).
@@ -746,7 +757,7 @@ pub struct AppFailure {
 
 impl AppFailure {
     /// The innermost cause of `failure`.
-    pub fn innermost(mut failure: Failure) -> AppFailure {
+    pub(crate) fn innermost(mut failure: Failure) -> AppFailure {
         while let Some(cause) = failure.cause.take() {
             failure = *cause;
         }
@@ -773,7 +784,7 @@ impl AppFailure {
 
 /// Run the `temporal` CLI against the shared server; its stdout, or its
 /// stderr when it fails.
-pub fn try_temporal_cli(namespace: &str, args: &[&str]) -> Result<String, String> {
+pub(crate) fn try_temporal_cli(namespace: &str, args: &[&str]) -> Result<String, String> {
     let out = Command::new(temporal_bin())
         .args(args)
         .args(["--address", &server().address, "--namespace", namespace])
@@ -788,13 +799,13 @@ pub fn try_temporal_cli(namespace: &str, args: &[&str]) -> Result<String, String
 }
 
 /// Run the `temporal` CLI against the shared server; returns its stdout.
-pub fn temporal_cli(namespace: &str, args: &[&str]) -> String {
+pub(crate) fn temporal_cli(namespace: &str, args: &[&str]) -> String {
     try_temporal_cli(namespace, args).unwrap_or_else(|e| panic!("temporal {args:?} failed: {e}"))
 }
 
 /// Send signal `name` (with JSON `input`, if any) to workflow `id`, with the
 /// `temporal` CLI as any client would.
-pub fn signal(namespace: &str, id: &str, name: &str, input: Option<&str>) {
+pub(crate) fn signal(namespace: &str, id: &str, name: &str, input: Option<&str>) {
     let mut args = vec!["workflow", "signal", "--workflow-id", id, "--name", name];
     if let Some(input) = input {
         args.extend(["--input", input]);
@@ -804,7 +815,7 @@ pub fn signal(namespace: &str, id: &str, name: &str, input: Option<&str>) {
 
 /// Execute update `name` of workflow `id` with JSON `input`, with the
 /// `temporal` CLI as any client would; waits for the update's outcome.
-pub fn update(namespace: &str, id: &str, name: &str, input: &str) -> Result<String, String> {
+pub(crate) fn update(namespace: &str, id: &str, name: &str, input: &str) -> Result<String, String> {
     let args = [
         "workflow",
         "update",
@@ -820,23 +831,23 @@ pub fn update(namespace: &str, id: &str, name: &str, input: &str) -> Result<Stri
 }
 
 /// True when `history` holds an event of type `ty`.
-pub fn has_event(history: &[HistoryEvent], ty: EventType) -> bool {
+pub(crate) fn has_event(history: &[HistoryEvent], ty: EventType) -> bool {
     history.iter().any(|e| event_type(e) == ty)
 }
 
 /// How many events of type `ty` `history` holds.
-pub fn count_events(history: &[HistoryEvent], ty: EventType) -> usize {
+pub(crate) fn count_events(history: &[HistoryEvent], ty: EventType) -> usize {
     history.iter().filter(|e| event_type(e) == ty).count()
 }
 
 /// When an event happened, in ms since the epoch (as workflow time counts).
-pub fn event_millis(e: &HistoryEvent) -> u64 {
+pub(crate) fn event_millis(e: &HistoryEvent) -> u64 {
     let t = e.event_time.as_ref().expect("event time");
     t.seconds as u64 * 1000 + t.nanos as u64 / 1_000_000
 }
 
 /// The event type of a history event.
-pub fn event_type(e: &HistoryEvent) -> EventType {
+pub(crate) fn event_type(e: &HistoryEvent) -> EventType {
     EventType::try_from(e.event_type).unwrap_or(EventType::Unspecified)
 }
 
@@ -857,7 +868,7 @@ fn openssl(dir: &Path, args: &[&str]) {
 /// In `dir`: a CA (`{ca}.pem`, `{ca}.key`), and for each leaf a key
 /// (`{leaf}.key`) and a certificate (`{leaf}.pem`) the CA signed with the
 /// leaf's `extensions` (an openssl extfile, e.g. its subjectAltName).
-pub fn certificates(dir: &Path, ca: &str, leaves: &[(&str, &str)]) {
+pub(crate) fn certificates(dir: &Path, ca: &str, leaves: &[(&str, &str)]) {
     let ec = [
         "-newkey",
         "ec",

@@ -39,7 +39,7 @@ struct InFlight {
 type Running = Arc<Mutex<HashMap<Vec<u8>, InFlight>>>;
 
 /// The failure type of an attempt stopped because its host shut down.
-pub const WORKER_SHUTDOWN: &str = "WorkerShutdown";
+pub(super) const WORKER_SHUTDOWN: &str = "WorkerShutdown";
 
 /// Poll and run activity tasks until the worker shuts down.
 pub async fn poll_activity_tasks(worker: Arc<Worker>, registry: Arc<Live<ActivityRegistry>>) {

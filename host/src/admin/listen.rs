@@ -31,12 +31,12 @@ use tokio_util::sync::CancellationToken;
 use tower::ServiceExt as _;
 
 /// Connections served at once; one more is closed as soon as accepted.
-pub const MAX_CONNECTIONS: usize = 64;
+pub(super) const MAX_CONNECTIONS: usize = 64;
 /// A TLS handshake not done by then is dropped.
-pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+pub(super) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// A connection with no byte either way for this long is closed. Long
 /// enough for a deploy's replay gate, during which the caller waits.
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+pub(super) const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Why the admin API could not start.
 #[derive(Debug, thiserror::Error)]

@@ -10,13 +10,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tonic::{Code, Request, Response, Status, Streaming};
 
 /// Answers the admin API from the catalog.
-pub struct AdminService {
+pub(super) struct AdminService {
     pub(super) catalog: Arc<Catalog>,
     pub(super) max_upload_bytes: usize,
 }
 
 /// Answers health checks: alive while serving, ready once workers poll.
-pub struct HealthService {
+pub(super) struct HealthService {
     pub(super) ready: Arc<AtomicBool>,
 }
 

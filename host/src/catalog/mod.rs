@@ -14,9 +14,10 @@ mod listing;
 mod usage;
 mod validate;
 
-pub use deploy::{DeployRequest, Deployed};
-pub use error::{CatalogError, DeployError, GrantsError, LoadError, TaskQueueError};
-pub use listing::{ModuleListing, VersionListing};
+pub(crate) use deploy::DeployRequest;
+pub(crate) use error::{CatalogError, DeployError, LoadError};
+#[cfg(test)]
+pub(crate) use error::{GrantsError, TaskQueueError};
 
 use crate::activity::{ActivityModule, ActivityRegistry, ActivityRuntime};
 use crate::config::{Allow, Config, SecretSources, WorkerConfig, WorkerKind};

@@ -123,7 +123,7 @@ pub struct AdminConfig {
 }
 
 /// Validate `[store]`.
-pub fn store(raw: RawStore, base: &Path) -> Result<StoreConfig, Problem> {
+pub(super) fn store(raw: RawStore, base: &Path) -> Result<StoreConfig, Problem> {
     if raw.dir.as_os_str().is_empty() {
         return Err(Problem::new("store.dir".into(), "must not be empty".into()));
     }
@@ -137,7 +137,7 @@ pub fn store(raw: RawStore, base: &Path) -> Result<StoreConfig, Problem> {
 }
 
 /// Validate `[admin]`; it needs a store to upload to.
-pub fn admin(
+pub(super) fn admin(
     raw: RawAdmin,
     store: Option<&StoreConfig>,
     base: &Path,

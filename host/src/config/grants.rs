@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Component, Path, PathBuf};
 
 /// Linear memory an activity instance may grow to unless its grants say.
-pub const DEFAULT_MEMORY_MIB: usize = 512;
+pub(super) const DEFAULT_MEMORY_MIB: usize = 512;
 
 /// `[[worker.activities]]` as written: the module and its grants. With
 /// `M` = [`NoModule`] it is an upload's grants ([`RawUploadGrants`]): the
@@ -144,7 +144,7 @@ pub type SecretSources = BTreeMap<String, SecretSource>;
 
 /// Validate `[secrets]`; relative files resolve against `base`. Nothing is
 /// read here: a secret is read when a module granted it is resolved.
-pub fn secret_sources(
+pub(super) fn secret_sources(
     raw: BTreeMap<String, RawSecretSource>,
     base: &Path,
 ) -> Result<SecretSources, Problem> {

@@ -32,7 +32,7 @@ use crate::temporal::timestamp_millis;
 use std::sync::Arc;
 
 /// The instances of an activation-based module.
-pub type Pool = pool::Pool<ActivationWorkflowPre<RunHost>, ActivationWorkflow>;
+pub(super) type Pool = pool::Pool<ActivationWorkflowPre<RunHost>, ActivationWorkflow>;
 
 type Guest = Instantiated<ActivationWorkflow>;
 

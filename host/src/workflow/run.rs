@@ -31,7 +31,7 @@ use wasmtime::Store;
 /// The guest's `run` call, owning its store while it is suspended.
 type RunFuture = Pin<Box<dyn Future<Output = wasmtime::Result<Result<Payload, Failure>>> + Send>>;
 
-pub use crate::payload::CANCELLED_ERROR;
+pub(super) use crate::payload::CANCELLED_ERROR;
 
 /// Why a workflow task must fail (Temporal retries it; the workflow goes on).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -33,38 +33,38 @@ use std::time::Duration;
 
 /// The longest guest log line kept, in bytes; longer ones are cut with a
 /// marker saying how much was dropped.
-pub const MAX_LOG_LINE_BYTES: usize = 8 * 1024;
+pub(super) const MAX_LOG_LINE_BYTES: usize = 8 * 1024;
 /// Guest log lines written per activation; the rest are dropped (with one
 /// warning saying so).
-pub const MAX_LOG_LINES_PER_ACTIVATION: u32 = 200;
+pub(super) const MAX_LOG_LINES_PER_ACTIVATION: u32 = 200;
 
 /// Commands one activation may issue: far more than any workflow needs, few
 /// enough that a guest looping over `start-timer` cannot make the host hold
 /// an unbounded list.
-pub const MAX_COMMANDS_PER_ACTIVATION: usize = 10_000;
+pub(super) const MAX_COMMANDS_PER_ACTIVATION: usize = 10_000;
 /// Handles one run may hold live at once: created and not yet consumed
 /// (`result` takes a handle's outcome and frees its slot). Each activity,
 /// timer or child costs history events, and Temporal ends a run past 51,200
 /// events, so only a guest piling up handles without history (signal or
 /// update waiters, cancellation handles) in a loop reaches this.
-pub const MAX_HANDLES_PER_RUN: usize = 100_000;
+pub(super) const MAX_HANDLES_PER_RUN: usize = 100_000;
 /// Query names one run may publish.
-pub const MAX_QUERY_NAMES: usize = 256;
+pub(super) const MAX_QUERY_NAMES: usize = 256;
 /// Bytes of all published query answers of one run (names and payloads).
-pub const MAX_QUERY_BYTES: usize = 4 << 20;
+pub(super) const MAX_QUERY_BYTES: usize = 4 << 20;
 /// Distinct patch ids one run may ask about.
-pub const MAX_PATCHES: usize = 1_000;
+pub(super) const MAX_PATCHES: usize = 1_000;
 /// The longest patch id, in bytes.
-pub const MAX_PATCH_ID_BYTES: usize = 1_024;
+pub(super) const MAX_PATCH_ID_BYTES: usize = 1_024;
 /// The largest command weft sends: Temporal's default blob size limit
 /// (`limit.blobSize.error`, 2 MiB), past which the server refuses the
 /// command and the task would only be retried.
-pub const MAX_COMMAND_BYTES: usize = 2 << 20;
+pub(super) const MAX_COMMAND_BYTES: usize = 2 << 20;
 
 pub use handles::HandleKind;
 
 /// A handle's outcome once history resolved it.
-pub type Outcome = Result<Payload, Failure>;
+pub(super) type Outcome = Result<Payload, Failure>;
 
 /// Per-run state, shared between the activation driver and the guest's
 /// imports: one part per concern, as sdk-core has one state machine per

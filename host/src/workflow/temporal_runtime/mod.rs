@@ -35,25 +35,25 @@ use prost::Message;
 use std::sync::Arc;
 use wasmtime::component::ResourceAny;
 
-pub use results::MAIN_ROUTINE_ID;
+pub(super) use results::MAIN_ROUTINE_ID;
 
 /// The world weft serves, as components export it.
-pub const GUEST_EXPORT: &str = "temporal:workflow-runtime/workflow-guest@0.1.0";
+pub(super) const GUEST_EXPORT: &str = "temporal:workflow-runtime/workflow-guest@0.1.0";
 /// What such a component may import: the host interface and the
 /// function-less types interface.
-pub const ALLOWED_IMPORTS: &[&str] = &[
+pub(super) const ALLOWED_IMPORTS: &[&str] = &[
     "temporal:workflow-runtime/workflow-host@0.1.0",
     "temporal:workflow-runtime/types@0.1.0",
 ];
 /// Prefix of every interface of Temporal's world, whatever its version.
-pub const PACKAGE_PREFIX: &str = "temporal:workflow-runtime/";
+pub(super) const PACKAGE_PREFIX: &str = "temporal:workflow-runtime/";
 
 /// Routine polls one activation may take: a guest whose routines keep
 /// reporting progress forever fails its task instead of holding the host.
 const MAX_POLL_ROUNDS: u32 = 10_000;
 
 /// The instances of a Temporal workflow module.
-pub type Pool = pool::Pool<WorkflowModulePre<RunHost>, Bindings>;
+pub(super) type Pool = pool::Pool<WorkflowModulePre<RunHost>, Bindings>;
 
 type Guest = Instantiated<Bindings>;
 
