@@ -16,7 +16,7 @@ use crate::bindings::activation::exports::weft::plugin::activation_guest::{
     ChildStart, Job, Resolution, RunStatus, Signal, Update,
 };
 use crate::bindings::activation::{ActivationWorkflow, ActivationWorkflowPre};
-use crate::bindings::types::{Failure, Payload};
+use crate::bindings::types::Payload;
 use crate::payload;
 use crate::store::Digest;
 use crate::temporal::proto::workflow_activation::{
@@ -251,25 +251,21 @@ impl ActivationRun {
                     // the run replays before its next activation.
                     Some(violation) => {
                         self.core.evict_self();
-                        Err(Failure {
-                            message: format!(
+                        Err(payload::non_retryable_failure(
+                            format!(
                                 "query `{}` failed: {violation}; query handlers are read-only",
                                 q.query_type
                             ),
-                            error_type: "QueryHandlerNotReadOnly".into(),
-                            non_retryable: true,
-                            details: vec![],
-                        })
+                            "QueryHandlerNotReadOnly",
+                        ))
                     }
                     None => answer,
                 }
             }
-            None => Err(Failure {
-                message: format!("query `{}`: the run has not started", q.query_type),
-                error_type: "QueryFailed".into(),
-                non_retryable: true,
-                details: vec![],
-            }),
+            None => Err(payload::non_retryable_failure(
+                format!("query `{}`: the run has not started", q.query_type),
+                "QueryFailed",
+            )),
         };
         let variant = match answer {
             Ok(value) => query_result::Variant::Succeeded(QuerySuccess {

@@ -174,26 +174,22 @@ pub(super) fn child_start(
     use resolve_child_workflow_execution_start::Status;
     match status {
         Some(Status::Succeeded(_)) => Ok(()),
-        Some(Status::Failed(f)) => Err(Failure {
-            message: format!(
+        Some(Status::Failed(f)) => Err(payload::non_retryable_failure(
+            format!(
                 "child workflow {} ({}) did not start: {:?}",
                 f.workflow_id,
                 f.workflow_type,
                 f.cause()
             ),
-            error_type: "ChildWorkflowStartFailed".into(),
-            non_retryable: true,
-            details: vec![],
-        }),
+            "ChildWorkflowStartFailed",
+        )),
         Some(Status::Cancelled(c)) => Err(payload::failure_to_wit(
             c.failure.clone().unwrap_or_default(),
         )),
-        None => Err(Failure {
-            message: "child workflow start resolved without a status".into(),
-            error_type: "ChildWorkflowStartFailed".into(),
-            non_retryable: true,
-            details: vec![],
-        }),
+        None => Err(payload::non_retryable_failure(
+            "child workflow start resolved without a status",
+            "ChildWorkflowStartFailed",
+        )),
     }
 }
 
@@ -204,12 +200,10 @@ pub(super) fn child_outcome(result: Option<ChildWorkflowResult>) -> Outcome {
         Some(Status::Completed(s)) => Ok(payload::to_wit(s.result.unwrap_or_else(payload::null))),
         Some(Status::Failed(f)) => Err(payload::failure_to_wit(f.failure.unwrap_or_default())),
         Some(Status::Cancelled(c)) => Err(payload::failure_to_wit(c.failure.unwrap_or_default())),
-        None => Err(Failure {
-            message: "child workflow resolved without a result".into(),
-            error_type: "ChildWorkflowResolutionMissing".into(),
-            non_retryable: true,
-            details: vec![],
-        }),
+        None => Err(payload::non_retryable_failure(
+            "child workflow resolved without a result",
+            "ChildWorkflowResolutionMissing",
+        )),
     }
 }
 
@@ -229,12 +223,10 @@ pub(super) fn activity_outcome(resolution: Option<ActivityResolution>) -> Outcom
         Some(Status::Failed(f)) => Err(payload::failure_to_wit(f.failure.unwrap_or_default())),
         Some(Status::Cancelled(c)) => Err(payload::failure_to_wit(c.failure.unwrap_or_default())),
         // Handled before: only local activities back off.
-        Some(Status::Backoff(_)) | None => Err(Failure {
-            message: "activity resolved without a result".into(),
-            error_type: "ActivityResolutionMissing".into(),
-            non_retryable: true,
-            details: vec![],
-        }),
+        Some(Status::Backoff(_)) | None => Err(payload::non_retryable_failure(
+            "activity resolved without a result",
+            "ActivityResolutionMissing",
+        )),
     }
 }
 

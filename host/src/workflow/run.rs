@@ -252,20 +252,20 @@ impl FiberRun {
                 Ok(answer) => query_result::Variant::Succeeded(QuerySuccess {
                     response: Some(payload::from_wit(answer)),
                 }),
-                Err(known) => query_result::Variant::Failed(payload::failure_from_wit(Failure {
-                    message: format!(
-                        "query `{}` has no answer: this run publishes {}",
-                        q.query_type,
-                        if known.is_empty() {
-                            "none".to_owned()
-                        } else {
-                            known.join(", ")
-                        }
+                Err(known) => query_result::Variant::Failed(payload::failure_from_wit(
+                    payload::non_retryable_failure(
+                        format!(
+                            "query `{}` has no answer: this run publishes {}",
+                            q.query_type,
+                            if known.is_empty() {
+                                "none".to_owned()
+                            } else {
+                                known.join(", ")
+                            }
+                        ),
+                        "QueryNotRegistered",
                     ),
-                    error_type: "QueryNotRegistered".into(),
-                    non_retryable: true,
-                    details: vec![],
-                })),
+                )),
             };
             command(Command::RespondToQuery(QueryResult {
                 query_id: q.query_id,

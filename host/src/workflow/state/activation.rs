@@ -277,7 +277,7 @@ mod tests {
         assert_eq!(resolved.len(), 1);
         assert_eq!(resolved[0].0, t);
         let failure = resolved[0].1.clone().expect_err("cancelled");
-        assert_eq!(failure.error_type, "CancelledError");
+        assert_eq!(failure.error_type, payload::CANCELLED_ERROR);
     }
 
     #[test]
@@ -291,12 +291,7 @@ mod tests {
         }
         host.accept_update("a".into())
             .expect("a host call in a test");
-        let rejected = Failure {
-            message: "negative".into(),
-            error_type: "Invalid".into(),
-            non_retryable: true,
-            details: vec![],
-        };
+        let rejected = payload::non_retryable_failure("negative", "Invalid");
         host.reject_update("b".into(), rejected)
             .expect("a host call in a test");
         host.complete_update("c".into(), Ok(payload::to_wit(payload::null())))

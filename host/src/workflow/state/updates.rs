@@ -18,12 +18,10 @@ pub(super) type Answer = (String, Response);
 
 /// The rejection of an update no handler takes.
 pub(super) fn not_registered(name: &str) -> Response {
-    Response::Rejected(payload::failure_from_wit(Failure {
-        message: format!("this workflow handles no update named `{name}`"),
-        error_type: "UpdateNotRegistered".into(),
-        non_retryable: true,
-        details: vec![],
-    }))
+    Response::Rejected(payload::failure_from_wit(payload::non_retryable_failure(
+        format!("this workflow handles no update named `{name}`"),
+        "UpdateNotRegistered",
+    )))
 }
 
 /// The response carrying an update's outcome.
@@ -309,12 +307,7 @@ mod tests {
         u.deliver("a", "y", p(""));
         let done = u.complete(1, Ok(p("ok"))).expect("picked");
         assert_eq!(kinds(&done), [("x", "accepted"), ("x", "completed")]);
-        let failed = Failure {
-            message: "no".into(),
-            error_type: "Invalid".into(),
-            non_retryable: true,
-            details: vec![],
-        };
+        let failed = payload::non_retryable_failure("no", "Invalid");
         let done = u.complete(2, Err(failed)).expect("picked");
         assert_eq!(kinds(&done), [("y", "rejected")]);
         assert!(u.settle().is_empty());
@@ -338,12 +331,7 @@ mod tests {
         assert_eq!(kind(&o.accept("a").expect("open")), "accepted");
         let e = o.accept("a").expect_err("twice");
         assert_eq!(e, "accept-update: update `a` is accepted already");
-        let failure = Failure {
-            message: "negative".into(),
-            error_type: "Invalid".into(),
-            non_retryable: true,
-            details: vec![],
-        };
+        let failure = payload::non_retryable_failure("negative", "Invalid");
         assert_eq!(
             kind(&o.reject("b", failure.clone()).expect("open")),
             "rejected"
