@@ -442,3 +442,12 @@ use local::Locals;
 use patches::Patches;
 use signals::Signals;
 use updates::Updates;
+
+/// A payload of raw `data` with no metadata, for the parts' tests.
+#[cfg(test)]
+fn raw_payload(data: &str) -> Payload {
+    Payload {
+        metadata: vec![],
+        data: data.as_bytes().to_vec(),
+    }
+}

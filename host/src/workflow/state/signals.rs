@@ -57,13 +57,7 @@ impl Signals {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn p(s: &str) -> Payload {
-        Payload {
-            metadata: vec![],
-            data: s.as_bytes().to_vec(),
-        }
-    }
+    use crate::workflow::state::raw_payload as p;
 
     #[test]
     fn signals_before_a_waiter_are_buffered_in_arrival_order_per_name() {

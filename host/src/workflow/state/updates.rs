@@ -249,13 +249,7 @@ impl Open {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn p(s: &str) -> Payload {
-        Payload {
-            metadata: vec![],
-            data: s.as_bytes().to_vec(),
-        }
-    }
+    use crate::workflow::state::raw_payload as p;
 
     fn kinds(answers: &[Answer]) -> Vec<(&str, &str)> {
         answers
