@@ -27,8 +27,16 @@ import time
 import urllib.request
 
 from temporalio.client import Client
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 DAY_MS = 86_400_000
+TRANSIENT = {
+    RPCStatusCode.NOT_FOUND,
+    RPCStatusCode.UNAVAILABLE,
+    RPCStatusCode.DEADLINE_EXCEEDED,
+    RPCStatusCode.RESOURCE_EXHAUSTED,
+}
 
 
 def proc(pid: int) -> tuple[int, int]:
@@ -107,12 +115,27 @@ async def main() -> None:
 
     async def start(i: int) -> None:
         async with gate:
-            await client.start_workflow(
-                "OrderWorkflow",
-                args=[f"parked-{i}", args.activity_queue, DAY_MS],
-                id=f"parked-{i}",
-                task_queue=args.queue,
-            )
+            # An overloaded dev server answers some starts with a transient
+            # error (even "namespace not found" while its namespace cache
+            # refreshes): retry for up to 10 minutes rather than lose a
+            # long run. A retry of a start that did happen finds the run.
+            deadline = time.monotonic() + 600
+            while True:
+                try:
+                    await client.start_workflow(
+                        "OrderWorkflow",
+                        args=[f"parked-{i}", args.activity_queue, DAY_MS],
+                        id=f"parked-{i}",
+                        task_queue=args.queue,
+                    )
+                    return
+                except WorkflowAlreadyStartedError:
+                    return
+                except RPCError as e:
+                    if e.status not in TRANSIENT or time.monotonic() > deadline:
+                        raise
+                    print(f"retrying parked-{i}: {e.status.name}: {e}", file=sys.stderr)
+                    await asyncio.sleep(1)
 
     def activation_seconds() -> tuple[float, float]:
         """(sum, count) of the worker's activation time histogram."""

@@ -17,25 +17,7 @@ source bench/common.sh
 tp=$(port) mp=$(port)
 start_dev_server "$tp" "$work/server.log"
 mkdir -p "$work/orders"
-cat >"$work/weft.toml" <<TOML
-[temporal]
-address = "127.0.0.1:$tp"
-[metrics]
-listen = "127.0.0.1:$mp"
-[allow]
-dirs = ["$work"]
-[[worker]]
-task_queue = "PARKED_Q"
-workflows = ["$PWD/$workflow"]
-max_cached_workflows = $cached
-max_concurrent_workflow_tasks = 100
-[[worker]]
-task_queue = "ORDER_ACTIVITY_Q"
-max_concurrent_activities = 100
-[[worker.activities]]
-module = "$PWD/target/wasm/order_activities.wasm"
-dirs = [{ host = "$work/orders", guest = "/orders", writable = true }]
-TOML
+weft_toml "$tp" "$mp" PARKED_Q "$workflow" ORDER_ACTIVITY_Q target/wasm/order_activities.wasm "$cached"
 if [ "$weft" = native ]; then
   # The floor: the same workflow on Temporal's Rust SDK and the same core,
   # no Wasm. Its completed workflow tasks are core's task latency count.
@@ -49,7 +31,7 @@ else
   RUST_LOG=warn "$weft" serve --config "$work/weft.toml" >"$work/weft.log" 2>&1 &
   pid=$!
   counter=()
-  for _ in $(seq 300); do curl -sf "http://127.0.0.1:$mp/readyz" >/dev/null && break; sleep 0.2; done
+  wait_ready "$mp"
 fi
 python3 bench/parked.py --address "127.0.0.1:$tp" --queue PARKED_Q --pid "$pid" "${counter[@]}" \
   --metrics "http://127.0.0.1:$mp/metrics" --steps "$steps" ${PARKED_LABEL:+--markdown "$PARKED_LABEL"}

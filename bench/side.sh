@@ -48,28 +48,10 @@ for arm in "$@"; do
     weft:*)
       IFS=: read -r _ label workflow activities <<<"$arm"
       mp=$(port)
-      cat >"$work/weft.toml" <<TOML
-[temporal]
-address = "127.0.0.1:$tp"
-[metrics]
-listen = "127.0.0.1:$mp"
-[allow]
-dirs = ["$work"]
-[[worker]]
-task_queue = "SIDE_Q"
-workflows = ["$PWD/$workflow"]
-max_cached_workflows = 1000
-max_concurrent_workflow_tasks = 100
-[[worker]]
-task_queue = "SIDE_ACT_Q"
-max_concurrent_activities = 100
-[[worker.activities]]
-module = "$PWD/$activities"
-dirs = [{ host = "$work/orders", guest = "/orders", writable = true }]
-TOML
+      weft_toml "$tp" "$mp" SIDE_Q "$workflow" SIDE_ACT_Q "$activities" 1000
       RUST_LOG=warn "$WEFT" serve --config "$work/weft.toml" >"$work/worker.log" 2>&1 &
       worker=$!
-      for _ in $(seq 600); do curl -sf "http://127.0.0.1:$mp/readyz" >/dev/null && break; sleep 0.2; done
+      wait_ready "$mp"
       ;;
     native)
       label="native Rust (Rust SDK)"

@@ -9,27 +9,9 @@
 # and cargo for the repo's xtask (bindings and componentizing).
 set -euo pipefail
 
-if [ $# -ne 1 ]; then
-  echo "usage: $0 OUT_DIR" >&2
-  exit 2
-fi
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-mkdir -p "$1"
-out=$(cd "$1" && pwd)
-work="$root/target/guest-build/c"
-mkdir -p "$work"
+source "$(dirname "$0")/../build-lib.sh" "$@"
 
 CC=${CC:-clang}
-
-# `cargo xtask guests` passes its own binary; run by hand, go through cargo.
-xtask() {
-  if [ -n "${WEFT_XTASK:-}" ]; then
-    "$WEFT_XTASK" "$@"
-  else
-    (cd "$root" && cargo xtask "$@")
-  fi
-}
 
 # Both modules build for wasm32-wasi against wasi-libc, as reactors (no
 # `main`; the host calls the exports). The workflow uses wasi-libc only for

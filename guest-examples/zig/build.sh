@@ -9,18 +9,9 @@
 # repo's xtask (bindings and componentizing).
 set -euo pipefail
 
-if [ $# -ne 1 ]; then
-  echo "usage: $0 OUT_DIR" >&2
-  exit 2
-fi
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-mkdir -p "$1"
-out=$(cd "$1" && pwd)
-work="$root/target/guest-build/zig"
+source "$(dirname "$0")/../build-lib.sh" "$@"
 # The C SDK: weft.h and weft_json.h.
 c_sdk="$root/guest-examples/c"
-mkdir -p "$work"
 
 if [ -n "${ZIG:-}" ]; then
   read -r -a zig <<<"$ZIG"
@@ -29,15 +20,6 @@ else
 fi
 # Zig's caches (translate-c and wasi-libc are compiled once, then reused).
 export ZIG_LOCAL_CACHE_DIR="$work/cache"
-
-# `cargo xtask guests` passes its own binary; run by hand, go through cargo.
-xtask() {
-  if [ -n "${WEFT_XTASK:-}" ]; then
-    "$WEFT_XTASK" "$@"
-  else
-    (cd "$root" && cargo xtask "$@")
-  fi
-}
 
 # Both modules build for wasm32-wasi with Zig's bundled wasi-libc (the C
 # bindings need malloc and free) as reactors (no `main`). The workflow calls

@@ -12,7 +12,7 @@ use weft::config::{Config, Listen, Overrides};
 
 /// How to reach the host.
 #[derive(Args)]
-pub struct AdminArgs {
+pub(crate) struct AdminArgs {
     /// The host's admin API: `unix:PATH`, `HOST:PORT` or `https://HOST:PORT`
     /// (default: the [admin] section of --config).
     #[arg(long, env = "WEFT_ADMIN")]
@@ -36,7 +36,7 @@ pub struct AdminArgs {
 
 /// `weft deploy`.
 #[derive(Args)]
-pub struct DeployArgs {
+pub(crate) struct DeployArgs {
     /// The component file.
     file: PathBuf,
     /// The module name its versions are kept under, e.g. `order`.
@@ -65,7 +65,7 @@ pub struct DeployArgs {
 
 /// `weft modules`.
 #[derive(Args)]
-pub struct ModulesArgs {
+pub(crate) struct ModulesArgs {
     #[command(subcommand)]
     action: Option<ModulesAction>,
     #[command(flatten)]
@@ -96,7 +96,7 @@ enum ModulesAction {
 
 /// `weft undeploy`.
 #[derive(Args)]
-pub struct UndeployArgs {
+pub(crate) struct UndeployArgs {
     /// The module name.
     name: String,
     /// Remove only this version (not the current one); default: the name
@@ -156,7 +156,7 @@ impl AdminArgs {
 }
 
 /// Upload a module and print what the host made of it.
-pub async fn deploy(args: &DeployArgs) -> anyhow::Result<()> {
+pub(crate) async fn deploy(args: &DeployArgs) -> anyhow::Result<()> {
     let grants = match &args.grants {
         Some(path) => std::fs::read_to_string(path)
             .with_context(|| format!("grants file {}", path.display()))?,
@@ -205,7 +205,7 @@ fn gate_and_notes(out: &mut String, gate: &[String], notes: &[String]) {
 }
 
 /// List modules, or inspect one, or make a version current.
-pub async fn modules(args: &ModulesArgs) -> anyhow::Result<()> {
+pub(crate) async fn modules(args: &ModulesArgs) -> anyhow::Result<()> {
     let mut client = args.admin.connect().await?;
     let mut out = String::new();
     match &args.action {
@@ -270,7 +270,7 @@ pub async fn modules(args: &ModulesArgs) -> anyhow::Result<()> {
 }
 
 /// Remove a version or a whole name.
-pub async fn undeploy(args: &UndeployArgs) -> anyhow::Result<()> {
+pub(crate) async fn undeploy(args: &UndeployArgs) -> anyhow::Result<()> {
     let mut client = args.admin.connect().await?;
     let removed = client
         .undeploy(&args.name, args.digest.as_deref(), args.force)

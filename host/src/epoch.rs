@@ -39,7 +39,7 @@ impl Shared {
 /// Advances one engine's epoch every `tick` while at least one [`Running`]
 /// guard is alive, on a thread of its own (started at the first guest
 /// call), so it ticks even when every async worker thread is busy.
-pub struct EpochTicker {
+pub(crate) struct EpochTicker {
     engine: wasmtime::EngineWeak,
     tick: Duration,
     /// The thread's name, as `top -H` and debuggers show it.
@@ -50,7 +50,7 @@ pub struct EpochTicker {
 impl EpochTicker {
     /// A ticker for `engine` that advances its epoch every `tick` on a
     /// thread named `name`; no thread until guest code first runs.
-    pub fn new(engine: &Engine, tick: Duration, name: &'static str) -> EpochTicker {
+    pub(crate) fn new(engine: &Engine, tick: Duration, name: &'static str) -> EpochTicker {
         EpochTicker {
             engine: engine.weak(),
             tick,
@@ -60,7 +60,7 @@ impl EpochTicker {
     }
 
     /// Mark guest code as running until the guard drops.
-    pub fn running(&self) -> Running {
+    pub(crate) fn running(&self) -> Running {
         let mut state = self.shared.lock();
         state.running += 1;
         if !state.started {
@@ -111,7 +111,7 @@ fn tick(engine: wasmtime::EngineWeak, shared: Arc<Shared>, every: Duration) {
 }
 
 /// Guest code runs while this lives (see [`EpochTicker::running`]).
-pub struct Running {
+pub(crate) struct Running {
     shared: Arc<Shared>,
 }
 

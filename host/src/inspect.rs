@@ -8,7 +8,9 @@
 //! `[allow]` list) accepts them.
 
 use crate::activity::ActivityRuntime;
-use crate::config::{Config, ConfigError, Grants, Overrides};
+use crate::config::{
+    Config, ConfigError, Grants, Overrides, RawActivityModule, RawConfig, RawHttpGrant,
+};
 use crate::module::{self, CompileCache, Kind, Module, ModuleError};
 use crate::workflow::WorkflowRuntime;
 use std::fmt::{self, Write as _};
@@ -73,22 +75,13 @@ impl GrantKind {
     }
 }
 
-/// Which world a component implements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum World {
-    /// Exports `weft:plugin/workflow-guest`.
-    Workflow,
-    /// Exports `weft:plugin/activity-guest`.
-    Activity,
-}
-
 /// What `weft inspect` found.
 #[derive(Debug, Clone)]
-pub struct Report {
+pub struct Inspection {
     /// The component file (absolute).
     pub path: PathBuf,
     /// Its world.
-    pub world: World,
+    pub world: Kind,
     /// The export that decided the world, with its version.
     pub world_export: String,
     /// The types it offers.
@@ -99,7 +92,7 @@ pub struct Report {
     pub config: Option<ConfigReport>,
 }
 
-impl Report {
+impl Inspection {
     /// The grant kinds its imports can use, each with those imports.
     pub fn implied_grants(&self) -> Vec<(GrantKind, Vec<&str>)> {
         implied_grants(&self.imports)
@@ -109,7 +102,7 @@ impl Report {
     pub fn refused(&self) -> bool {
         self.config
             .as_ref()
-            .is_some_and(|c| matches!(c.verdict, Verdict::Refused { .. }))
+            .is_some_and(|c| matches!(c.acceptance, Acceptance::Refused { .. }))
     }
 }
 
@@ -138,7 +131,7 @@ pub struct ConfigReport {
     /// Workers that run it as a workflow: `worker[i] (task queue Q)`.
     pub workflow_workers: Vec<String>,
     /// Whether the config accepts the grants.
-    pub verdict: Verdict,
+    pub acceptance: Acceptance,
 }
 
 /// One `[[worker.activities]]` entry that loads the module.
@@ -156,7 +149,7 @@ pub struct ActivityEntry {
 
 /// Whether the config accepts what it grants the module.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub enum Acceptance {
     /// Loads, and has an `[allow]` list every grant is within.
     WithinAllow,
     /// Loads, and has no `[allow]` list: its grants are the only bound.
@@ -183,67 +176,65 @@ pub enum InspectError {
     #[error("cannot start the {world} runtime: {reason}")]
     Engine {
         /// Which runtime.
-        world: World,
-        /// Wasmtime's message.
+        world: Kind,
+        /// Wasmtime's message (with its causes).
         reason: String,
     },
-    /// The config file cannot be read or parsed.
-    #[error("config {path}: {reason}")]
-    Config {
-        /// The config file.
-        path: PathBuf,
-        /// What is wrong.
-        reason: String,
-    },
+    /// The config file cannot be read, or does not parse.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
 }
 
 /// Inspect a component file, and with `config` what that config gives it.
-pub async fn inspect(path: &Path, config: Option<&Path>) -> Result<Report, InspectError> {
+pub async fn inspect(path: &Path, config: Option<&Path>) -> Result<Inspection, InspectError> {
     let path = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
     let cache = CompileCache::from_env();
-    // A plain engine is enough to read the component's type; the world's
-    // own runtime then loads it as `weft serve` would and lists its types.
-    let engine = wasmtime::Engine::default();
     let bytes = module::read(Kind::Activity, &path)?;
-    let component = module::compile(&engine, Kind::Activity, &path, &bytes, cache.as_ref())?;
-    let ty = component.component_type();
-    let exports: Vec<String> = ty.exports(&engine).map(|(n, _)| n.to_owned()).collect();
-    let mut imports: Vec<String> = ty.imports(&engine).map(|(n, _)| n.to_owned()).collect();
-    imports.sort();
-    let (world, world_export) = match module::world_of_exports(&path, &exports)? {
-        (Kind::Workflow, export) => (World::Workflow, export),
-        (Kind::Activity, export) => (World::Activity, export),
+    // The interface is read from the binary without compiling it; the
+    // world's own runtime then compiles it (once) as `weft serve` would
+    // and lists its types. The text format is accepted, as `serve` does.
+    let binary = if module::text_format(&bytes) {
+        wat::parse_bytes(&bytes)
+            .map_err(|e| ModuleError::Unusable {
+                path: path.clone(),
+                reason: format!("not valid WebAssembly text: {e}"),
+            })?
+            .into_owned()
+    } else {
+        bytes
     };
+    let interface = module::interface_of(&path, &binary)?;
+    let world = interface.kind;
     let engine_error = |e: wasmtime::Error| InspectError::Engine {
         world,
         reason: format!("{e:#}"),
     };
     let types = match world {
-        World::Workflow => WorkflowRuntime::new()
+        Kind::Workflow => WorkflowRuntime::new()
             .map_err(engine_error)?
             .with_cache(cache)
-            .load(&path)
+            .load_bytes(&path, &binary)
             .await?
             .types()
             .to_vec(),
-        World::Activity => ActivityRuntime::new()
+        Kind::Activity => ActivityRuntime::new()
             .map_err(engine_error)?
             .with_cache(cache)
-            .load(&path, &Grants::default())
+            .load_bytes(&path, &binary, &Grants::default())
             .await?
             .types()
             .to_vec(),
     };
     let config = match config {
-        Some(c) => Some(config_report(c, &path, &imports)?),
+        Some(c) => Some(config_report(c, &path, &interface.imports)?),
         None => None,
     };
-    Ok(Report {
+    Ok(Inspection {
         path,
         world,
-        world_export,
+        world_export: interface.world_export,
         types,
-        imports,
+        imports: interface.imports,
         config,
     })
 }
@@ -257,17 +248,22 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// What the config at `config_path` gives the module at `module_path`.
+///
+/// The entries are read from the config as written (before validation),
+/// so that a grant the config refuses is still listed beside the refusal.
 fn config_report(
     config_path: &Path,
     module_path: &Path,
     imports: &[String],
 ) -> Result<ConfigReport, InspectError> {
-    let config_error = |reason: String| InspectError::Config {
+    let text = std::fs::read_to_string(config_path).map_err(|source| ConfigError::Read {
         path: config_path.to_owned(),
-        reason,
-    };
-    let text = std::fs::read_to_string(config_path).map_err(|e| config_error(e.to_string()))?;
-    let raw: toml::Table = toml::from_str(&text).map_err(|e| config_error(e.to_string()))?;
+        source,
+    })?;
+    let raw: RawConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: config_path.to_owned(),
+        message: e.to_string().trim_end().to_owned(),
+    })?;
     let base = config_path.parent().unwrap_or(Path::new("."));
     let base = std::path::absolute(base).unwrap_or_else(|_| base.to_owned());
     let used: Vec<GrantKind> = implied_grants(imports)
@@ -277,30 +273,17 @@ fn config_report(
 
     let mut activities = Vec::new();
     let mut workflow_workers = Vec::new();
-    let workers = raw.get("worker").and_then(toml::Value::as_array);
-    for (i, worker) in workers.into_iter().flatten().enumerate() {
-        let task_queue = worker
-            .get("task_queue")
-            .and_then(toml::Value::as_str)
-            .unwrap_or("?")
-            .to_owned();
-        let loads = |v: &toml::Value| {
-            v.as_str()
-                .is_some_and(|m| same_file(&base.join(m), module_path))
-        };
-        let workflows = worker.get("workflows").and_then(toml::Value::as_array);
-        if workflows.into_iter().flatten().any(loads) {
+    let loads = |m: &Path| same_file(&base.join(m), module_path);
+    for (i, worker) in raw.worker.iter().enumerate() {
+        let task_queue = &worker.task_queue;
+        if worker.workflows.iter().any(|m| loads(m.as_path())) {
             workflow_workers.push(format!("worker[{i}] (task queue {task_queue})"));
         }
-        let entries = worker.get("activities").and_then(toml::Value::as_array);
-        for (j, entry) in entries.into_iter().flatten().enumerate() {
-            if !entry.get("module").is_some_and(loads) {
+        for (j, entry) in worker.activities.iter().enumerate() {
+            if !loads(entry.module.as_path()) {
                 continue;
             }
-            let Some(table) = entry.as_table() else {
-                continue;
-            };
-            let (grants, kinds) = grant_lines(table, &base);
+            let (grants, kinds) = grant_lines(entry, &base);
             let unused = GrantKind::ALL
                 .into_iter()
                 .filter(|k| kinds.contains(k) && !used.contains(k))
@@ -314,29 +297,29 @@ fn config_report(
         }
     }
 
-    let verdict = match Config::load(config_path, &Overrides::default()) {
-        Ok(config) if config.allow.is_some() => Verdict::WithinAllow,
-        Ok(_) => Verdict::NoAllow,
+    let acceptance = match Config::parse(&text, config_path, &base, &Overrides::default()) {
+        Ok(config) if config.allow.is_some() => Acceptance::WithinAllow,
+        Ok(_) => Acceptance::NoAllow,
         Err(ConfigError::Invalid { key, problem, .. })
             if activities
                 .iter()
                 .any(|a| key == a.key || key.starts_with(&format!("{}.", a.key))) =>
         {
-            Verdict::Refused { key, problem }
+            Acceptance::Refused { key, problem }
         }
-        Err(e) => Verdict::ConfigInvalid(e.to_string()),
+        Err(e) => Acceptance::ConfigInvalid(e.to_string()),
     };
     Ok(ConfigReport {
         path: config_path.to_owned(),
         activities,
         workflow_workers,
-        verdict,
+        acceptance,
     })
 }
 
 /// One line per grant of an activity entry as written, and the grant kinds
 /// it gives. Env values and secrets are never printed.
-fn grant_lines(entry: &toml::Table, base: &Path) -> (Vec<String>, Vec<GrantKind>) {
+fn grant_lines(entry: &RawActivityModule, base: &Path) -> (Vec<String>, Vec<GrantKind>) {
     let mut lines = Vec::new();
     let mut kinds = Vec::new();
     let mut give = |kind: GrantKind| {
@@ -348,102 +331,81 @@ fn grant_lines(entry: &toml::Table, base: &Path) -> (Vec<String>, Vec<GrantKind>
         toml::Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    for (key, value) in entry {
-        let list = value.as_array().map(Vec::as_slice).unwrap_or_default();
-        match key.as_str() {
-            "module" => {}
-            "dirs" => {
-                give(GrantKind::Dirs);
-                for (k, d) in list.iter().enumerate() {
-                    let host = d.get("host").map(text).unwrap_or_default();
-                    let guest = d.get("guest").map(text).unwrap_or_default();
-                    let flag = |f: &str| d.get(f).and_then(toml::Value::as_bool) == Some(true);
-                    let mut mode = if flag("writable") {
-                        "writable".to_owned()
-                    } else {
-                        "read-only".to_owned()
-                    };
-                    if flag("create") {
-                        mode.push_str(", create");
-                    }
-                    if let Some(max) = d.get("max_bytes").and_then(toml::Value::as_integer) {
-                        mode.push_str(&format!(", max_bytes {max}"));
-                    }
-                    lines.push(format!(
-                        "dirs[{k}]: {} -> {guest} ({mode})",
-                        base.join(host).display()
-                    ));
-                }
-            }
-            "env" => {
-                give(GrantKind::Env);
-                let names: Vec<&str> = value
-                    .as_table()
-                    .map(|t| t.keys().map(String::as_str).collect())
-                    .unwrap_or_default();
-                lines.push(format!("env: {}", names.join(", ")));
-            }
-            "http" => {
-                give(GrantKind::Http);
-                for (k, h) in list.iter().enumerate() {
-                    let line = match h {
-                        toml::Value::Table(t) => {
-                            let url = t.get("url").map(text).unwrap_or_default();
-                            match t.get("methods") {
-                                Some(m) => format!("{url} (methods {m})"),
-                                None => url,
-                            }
-                        }
-                        other => text(other),
-                    };
-                    lines.push(format!("http[{k}]: {line}"));
-                }
-            }
-            "sockets" => {
-                give(GrantKind::Sockets);
-                for (k, s) in list.iter().enumerate() {
-                    lines.push(format!("sockets[{k}]: {}", text(s)));
-                }
-            }
-            "secrets" => {
-                for (k, s) in list.iter().enumerate() {
-                    let name = s.get("name").map(text).unwrap_or_default();
-                    let mut line = format!("secrets[{k}]: {name}");
-                    if let Some(var) = s.get("from_env") {
-                        let _ = write!(line, " from env {}", text(var));
-                    }
-                    if let Some(file) = s.get("from_file") {
-                        let _ = write!(line, " from file {}", text(file));
-                    }
-                    if let Some(header) = s.get("header") {
-                        give(GrantKind::Http);
-                        let name = header.get("name").map(text).unwrap_or_default();
-                        let url = header.get("url").map(text).unwrap_or_default();
-                        let _ = write!(line, ", header `{name}` on requests to {url}");
-                    }
-                    if s.get("env").and_then(toml::Value::as_bool) == Some(true) {
-                        give(GrantKind::Env);
-                        line.push_str(", as env variable");
-                    }
-                    lines.push(line);
-                }
-            }
-            other => lines.push(format!("{other}: {}", text(value))),
+    // In the keys' alphabetical order, as the entry is written in TOML.
+    if !entry.dirs.is_empty() {
+        give(GrantKind::Dirs);
+    }
+    for (k, d) in entry.dirs.iter().enumerate() {
+        let mut mode = if d.writable { "writable" } else { "read-only" }.to_owned();
+        if d.create {
+            mode.push_str(", create");
         }
+        if let Some(max) = d.max_bytes {
+            let _ = write!(mode, ", max_bytes {max}");
+        }
+        lines.push(format!(
+            "dirs[{k}]: {} -> {} ({mode})",
+            base.join(&d.host).display(),
+            d.guest
+        ));
+    }
+    if !entry.env.is_empty() {
+        give(GrantKind::Env);
+        let names: Vec<&str> = entry.env.keys().map(String::as_str).collect();
+        lines.push(format!("env: {}", names.join(", ")));
+    }
+    if !entry.http.is_empty() {
+        give(GrantKind::Http);
+    }
+    for (k, h) in entry.http.iter().enumerate() {
+        let line = match h {
+            RawHttpGrant::Url(url) => url.clone(),
+            RawHttpGrant::Table { url, methods: None } => url.clone(),
+            RawHttpGrant::Table {
+                url,
+                methods: Some(m),
+            } => format!("{url} (methods {})", toml::Value::from(m.clone())),
+        };
+        lines.push(format!("http[{k}]: {line}"));
+    }
+    if let Some(n) = entry.max_instances {
+        lines.push(format!("max_instances: {n}"));
+    }
+    if let Some(n) = entry.memory_mib {
+        lines.push(format!("memory_mib: {n}"));
+    }
+    for (k, s) in entry.secrets.iter().enumerate() {
+        let mut line = format!("secrets[{k}]: {}", s.name);
+        if let Some(var) = &s.from_env {
+            let _ = write!(line, " from env {}", text(var));
+        }
+        if let Some(file) = &s.from_file {
+            let _ = write!(line, " from file {}", text(file));
+        }
+        if let Some(header) = &s.header {
+            give(GrantKind::Http);
+            let _ = write!(
+                line,
+                ", header `{}` on requests to {}",
+                header.name, header.url
+            );
+        }
+        if s.env {
+            give(GrantKind::Env);
+            line.push_str(", as env variable");
+        }
+        lines.push(line);
+    }
+    if !entry.sockets.is_empty() {
+        give(GrantKind::Sockets);
+    }
+    for (k, s) in entry.sockets.iter().enumerate() {
+        lines.push(format!("sockets[{k}]: {s}"));
     }
     (lines, kinds)
 }
 
-impl fmt::Display for World {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            World::Workflow => "workflow",
-            World::Activity => "activity",
-        })
-    }
-}
-
-impl fmt::Display for Report {
+impl fmt::Display for Inspection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "module: {}", self.path.display())?;
         writeln!(f, "world: {} (exports {})", self.world, self.world_export)?;
@@ -456,10 +418,10 @@ impl fmt::Display for Report {
         let implied = self.implied_grants();
         if implied.is_empty() {
             match self.world {
-                World::Workflow => {
+                Kind::Workflow => {
                     writeln!(f, "  none (a workflow imports no WASI; it gets no grants)")?
                 }
-                World::Activity => writeln!(f, "  none beyond memory and time limits")?,
+                Kind::Activity => writeln!(f, "  none beyond memory and time limits")?,
             }
         }
         for (kind, imports) in implied {
@@ -498,19 +460,19 @@ impl fmt::Display for ConfigReport {
                 )?;
             }
         }
-        match &self.verdict {
-            Verdict::WithinAllow => writeln!(
+        match &self.acceptance {
+            Acceptance::WithinAllow => writeln!(
                 f,
                 "  allow-list: every grant is within the config's [allow] list"
             ),
-            Verdict::NoAllow => writeln!(
+            Acceptance::NoAllow => writeln!(
                 f,
                 "  allow-list: none in this config; the grants above are the only bound"
             ),
-            Verdict::Refused { key, problem } => {
+            Acceptance::Refused { key, problem } => {
                 writeln!(f, "  REFUSED at start: `{key}`: {problem}")
             }
-            Verdict::ConfigInvalid(e) => writeln!(f, "  the config is refused: {e}"),
+            Acceptance::ConfigInvalid(e) => writeln!(f, "  the config is refused: {e}"),
         }
     }
 }
@@ -537,7 +499,7 @@ mod tests {
 
     #[test]
     fn grant_lines_leave_out_values_and_secrets() {
-        let entry: toml::Table = toml::from_str(
+        let entry: RawActivityModule = toml::from_str(
             r#"
             module = "a.wasm"
             dirs = [{ host = "var", guest = "/var", writable = true, max_bytes = 4096 }, { host = "s", guest = "/s" }]

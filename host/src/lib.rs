@@ -6,7 +6,8 @@
 //!
 //! Layout, outside in:
 //! - [`config`]: the TOML config (workers, modules, grants), validated at start.
-//! - [`host`]: builds the workers a config declares and runs them.
+//! - [`serve`]: builds the workers a config declares and serves them
+//!   until shutdown (`weft serve`).
 //! - [`catalog`]: what the host serves, by task queue, type and digest;
 //!   deploys change it while it serves.
 //! - [`admin`]: the admin gRPC API (upload, list, current, remove, health).
@@ -31,17 +32,17 @@
 pub mod activity;
 pub mod admin;
 pub mod bindings;
-pub mod catalog;
+pub(crate) mod catalog;
 pub mod config;
 pub mod dev_server;
-pub mod epoch;
-pub mod gate;
-pub mod host;
+pub(crate) mod epoch;
+pub(crate) mod gate;
 pub mod inspect;
-pub mod metrics;
+pub(crate) mod metrics;
 pub mod module;
 pub mod payload;
 pub mod replay;
+pub mod serve;
 pub mod store;
 pub mod temporal;
 #[deny(clippy::disallowed_methods)]

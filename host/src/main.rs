@@ -180,10 +180,25 @@ async fn main() -> ExitCode {
         Ok(code) => code,
         // One line, the causes joined: what went wrong, not where.
         Err(e) => {
-            eprintln!("Error: {e:#}");
+            eprintln!("Error: {}", one_line(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// An error and its causes on one line, joined by `: `. weft's errors name
+/// their cause in their message and keep it as their source too: a cause
+/// whose text is already in the line is not repeated.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut line = e.to_string();
+    for cause in e.chain().skip(1) {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+    }
+    line
 }
 
 async fn run() -> anyhow::Result<ExitCode> {
@@ -202,12 +217,12 @@ async fn run() -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => {
             let config = args.connection.load()?;
-            weft::host::serve(&config, shutdown_signal()).await?;
+            weft::serve::serve(&config, shutdown_signal()).await?;
         }
         Command::Dev(args) => {
             let config = args.connection.load()?;
             let server = start_dev_server_if_needed(&config, &args).await?;
-            let result = weft::host::serve(&config, shutdown_signal()).await;
+            let result = weft::serve::serve(&config, shutdown_signal()).await;
             if let Some(server) = server {
                 server.stop().await;
             }
@@ -215,7 +230,7 @@ async fn run() -> anyhow::Result<ExitCode> {
         }
         Command::Check(args) => {
             let config = args.load()?;
-            let catalog = weft::host::load(&config).await?;
+            let catalog = weft::serve::load(&config).await?;
             for w in catalog.workers() {
                 tracing::info!(
                     task_queue = %w.config.task_queue,

@@ -23,7 +23,7 @@ use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
 /// Every instrument weft records.
-pub struct Metrics {
+pub(crate) struct Metrics {
     registry: Registry,
     /// Components loaded: `kind`, `module`, `from_cache`.
     pub module_loads: IntCounterVec,
@@ -125,7 +125,7 @@ impl Metrics {
     }
 
     /// weft's metrics in the Prometheus text format.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         let mut out = Vec::new();
         // Encoding gathered families into a Vec cannot fail.
         TextEncoder::new()
@@ -136,36 +136,40 @@ impl Metrics {
 }
 
 /// The process's metrics.
-pub fn get() -> &'static Metrics {
+pub(crate) fn get() -> &'static Metrics {
     static METRICS: LazyLock<Metrics> =
         LazyLock::new(|| Metrics::new().expect("metric names and labels are valid"));
     &METRICS
 }
 
 /// A module's label: its file name without the extension.
-pub fn module_label(path: &Path) -> String {
+pub(crate) fn module_label(path: &Path) -> String {
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default()
 }
 
 /// The labels `task_queue`, `module`, `digest` of one module on one queue.
-pub fn module_labels<'a>(task_queue: &'a str, module: &'a str, digest: &'a Digest) -> [&'a str; 3] {
+pub(crate) fn module_labels<'a>(
+    task_queue: &'a str,
+    module: &'a str,
+    digest: &'a Digest,
+) -> [&'a str; 3] {
     [task_queue, module, digest.short()]
 }
 
 /// Measures how long something took, for a histogram. Host time only:
 /// nothing a guest sees.
-pub struct Stopwatch(Instant);
+pub(crate) struct Stopwatch(Instant);
 
 impl Stopwatch {
     /// Start measuring.
-    pub fn start() -> Stopwatch {
+    pub(crate) fn start() -> Stopwatch {
         Stopwatch(Instant::now())
     }
 
     /// Time since start.
-    pub fn elapsed(&self) -> Duration {
+    pub(crate) fn elapsed(&self) -> Duration {
         self.0.elapsed()
     }
 }
@@ -179,14 +183,13 @@ pub struct EndpointError {
 }
 
 /// The HTTP endpoint: `/metrics`, `/healthz`, `/readyz`. Stops when dropped.
-pub struct Endpoint {
-    addr: SocketAddr,
+pub(crate) struct Endpoint {
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Endpoint {
     /// Listen on `addr`; `ready` says whether every worker polls.
-    pub async fn start(
+    pub(crate) async fn start(
         addr: SocketAddr,
         ready: Arc<AtomicBool>,
         core: Option<Arc<CoreMetrics>>,
@@ -214,12 +217,7 @@ impl Endpoint {
             }
         });
         tracing::info!(%addr, "serving /metrics, /healthz and /readyz");
-        Ok(Endpoint { addr, task })
-    }
-
-    /// The address it listens on.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
+        Ok(Endpoint { task })
     }
 }
 

@@ -20,15 +20,29 @@ pub const FAILURE_SOURCE: &str = "weft";
 /// activity, timer or wait) and as a run ends when it is cancelled.
 pub const CANCELLED_ERROR: &str = "CancelledError";
 
+/// A failure with no details that Temporal may retry (an activity's
+/// failure is retried by its retry policy).
+pub fn failure(message: impl Into<String>, error_type: &str) -> types::Failure {
+    types::Failure {
+        message: message.into(),
+        error_type: error_type.to_owned(),
+        non_retryable: false,
+        details: vec![],
+    }
+}
+
+/// A failure with no details that no retry can cure.
+pub fn non_retryable_failure(message: impl Into<String>, error_type: &str) -> types::Failure {
+    types::Failure {
+        non_retryable: true,
+        ..failure(message, error_type)
+    }
+}
+
 /// The failure a guest sees for a cancelled `what` (the SDKs raise it as
 /// their cancellation error).
 pub fn cancelled(what: &str) -> types::Failure {
-    types::Failure {
-        message: format!("{what} cancelled"),
-        error_type: CANCELLED_ERROR.into(),
-        non_retryable: true,
-        details: vec![],
-    }
+    non_retryable_failure(format!("{what} cancelled"), CANCELLED_ERROR)
 }
 
 /// A JSON payload.
@@ -174,12 +188,7 @@ mod tests {
 
     #[test]
     fn non_application_failures_name_their_kind() {
-        let last_attempt = failure_from_wit(types::Failure {
-            message: "attempt 2 ran too long".into(),
-            error_type: "ActivityTimeout".into(),
-            non_retryable: false,
-            details: vec![],
-        });
+        let last_attempt = failure_from_wit(failure("attempt 2 ran too long", "ActivityTimeout"));
         let timeout = Failure {
             message: "activity StartToClose timeout".into(),
             failure_info: Some(FailureInfo::TimeoutFailureInfo(Default::default())),

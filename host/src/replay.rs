@@ -30,12 +30,20 @@ pub enum ReplayError {
     #[error(transparent)]
     DuplicateType(#[from] DuplicateType),
     /// A history file cannot be read.
-    #[error("history {path}: {reason}")]
+    #[error("history {path}: {source}")]
+    ReadHistory {
+        /// The file.
+        path: PathBuf,
+        /// The IO error.
+        source: std::io::Error,
+    },
+    /// A history file is not a usable history.
+    #[error("history {path}: {source}")]
     History {
         /// The file.
         path: PathBuf,
         /// What is wrong with it.
-        reason: String,
+        source: HistoryError,
     },
     /// Core's replay worker failed.
     #[error(transparent)]
@@ -89,14 +97,17 @@ pub async fn replay_files(
 }
 
 fn read(path: &Path) -> Result<Recorded, ReplayError> {
-    let err = |reason: String| ReplayError::History {
+    let json = std::fs::read(path).map_err(|source| ReplayError::ReadHistory {
         path: path.to_owned(),
-        reason,
-    };
-    let json = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+        source,
+    })?;
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
-    Recorded::from_json(&json, stem.as_deref().unwrap_or("replay"))
-        .map_err(|e: HistoryError| err(e.to_string()))
+    Recorded::from_json(&json, stem.as_deref().unwrap_or("replay")).map_err(|source| {
+        ReplayError::History {
+            path: path.to_owned(),
+            source,
+        }
+    })
 }
 
 /// Replay `histories` against the modules in `registry`.

@@ -733,7 +733,7 @@ fn admin_host() -> AdminHost {
         .build()
         .expect("runtime");
     let (server, client) = runtime.block_on(async {
-        let catalog = weft::host::load(&config).await.expect("catalog");
+        let catalog = weft::serve::load(&config).await.expect("catalog");
         let admin = config.admin.as_ref().expect("[admin]");
         let ready = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
         let server = weft::admin::AdminServer::start(admin, catalog, ready)
@@ -771,6 +771,7 @@ fn well_formed_refusal(call: &AdminCall, status: &tonic::Status) -> Result<(), T
             status.code(),
             Code::InvalidArgument
                 | Code::NotFound
+                | Code::AlreadyExists
                 | Code::FailedPrecondition
                 | Code::ResourceExhausted
         ),

@@ -31,14 +31,14 @@ use temporalio_common::protos::temporal::api::workflowservice::v1::{
 };
 
 /// How long a test waits for a condition before failing.
-pub const DEADLINE: Duration = Duration::from_secs(90);
+pub(crate) const DEADLINE: Duration = Duration::from_secs(90);
 /// How long a host may take to load its modules and start polling.
 const STARTUP_DEADLINE: Duration = Duration::from_secs(600);
 /// How often [`poll`] asks its condition.
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
 /// The shared dev server.
-pub struct Server {
+pub(crate) struct Server {
     /// `127.0.0.1:port` of its frontend.
     pub address: String,
     /// Keeps the watchdog's stdin open: when this process exits, however it
@@ -49,14 +49,14 @@ pub struct Server {
 }
 
 /// The repository root.
-pub fn repo() -> PathBuf {
+pub(crate) fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// weft's binary: `WEFT_BIN`, else the one `cargo build -p weft` leaves in
+/// weft's binary: `WEFT_BIN`, else the one `cargo build --workspace` leaves in
 /// this test binary's target dir (cargo gives `CARGO_BIN_EXE_*` only to a
 /// package's own tests, and this suite is a package of its own).
-pub fn weft_bin() -> PathBuf {
+pub(crate) fn weft_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         if let Some(bin) = std::env::var_os("WEFT_BIN") {
@@ -73,7 +73,7 @@ pub fn weft_bin() -> PathBuf {
             .and_then(|m| m.modified())
             .unwrap_or_else(|e| {
                 panic!(
-                    "{}: {e}: build it with `cargo build -p weft` (or set WEFT_BIN)",
+                    "{}: {e}: build it with `cargo build --workspace` (or set WEFT_BIN)",
                     bin.display()
                 )
             });
@@ -81,7 +81,7 @@ pub fn weft_bin() -> PathBuf {
         let source = repo().join("host/src");
         assert!(
             newest(&source) <= built,
-            "{} is older than {}: rebuild it with `cargo build -p weft`",
+            "{} is older than {}: rebuild it with `cargo build --workspace`",
             bin.display(),
             source.display()
         );
@@ -110,7 +110,7 @@ fn newest(dir: &Path) -> std::time::SystemTime {
 
 /// A `weft` command: the binary under test, with the suite's shared
 /// compiled-component cache and no admin address from the environment.
-pub fn weft_command() -> Command {
+pub(crate) fn weft_command() -> Command {
     let mut command = Command::new(weft_bin());
     command
         .env("WEFT_CACHE_DIR", compile_cache())
@@ -119,14 +119,14 @@ pub fn weft_command() -> Command {
 }
 
 /// Run `weft args...` to its end; (success, stdout, stderr).
-pub fn weft_cli(args: &[&str]) -> (bool, String, String) {
+pub(crate) fn weft_cli(args: &[&str]) -> (bool, String, String) {
     let mut command = weft_command();
     command.args(args).env("NO_COLOR", "1");
     run(command)
 }
 
 /// Run a command to its end; (success, stdout, stderr).
-pub fn run(mut command: Command) -> (bool, String, String) {
+pub(crate) fn run(mut command: Command) -> (bool, String, String) {
     let out = command
         .output()
         .unwrap_or_else(|e| panic!("run {command:?}: {e}"));
@@ -135,12 +135,12 @@ pub fn run(mut command: Command) -> (bool, String, String) {
 }
 
 /// The `temporal` CLI binary.
-pub fn temporal_bin() -> String {
+pub(crate) fn temporal_bin() -> String {
     std::env::var("WEFT_TEMPORAL_BIN").unwrap_or_else(|_| "temporal".into())
 }
 
 /// A guest component built by `cargo xtask guests`.
-pub fn wasm(name: &str) -> PathBuf {
+pub(crate) fn wasm(name: &str) -> PathBuf {
     let path = repo().join("target/wasm").join(format!("{name}.wasm"));
     assert!(
         path.exists(),
@@ -151,7 +151,7 @@ pub fn wasm(name: &str) -> PathBuf {
 }
 
 /// A TCP port nothing listens on now.
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -160,7 +160,7 @@ pub fn free_port() -> u16 {
 
 /// Ask `check` every [`POLL_INTERVAL`] until it gives a value or `within`
 /// has passed (`None`): the one waiting loop of the suite.
-pub fn poll<T>(within: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
+pub(crate) fn poll<T>(within: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
     let deadline = Instant::now() + within;
     loop {
         if let Some(v) = check() {
@@ -174,19 +174,19 @@ pub fn poll<T>(within: Duration, mut check: impl FnMut() -> Option<T>) -> Option
 }
 
 /// Wait until `check` returns `Some`, or fail after [`DEADLINE`].
-pub fn wait_for<T>(what: &str, check: impl FnMut() -> Option<T>) -> T {
+pub(crate) fn wait_for<T>(what: &str, check: impl FnMut() -> Option<T>) -> T {
     poll(DEADLINE, check).unwrap_or_else(|| panic!("timed out waiting for {what}"))
 }
 
 /// [`wait_for`] from an async test (a multi-threaded runtime's): the same
 /// loop, on this worker thread, with the runtime's other tasks moved off it.
-pub async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+pub(crate) async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
     let runtime = tokio::runtime::Handle::current();
     tokio::task::block_in_place(|| wait_for(what, || runtime.block_on(check())))
 }
 
 /// The dev server shared by this test binary, started on first use.
-pub fn server() -> &'static Server {
+pub(crate) fn server() -> &'static Server {
     static SERVER: OnceLock<Server> = OnceLock::new();
     SERVER.get_or_init(|| {
         let port = free_port();
@@ -222,7 +222,7 @@ pub fn server() -> &'static Server {
 /// search attribute the default namespace has) the first time a test asks
 /// for it, once usable; so each test names its own namespace and no list
 /// has to be kept. Every entry to the shared server calls it.
-pub fn namespace(name: &str) -> &str {
+pub(crate) fn namespace(name: &str) -> &str {
     static CREATED: OnceLock<Mutex<HashMap<String, Arc<OnceLock<()>>>>> = OnceLock::new();
     let once = CREATED
         .get_or_init(Default::default)
@@ -304,7 +304,7 @@ fn create_namespace(name: &str) {
 
 /// Wait until the dev server at `address` answers its health check (its
 /// port opens before the frontend is ready).
-pub fn wait_healthy(address: &str) {
+pub(crate) fn wait_healthy(address: &str) {
     wait_for("the Temporal dev server to be healthy", || {
         TcpStream::connect(address).ok()?;
         let health = Command::new(temporal_bin())
@@ -318,7 +318,7 @@ pub fn wait_healthy(address: &str) {
 }
 
 /// A `weft` process serving a config; killed when dropped.
-pub struct Weft {
+pub(crate) struct Weft {
     child: Child,
     /// Its log file.
     pub log: PathBuf,
@@ -330,13 +330,13 @@ impl Weft {
     /// With `WEFT_E2E_MAX_CACHED=N` in the environment every worker gets
     /// `max_cached_workflows = N`: `0` makes every workflow task replay the
     /// whole history, and the suite must pass that way too.
-    pub fn serve(dir: &Path, name: &str, namespace: &str, config: &str) -> Weft {
+    pub(crate) fn serve(dir: &Path, name: &str, namespace: &str, config: &str) -> Weft {
         Weft::serve_with_env(dir, name, namespace, config, &[])
     }
 
     /// [`Weft::serve`] with extra variables in the process's environment
     /// (secrets read `from_env`, `WEFT_LOG_FORMAT`, ...).
-    pub fn serve_with_env(
+    pub(crate) fn serve_with_env(
         dir: &Path,
         name: &str,
         namespace: &str,
@@ -350,7 +350,7 @@ impl Weft {
 
     /// [`Weft::serve_with_env`] without waiting for the host to serve: for
     /// a host that must fail at start.
-    pub fn start_with_env(
+    pub(crate) fn start_with_env(
         dir: &Path,
         name: &str,
         namespace: &str,
@@ -401,18 +401,18 @@ impl Weft {
     }
 
     /// The process id (to read its memory in /proc).
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
 
     /// Kill the process with SIGKILL: no shutdown, no goodbye to Temporal.
-    pub fn kill9(&mut self) {
+    pub(crate) fn kill9(&mut self) {
         self.child.kill().expect("kill -9 weft");
         let _ = self.child.wait();
     }
 
     /// Ask the process to stop, as an orchestrator does: SIGTERM.
-    pub fn terminate(&self) {
+    pub(crate) fn terminate(&self) {
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -422,17 +422,17 @@ impl Weft {
 
     /// Wait up to `within` for the process to exit; its exit status, or
     /// `None` if it still runs.
-    pub fn wait_exit(&mut self, within: Duration) -> Option<ExitStatus> {
+    pub(crate) fn wait_exit(&mut self, within: Duration) -> Option<ExitStatus> {
         poll(within, || self.child.try_wait().expect("wait for weft"))
     }
 
     /// True while the process runs.
-    pub fn is_running(&mut self) -> bool {
+    pub(crate) fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }
 
     /// The log so far.
-    pub fn log_text(&self) -> String {
+    pub(crate) fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
@@ -446,7 +446,7 @@ impl Drop for Weft {
 
 /// The Python that has the official Temporal SDK (`WEFT_PYTHON`, else
 /// `python3`); fails the test with the fix if the SDK is missing.
-pub fn python_with_temporalio() -> String {
+pub(crate) fn python_with_temporalio() -> String {
     let python = std::env::var("WEFT_PYTHON").unwrap_or_else(|_| "python3".into());
     let probe = Command::new(&python)
         .args(["-c", "import temporalio; print(temporalio.__version__)"])
@@ -465,7 +465,7 @@ pub fn python_with_temporalio() -> String {
 /// Asserts that it succeeded and printed a line starting with each of
 /// `expected`; on failure the message carries its output and weft's log.
 /// Returns its stdout.
-pub fn run_script(
+pub(crate) fn run_script(
     script: &str,
     mut command: Command,
     dir: &Path,
@@ -514,12 +514,12 @@ pub fn run_script(
 
 /// The compiled-component cache the test processes share (the big Python
 /// and JavaScript components compile once per suite run, not per test).
-pub fn compile_cache() -> PathBuf {
+pub(crate) fn compile_cache() -> PathBuf {
     repo().join("target/e2e/cache")
 }
 
 /// A scratch directory for one test, under target/.
-pub fn scratch(test: &str) -> PathBuf {
+pub(crate) fn scratch(test: &str) -> PathBuf {
     let dir = repo().join("target/e2e").join(test);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch dir");
@@ -527,7 +527,7 @@ pub fn scratch(test: &str) -> PathBuf {
 }
 
 /// A JSON payload in the cross-SDK converter format.
-pub fn json_payload(v: &Value) -> Payload {
+pub(crate) fn json_payload(v: &Value) -> Payload {
     Payload {
         metadata: [("encoding".to_owned(), b"json/plain".to_vec())].into(),
         data: v.to_string().into_bytes(),
@@ -536,14 +536,14 @@ pub fn json_payload(v: &Value) -> Payload {
 }
 
 /// A Temporal client for one namespace.
-pub struct Client {
+pub(crate) struct Client {
     connection: Connection,
     namespace: String,
 }
 
 /// How a workflow ended.
 #[derive(Debug, PartialEq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Completed with this JSON result.
     Completed(Value),
     /// Failed with this message and application error type.
@@ -554,13 +554,13 @@ pub enum Outcome {
 
 impl Client {
     /// Connect to the shared server.
-    pub async fn new(namespace: &str) -> Client {
+    pub(crate) async fn new(namespace: &str) -> Client {
         Client::connect(&server().address, self::namespace(namespace)).await
     }
 
     /// Connect to the server at `address` (`host:port`), for a test that
     /// runs a server of its own.
-    pub async fn connect(address: &str, namespace: &str) -> Client {
+    pub(crate) async fn connect(address: &str, namespace: &str) -> Client {
         let url = format!("http://{address}");
         let options = ConnectionOptions::new(url.parse::<temporalio_client::Url>().expect("url"))
             .identity("weft-e2e".to_owned())
@@ -575,7 +575,13 @@ impl Client {
     }
 
     /// Start a workflow with JSON arguments.
-    pub async fn start(&self, id: &str, workflow_type: &str, task_queue: &str, args: &[Value]) {
+    pub(crate) async fn start(
+        &self,
+        id: &str,
+        workflow_type: &str,
+        task_queue: &str,
+        args: &[Value],
+    ) {
         self.send_start(self.start_request(id, workflow_type, task_queue, args))
             .await;
     }
@@ -583,7 +589,12 @@ impl Client {
     /// Start a workflow whose tasks may each take a minute (Temporal's
     /// default is 10 s): for a guest that burns a whole activation's fuel,
     /// which a loaded machine may take longer than 10 s to do.
-    pub async fn start_with_long_tasks(&self, id: &str, workflow_type: &str, task_queue: &str) {
+    pub(crate) async fn start_with_long_tasks(
+        &self,
+        id: &str,
+        workflow_type: &str,
+        task_queue: &str,
+    ) {
         let request = StartWorkflowExecutionRequest {
             workflow_task_timeout: Some(prost_wkt_types::Duration {
                 seconds: 60,
@@ -638,7 +649,7 @@ impl Client {
     }
 
     /// Wait until a worker has picked up an activity of the workflow.
-    pub async fn wait_activity_started(&self, id: &str) {
+    pub(crate) async fn wait_activity_started(&self, id: &str) {
         eventually(&format!("an activity of {id} to start"), async || {
             let request = DescribeWorkflowExecutionRequest {
                 namespace: self.namespace.clone(),
@@ -661,7 +672,7 @@ impl Client {
     }
 
     /// The workflow's history so far.
-    pub async fn history(&self, id: &str) -> Vec<HistoryEvent> {
+    pub(crate) async fn history(&self, id: &str) -> Vec<HistoryEvent> {
         let mut events = Vec::new();
         let mut next_page_token = Vec::new();
         loop {
@@ -687,7 +698,7 @@ impl Client {
     }
 
     /// Wait until the history holds an event matching `pred`; return it.
-    pub async fn wait_event(
+    pub(crate) async fn wait_event(
         &self,
         id: &str,
         what: &str,
@@ -700,7 +711,7 @@ impl Client {
     }
 
     /// Wait for the workflow to close and return how it ended.
-    pub async fn outcome(&self, id: &str) -> Outcome {
+    pub(crate) async fn outcome(&self, id: &str) -> Outcome {
         eventually(&format!("{id} to close"), async || {
             let request = GetWorkflowExecutionHistoryRequest {
                 namespace: self.namespace.clone(),
@@ -762,7 +773,7 @@ impl Client {
 
     /// The failure a failed workflow closed with, unwrapped to its innermost
     /// cause (an activity's or child's failure, or the guest's own).
-    pub async fn failure(&self, id: &str) -> AppFailure {
+    pub(crate) async fn failure(&self, id: &str) -> AppFailure {
         let failure = self
             .history(id)
             .await
@@ -776,7 +787,7 @@ impl Client {
     }
 
     /// Terminate a workflow (cleanup of tests whose workflow never ends).
-    pub async fn terminate(&self, id: &str) {
+    pub(crate) async fn terminate(&self, id: &str) {
         let request = TerminateWorkflowExecutionRequest {
             namespace: self.namespace.clone(),
             workflow_execution: latest(id),
@@ -802,7 +813,7 @@ fn latest(id: &str) -> Option<WorkflowExecution> {
 /// A Temporal failure as an SDK reads it: the fields of its
 /// `ApplicationFailureInfo`, with JSON details decoded.
 #[derive(Debug, PartialEq)]
-pub struct AppFailure {
+pub(crate) struct AppFailure {
     /// The failure's message.
     pub message: String,
     /// The application error type (empty for timeouts and cancellations).
@@ -815,7 +826,7 @@ pub struct AppFailure {
 
 impl AppFailure {
     /// The innermost cause of `failure`.
-    pub fn innermost(mut failure: Failure) -> AppFailure {
+    pub(crate) fn innermost(mut failure: Failure) -> AppFailure {
         while let Some(cause) = failure.cause.take() {
             failure = *cause;
         }
@@ -842,7 +853,7 @@ impl AppFailure {
 
 /// Run the `temporal` CLI against namespace `namespace` of the shared
 /// server; (success, stdout, stderr).
-pub fn temporal(namespace: &str, args: &[&str]) -> (bool, String, String) {
+pub(crate) fn temporal(namespace: &str, args: &[&str]) -> (bool, String, String) {
     let mut command = Command::new(temporal_bin());
     command.args(args).args([
         "--address",
@@ -855,7 +866,7 @@ pub fn temporal(namespace: &str, args: &[&str]) -> (bool, String, String) {
 
 /// Run the `temporal` CLI against the shared server; its stdout, or its
 /// stderr when it fails.
-pub fn try_temporal_cli(namespace: &str, args: &[&str]) -> Result<String, String> {
+pub(crate) fn try_temporal_cli(namespace: &str, args: &[&str]) -> Result<String, String> {
     match temporal(namespace, args) {
         (true, stdout, _) => Ok(stdout),
         (false, _, stderr) => Err(stderr),
@@ -863,13 +874,13 @@ pub fn try_temporal_cli(namespace: &str, args: &[&str]) -> Result<String, String
 }
 
 /// Run the `temporal` CLI against the shared server; returns its stdout.
-pub fn temporal_cli(namespace: &str, args: &[&str]) -> String {
+pub(crate) fn temporal_cli(namespace: &str, args: &[&str]) -> String {
     try_temporal_cli(namespace, args).unwrap_or_else(|e| panic!("temporal {args:?} failed: {e}"))
 }
 
 /// Send signal `name` (with JSON `input`, if any) to workflow `id`, with the
 /// `temporal` CLI as any client would.
-pub fn signal(namespace: &str, id: &str, name: &str, input: Option<&str>) {
+pub(crate) fn signal(namespace: &str, id: &str, name: &str, input: Option<&str>) {
     let mut args = vec!["workflow", "signal", "--workflow-id", id, "--name", name];
     if let Some(input) = input {
         args.extend(["--input", input]);
@@ -879,7 +890,7 @@ pub fn signal(namespace: &str, id: &str, name: &str, input: Option<&str>) {
 
 /// Execute update `name` of workflow `id` with JSON `input`, with the
 /// `temporal` CLI as any client would; waits for the update's outcome.
-pub fn update(namespace: &str, id: &str, name: &str, input: &str) -> Result<String, String> {
+pub(crate) fn update(namespace: &str, id: &str, name: &str, input: &str) -> Result<String, String> {
     let args = [
         "workflow",
         "update",
@@ -895,23 +906,23 @@ pub fn update(namespace: &str, id: &str, name: &str, input: &str) -> Result<Stri
 }
 
 /// True when `history` holds an event of type `ty`.
-pub fn has_event(history: &[HistoryEvent], ty: EventType) -> bool {
+pub(crate) fn has_event(history: &[HistoryEvent], ty: EventType) -> bool {
     history.iter().any(|e| event_type(e) == ty)
 }
 
 /// How many events of type `ty` `history` holds.
-pub fn count_events(history: &[HistoryEvent], ty: EventType) -> usize {
+pub(crate) fn count_events(history: &[HistoryEvent], ty: EventType) -> usize {
     history.iter().filter(|e| event_type(e) == ty).count()
 }
 
 /// When an event happened, in ms since the epoch (as workflow time counts).
-pub fn event_millis(e: &HistoryEvent) -> u64 {
+pub(crate) fn event_millis(e: &HistoryEvent) -> u64 {
     let t = e.event_time.as_ref().expect("event time");
     t.seconds as u64 * 1000 + t.nanos as u64 / 1_000_000
 }
 
 /// The event type of a history event.
-pub fn event_type(e: &HistoryEvent) -> EventType {
+pub(crate) fn event_type(e: &HistoryEvent) -> EventType {
     EventType::try_from(e.event_type).unwrap_or(EventType::Unspecified)
 }
 
@@ -932,7 +943,7 @@ fn openssl(dir: &Path, args: &[&str]) {
 /// In `dir`: a CA (`{ca}.pem`, `{ca}.key`), and for each leaf a key
 /// (`{leaf}.key`) and a certificate (`{leaf}.pem`) the CA signed with the
 /// leaf's `extensions` (an openssl extfile, e.g. its subjectAltName).
-pub fn certificates(dir: &Path, ca: &str, leaves: &[(&str, &str)]) {
+pub(crate) fn certificates(dir: &Path, ca: &str, leaves: &[(&str, &str)]) {
     let ec = [
         "-newkey",
         "ec",

@@ -1,8 +1,8 @@
 //! End-to-end tests (package `weft-e2e`, the suite's second tier): real
 //! `weft` processes against a real Temporal dev server, running guests built
 //! from source. Needs the `temporal` CLI, every guest (`cargo xtask guests`)
-//! and weft's binary (`cargo build -p weft`); run with
-//! `cargo test -p weft-e2e`.
+//! and weft's binary (`cargo build --workspace`); run with
+//! `cargo test --workspace --test e2e`.
 
 #![allow(clippy::disallowed_methods)] // tests wait on deadlines
 

@@ -6,17 +6,17 @@ use std::path::Path;
 use temporalio_common::protos::temporal::api::enums::v1::EventType;
 use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
 
-pub const WORKFLOW_Q: &str = "ORDER_WORKFLOW_Q";
-pub const ACTIVITY_Q: &str = "ORDER_ACTIVITY_Q";
+pub(crate) const WORKFLOW_Q: &str = "ORDER_WORKFLOW_Q";
+pub(crate) const ACTIVITY_Q: &str = "ORDER_ACTIVITY_Q";
 
-pub fn workflow_worker() -> String {
+pub(crate) fn workflow_worker() -> String {
     format!(
         "[[worker]]\ntask_queue = \"{WORKFLOW_Q}\"\nworkflows = [{:?}]\n",
         wasm("order_workflow")
     )
 }
 
-pub fn activity_worker(orders: &Path) -> String {
+pub(crate) fn activity_worker(orders: &Path) -> String {
     format!(
         "[[worker]]\ntask_queue = \"{ACTIVITY_Q}\"\n\
          [[worker.activities]]\nmodule = {:?}\n\
@@ -28,7 +28,7 @@ pub fn activity_worker(orders: &Path) -> String {
 }
 
 /// Check an OrderWorkflow result and the order file its activities wrote.
-pub fn assert_order_done(result: &Value, order_id: &str, orders: &Path) {
+pub(crate) fn assert_order_done(result: &Value, order_id: &str, orders: &Path) {
     assert_eq!(result["order_id"], order_id, "{result}");
     assert_eq!(result["create_order"]["status"], "created", "{result}");
     assert_eq!(result["charge_payment"]["status"], "charged", "{result}");

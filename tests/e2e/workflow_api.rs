@@ -12,10 +12,10 @@ use temporalio_common::protos::temporal::api::enums::v1::EventType;
 use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
 
 /// The task queue of the test workflows.
-pub const QUEUE: &str = "API_Q";
+pub(crate) const QUEUE: &str = "API_Q";
 
 /// One mixed worker with the test workflows and activities.
-pub fn serve(test: &str) -> (PathBuf, Weft) {
+pub(crate) fn serve(test: &str) -> (PathBuf, Weft) {
     let dir = scratch(test);
     let config = format!(
         "[[worker]]\ntask_queue = \"{QUEUE}\"\nworkflows = [{:?}]\n\
@@ -28,13 +28,18 @@ pub fn serve(test: &str) -> (PathBuf, Weft) {
 }
 
 /// The answer to query `name` of workflow `id`, if it has one yet.
-pub fn query(ns: &str, id: &str, name: &str) -> Option<Value> {
+pub(crate) fn query(ns: &str, id: &str, name: &str) -> Option<Value> {
     query_with(ns, id, name, None).ok()
 }
 
 /// Query `name` of workflow `id` with `input` (JSON), with the Temporal
 /// CLI as any client would: the answer, or what the CLI printed instead.
-pub fn query_with(ns: &str, id: &str, name: &str, input: Option<&str>) -> Result<Value, String> {
+pub(crate) fn query_with(
+    ns: &str,
+    id: &str,
+    name: &str,
+    input: Option<&str>,
+) -> Result<Value, String> {
     let mut args = vec![
         "workflow",
         "query",
@@ -57,7 +62,7 @@ pub fn query_with(ns: &str, id: &str, name: &str, input: Option<&str>) -> Result
 
 /// The answer to query `name` of workflow `id`, asked until one comes (a
 /// closed run's answer needs a replay, which may take a moment).
-pub fn answer(ns: &str, id: &str, name: &str) -> Value {
+pub(crate) fn answer(ns: &str, id: &str, name: &str) -> Value {
     wait_for(&format!("an answer to query `{name}` of {id}"), || {
         query(ns, id, name)
     })

@@ -21,50 +21,12 @@ use wasi_preview1_component_adapter_provider::{
 };
 use wit_component::{ComponentEncoder, StringEncoding};
 
-use crate::guests::{WORKFLOW_IMPORT_PREFIX, component_imports};
+use crate::guests::component_imports;
+use crate::world::{WORKFLOW_IMPORT_PREFIX, World};
 
 /// Languages whose `guest-examples/<lang>/build.sh` `cargo xtask guests`
 /// runs, when the script exists.
 const LANGUAGES: &[&str] = &["c", "zig", "python", "js"];
-
-/// The world a foreign guest implements.
-#[derive(Clone, Copy, Debug)]
-pub enum World {
-    /// `weft:plugin/workflow`: no imports but `weft:plugin/*`.
-    Workflow,
-    /// `weft:plugin/activation-workflow`: no imports but `weft:plugin/*`.
-    ActivationWorkflow,
-    /// `weft:plugin/activity`: may import WASI (preview 1, adapted to p2).
-    Activity,
-}
-
-impl World {
-    /// Parses `workflow`, `activation-workflow` or `activity`.
-    pub fn parse(name: &str) -> Result<Self> {
-        match name {
-            "workflow" => Ok(World::Workflow),
-            "activation-workflow" => Ok(World::ActivationWorkflow),
-            "activity" => Ok(World::Activity),
-            other => bail!(
-                "unknown world {other:?}: expected `workflow`, `activation-workflow` or `activity`"
-            ),
-        }
-    }
-
-    /// True for both workflow worlds: deterministic, no WASI.
-    pub fn is_workflow(self) -> bool {
-        !matches!(self, World::Activity)
-    }
-
-    /// The world's name in `wit/`.
-    fn name(self) -> &'static str {
-        match self {
-            World::Workflow => "workflow",
-            World::ActivationWorkflow => "activation-workflow",
-            World::Activity => "activity",
-        }
-    }
-}
 
 /// `cargo xtask bindgen-c --world W --out DIR`: writes wit-bindgen's C
 /// bindings of world `W` (`W.h`, `W.c`, `W_component_type.o`) into `DIR`.
@@ -75,7 +37,7 @@ pub fn bindgen_c(root: &Path, world: World, out_dir: &Path) -> Result<()> {
     let (package, _) = resolve
         .push_dir(root.join("wit"))
         .context("cannot parse wit/")?;
-    let world_id = resolve.select_world(&[package], Some(world.name()))?;
+    let world_id = resolve.select_world(&[package], Some(world.wit_name()?))?;
     let mut files = wit_bindgen_core::Files::default();
     wit_bindgen_c::Opts::default()
         .build()
@@ -116,8 +78,7 @@ pub fn componentize(root: &Path, world: World, input: &Path, output: &Path) -> R
         }
     }
 
-    let mut encoder = ComponentEncoder::default();
-    encoder
+    let mut encoder = ComponentEncoder::default()
         .module(&module)
         .context("cannot read the core module's component-type metadata")?
         .validate(true);
@@ -125,7 +86,7 @@ pub fn componentize(root: &Path, world: World, input: &Path, output: &Path) -> R
         // A wasi-libc module imports `wasi_snapshot_preview1`; the reactor
         // adapter (no `_start`) implements it on top of WASI p2, which the
         // host links for activities. Unused, it is left out of the component.
-        encoder
+        encoder = encoder
             .adapter(
                 WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME,
                 WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
@@ -155,23 +116,23 @@ pub fn componentize(root: &Path, world: World, input: &Path, output: &Path) -> R
 }
 
 /// Embeds world `world` of `wit/` into `module` as its component type.
-pub fn embed_world(root: &Path, world: World, module: &mut Vec<u8>) -> Result<()> {
+pub(crate) fn embed_world(root: &Path, world: World, module: &mut Vec<u8>) -> Result<()> {
     let mut resolve = wit_parser::Resolve::default();
     let (package, _) = resolve
         .push_dir(root.join("wit"))
         .context("cannot parse wit/")?;
-    let world_id = resolve.select_world(&[package], Some(world.name()))?;
-    wit_component::embed_component_metadata(module, &resolve, world_id, StringEncoding::UTF8, false)
+    let world_id = resolve.select_world(&[package], Some(world.wit_name()?))?;
+    wit_component::embed_component_metadata(module, &resolve, world_id, StringEncoding::UTF8)
         .context("cannot embed the world's metadata")
 }
 
 /// Fails unless every import is a `weft:plugin/*` interface.
-pub fn check_workflow_imports(imports: &[String]) -> Result<()> {
+pub(crate) fn check_workflow_imports(imports: &[String]) -> Result<()> {
     check_imports(imports, WORKFLOW_IMPORT_PREFIX)
 }
 
 /// Fails unless every import of a workflow component starts with `allowed`.
-pub fn check_imports(imports: &[String], allowed: &str) -> Result<()> {
+pub(crate) fn check_imports(imports: &[String], allowed: &str) -> Result<()> {
     let foreign: Vec<&String> = imports
         .iter()
         .filter(|name| !name.starts_with(allowed))
@@ -268,12 +229,11 @@ pub fn build_foreign_guests(root: &Path, out_dir: &Path) -> Result<()> {
                 format!("{} did not produce {}", script.display(), path.display())
             })?;
             let imports = component_imports(&component)?;
-            let imports = match world {
-                World::Workflow | World::ActivationWorkflow => {
-                    check_workflow_imports(&imports).with_context(|| format!("guest {output}"))?;
-                    format!("imports: {}", imports.join(", "))
-                }
-                World::Activity => format!("{} imports", imports.len()),
+            let imports = if world.is_workflow() {
+                check_workflow_imports(&imports).with_context(|| format!("guest {output}"))?;
+                format!("imports: {}", imports.join(", "))
+            } else {
+                format!("{} imports", imports.len())
             };
             // The time is build.sh's, which builds both components.
             println!(

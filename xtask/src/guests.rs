@@ -9,29 +9,7 @@ use anyhow::{Context, Result, bail};
 use wit_component::{ComponentEncoder, DecodedWasm};
 
 use crate::foreign;
-
-/// Which world a guest implements, which decides how it is built.
-#[derive(Clone, Copy, Debug)]
-pub enum Kind {
-    /// `weft:plugin/workflow`: core module for `wasm32-unknown-unknown`,
-    /// componentized here, no imports beyond `weft:plugin`.
-    Workflow,
-    /// `weft:plugin/activity`: component built by rustc for `wasm32-wasip2`.
-    Activity,
-    /// Temporal's `temporal:workflow-runtime` world: built like
-    /// [`Kind::Workflow`], importing nothing but that world's host interface.
-    TemporalWorkflow,
-}
-
-impl Kind {
-    /// The rustc target the guest is compiled for.
-    pub fn target(self) -> &'static str {
-        match self {
-            Kind::Workflow | Kind::TemporalWorkflow => "wasm32-unknown-unknown",
-            Kind::Activity => "wasm32-wasip2",
-        }
-    }
-}
+use crate::world::World;
 
 /// One guest to build.
 pub struct GuestSpec {
@@ -40,7 +18,7 @@ pub struct GuestSpec {
     /// cargo produces, so the package name must equal the directory name.
     pub dir: &'static str,
     /// The world it implements.
-    pub kind: Kind,
+    pub world: World,
     /// File name of the component under `target/wasm/`.
     pub output: &'static str,
     /// Cargo features to build it with (comma-separated; empty for none).
@@ -51,77 +29,77 @@ pub struct GuestSpec {
 pub const GUESTS: &[GuestSpec] = &[
     GuestSpec {
         dir: "guest-examples/rust/order-workflow",
-        kind: Kind::Workflow,
+        world: World::ActivationWorkflow,
         output: "order_workflow.wasm",
         features: "",
     },
     GuestSpec {
         dir: "guest-examples/rust/order-activities",
-        kind: Kind::Activity,
+        world: World::Activity,
         output: "order_activities.wasm",
         features: "",
     },
     // The OrderWorkflow written with Temporal's own SDK (temporalio-workflow).
     GuestSpec {
         dir: "guest-examples/temporal-rust/order-workflow-temporal",
-        kind: Kind::TemporalWorkflow,
+        world: World::TemporalWorkflow,
         output: "order_workflow_temporal.wasm",
         features: "",
     },
     // Temporal's SDK again: updates, children, continue-as-new, cancellation.
     GuestSpec {
         dir: "tests/guests/temporal-workflows",
-        kind: Kind::TemporalWorkflow,
+        world: World::TemporalWorkflow,
         output: "temporal_workflows.wasm",
         features: "",
     },
     GuestSpec {
         dir: "tests/guests/activation-workflows",
-        kind: Kind::Workflow,
+        world: World::ActivationWorkflow,
         output: "activation_workflows.wasm",
         features: "",
     },
     GuestSpec {
         dir: "tests/guests/test-workflows",
-        kind: Kind::Workflow,
+        world: World::ActivationWorkflow,
         output: "test_workflows.wasm",
         features: "",
     },
     // One workflow type in four versions, for the deploy and patch tests.
     GuestSpec {
         dir: "tests/guests/versioned-workflow",
-        kind: Kind::Workflow,
+        world: World::ActivationWorkflow,
         output: "versioned_v1.wasm",
         features: "",
     },
     GuestSpec {
         dir: "tests/guests/versioned-workflow",
-        kind: Kind::Workflow,
+        world: World::ActivationWorkflow,
         output: "versioned_v2.wasm",
         features: "v2",
     },
     GuestSpec {
         dir: "tests/guests/versioned-workflow",
-        kind: Kind::Workflow,
+        world: World::ActivationWorkflow,
         output: "versioned_v3.wasm",
         features: "v3",
     },
     GuestSpec {
         dir: "tests/guests/versioned-workflow",
-        kind: Kind::Workflow,
+        world: World::ActivationWorkflow,
         output: "versioned_v4.wasm",
         features: "v4",
     },
     // The blocking world, still served: one guest keeps it tested.
     GuestSpec {
         dir: "tests/guests/blocking-workflow",
-        kind: Kind::Workflow,
+        world: World::Workflow,
         output: "blocking_workflow.wasm",
         features: "",
     },
     GuestSpec {
         dir: "tests/guests/sandbox-activities",
-        kind: Kind::Activity,
+        world: World::Activity,
         output: "sandbox_activities.wasm",
         features: "",
     },
@@ -129,25 +107,18 @@ pub const GUESTS: &[GuestSpec] = &[
 
 /// Guests written as core modules in WAT, for what Rust cannot express
 /// (e.g. `table.grow`): source, world, file name under `target/wasm/`.
-pub const WAT_GUESTS: &[(&str, foreign::World, &str)] = &[
+pub const WAT_GUESTS: &[(&str, World, &str)] = &[
     (
         "tests/guests/hostile-limits/workflow.wat",
-        foreign::World::Workflow,
+        World::Workflow,
         "hostile_limits_workflow.wasm",
     ),
     (
         "tests/guests/hostile-limits/activity.wat",
-        foreign::World::Activity,
+        World::Activity,
         "hostile_limits_activity.wasm",
     ),
 ];
-
-/// Prefix of the only interfaces a workflow component may import.
-pub const WORKFLOW_IMPORT_PREFIX: &str = "weft:plugin/";
-
-/// Prefix of the only interfaces a `temporal:workflow-runtime` component may
-/// import (`workflow-host`, and `types`, which has no functions).
-pub const TEMPORAL_WORKFLOW_IMPORT: &str = "temporal:workflow-runtime/";
 
 /// The guest of [`GUESTS`] whose component is named `output`.
 pub fn guest(output: &str) -> Option<&'static GuestSpec> {
@@ -158,7 +129,7 @@ pub fn guest(output: &str) -> Option<&'static GuestSpec> {
 pub fn build_wat_guest(
     root: &Path,
     source: &Path,
-    world: foreign::World,
+    world: World,
     output: &Path,
 ) -> Result<()> {
     let mut module = wat::parse_file(source).context("cannot assemble the WAT")?;
@@ -188,7 +159,7 @@ pub fn build_guest(
         std::fs::remove_file(output)
             .with_context(|| format!("cannot remove the old {}", output.display()))?;
     }
-    let target = guest.kind.target();
+    let target = guest.world.target();
     let manifest = root.join(guest.dir).join("Cargo.toml");
     cargo_build(&manifest, target, target_dir, guest.features)?;
 
@@ -204,22 +175,20 @@ pub fn build_guest(
         )
     })?;
 
-    let component = match guest.kind {
-        Kind::Workflow | Kind::TemporalWorkflow => ComponentEncoder::default()
+    // A workflow is a core module (wasm32-unknown-unknown); rustc builds
+    // an activity as a component already.
+    let component = if guest.world.is_workflow() {
+        ComponentEncoder::default()
             .module(&bytes)
             .context("cannot read the core module's component-type metadata")?
             .validate(true)
             .encode()
-            .context("cannot turn the core module into a component")?,
-        Kind::Activity => bytes,
+            .context("cannot turn the core module into a component")?
+    } else {
+        bytes
     };
     let imports = component_imports(&component)?;
-    let allowed = match guest.kind {
-        Kind::Workflow => Some(WORKFLOW_IMPORT_PREFIX),
-        Kind::TemporalWorkflow => Some(TEMPORAL_WORKFLOW_IMPORT),
-        Kind::Activity => None,
-    };
-    if let Some(allowed) = allowed {
+    if let Some(allowed) = guest.world.allowed_imports() {
         foreign::check_imports(&imports, allowed)
             .context("build it for wasm32-unknown-unknown and keep WASI-using crates out of it")?;
     }

@@ -7,3 +7,4 @@
 
 pub mod foreign;
 pub mod guests;
+pub mod world;

@@ -24,7 +24,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use xtask::foreign;
-use xtask::guests::{GUESTS, Kind, WAT_GUESTS, build_guest, build_wat_guest};
+use xtask::guests::{GUESTS, WAT_GUESTS, build_guest, build_wat_guest};
+use xtask::world::World;
 
 /// How to call this program.
 const USAGE: &str = "\
@@ -46,12 +47,12 @@ fn main() -> Result<()> {
         ["guests", only @ ..] => build_guests(only),
         ["bindgen-c", "--world", world, "--out", out_dir] => foreign::bindgen_c(
             &repo_root()?,
-            foreign::World::parse(world)?,
+            World::parse(world)?,
             Path::new(out_dir),
         ),
         ["componentize", "--kind", kind, input, output] => foreign::componentize(
             &repo_root()?,
-            foreign::World::parse(kind)?,
+            World::parse(kind)?,
             Path::new(input),
             Path::new(output),
         ),
@@ -79,15 +80,16 @@ fn build_guests(only: &[&str]) -> Result<()> {
         let size = std::fs::metadata(&output)
             .with_context(|| format!("cannot stat {}", output.display()))?
             .len();
-        let imports = match guest.kind {
-            Kind::Workflow | Kind::TemporalWorkflow => format!("imports: {}", imports.join(", ")),
-            Kind::Activity => format!("{} imports", imports.len()),
+        let imports = if guest.world.is_workflow() {
+            format!("imports: {}", imports.join(", "))
+        } else {
+            format!("{} imports", imports.len())
         };
         println!(
             "{:<24} {:>8.1} KiB  {:?}, {imports}",
             guest.output,
             size as f64 / 1024.0,
-            guest.kind,
+            guest.world,
         );
     }
     for (source, world, output) in WAT_GUESTS.iter().filter(|(_, _, o)| wanted(o)) {

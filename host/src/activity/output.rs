@@ -80,7 +80,7 @@ impl Identity {
 
 /// Which of the two streams.
 #[derive(Clone, Copy)]
-pub enum Stream {
+pub(super) enum Stream {
     /// Logged at info.
     Stdout,
     /// Logged at warn.
@@ -88,7 +88,7 @@ pub enum Stream {
 }
 
 /// A WASI stdout/stderr that logs one event per line.
-pub struct LogOutput {
+pub(super) struct LogOutput {
     who: Identity,
     stream: Stream,
     budget: Arc<Mutex<Budget>>,
@@ -96,7 +96,7 @@ pub struct LogOutput {
 
 impl LogOutput {
     /// Output of `stream` logged as `who`.
-    pub fn new(who: Identity, stream: Stream) -> LogOutput {
+    pub(super) fn new(who: Identity, stream: Stream) -> LogOutput {
         LogOutput {
             who,
             stream,
@@ -106,7 +106,7 @@ impl LogOutput {
 }
 
 /// Lines of one stream of one task logged per second, at most.
-pub const MAX_LINES_PER_SECOND: u32 = 100;
+pub(super) const MAX_LINES_PER_SECOND: u32 = 100;
 
 /// The lines one stream of a task may still log in the current second.
 #[derive(Default)]
@@ -158,7 +158,7 @@ impl StdoutStream for LogOutput {
 
 /// Longest line logged: the rest of a longer one is dropped (the log says
 /// how much), and never buffered.
-pub const MAX_LINE: usize = 16 * 1024;
+pub(super) const MAX_LINE: usize = 16 * 1024;
 
 struct LineWriter {
     who: Identity,

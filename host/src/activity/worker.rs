@@ -39,7 +39,7 @@ struct InFlight {
 type Running = Arc<Mutex<HashMap<Vec<u8>, InFlight>>>;
 
 /// The failure type of an attempt stopped because its host shut down.
-pub const WORKER_SHUTDOWN: &str = "WorkerShutdown";
+pub(super) const WORKER_SHUTDOWN: &str = "WorkerShutdown";
 
 /// Poll and run activity tasks until the worker shuts down.
 pub async fn poll_activity_tasks(worker: Arc<Worker>, registry: Arc<Live<ActivityRegistry>>) {
@@ -114,16 +114,14 @@ async fn run(
     start: Start,
 ) -> ActivityExecutionResult {
     let Some(module) = registry.get(&start.activity_type) else {
-        return failed(Failure {
-            message: format!(
+        return failed(payload::failure(
+            format!(
                 "activity type `{}` is not served here (served: {})",
                 start.activity_type,
                 registry.type_list()
             ),
-            error_type: "ActivityNotRegistered".into(),
-            non_retryable: false,
-            details: vec![],
-        });
+            "ActivityNotRegistered",
+        ));
     };
     let execution = start.workflow_execution.clone().unwrap_or_default();
     let heartbeat_worker = worker.clone();
@@ -183,12 +181,7 @@ async fn run(
             attempt = info.attempt,
             "{message}"
         );
-        failed(Failure {
-            message,
-            error_type: error_type.into(),
-            non_retryable: false,
-            details: vec![],
-        })
+        failed(payload::failure(message, error_type))
     };
     let result = tokio::select! {
         outcome = tokio::time::timeout(timeout, execute(module, ctx, &start.activity_type, args)) => match outcome {

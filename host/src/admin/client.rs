@@ -18,12 +18,12 @@ pub enum ClientError {
     )]
     Address(String),
     /// A file cannot be read.
-    #[error("cannot read {path}: {reason}")]
+    #[error("cannot read {path}: {source}")]
     File {
         /// The file.
         path: PathBuf,
-        /// Why.
-        reason: String,
+        /// The IO error.
+        source: std::io::Error,
     },
     /// The host cannot be reached.
     #[error("cannot reach the weft admin API at {address}: {reason}")]
@@ -67,9 +67,9 @@ pub struct AdminClient {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, ClientError> {
-    std::fs::read(path).map_err(|e| ClientError::File {
+    std::fs::read(path).map_err(|source| ClientError::File {
         path: path.to_owned(),
-        reason: e.to_string(),
+        source,
     })
 }
 

@@ -31,23 +31,23 @@ use tokio_util::sync::CancellationToken;
 use tower::ServiceExt as _;
 
 /// Connections served at once; one more is closed as soon as accepted.
-pub const MAX_CONNECTIONS: usize = 64;
+pub(super) const MAX_CONNECTIONS: usize = 64;
 /// A TLS handshake not done by then is dropped.
-pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+pub(super) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// A connection with no byte either way for this long is closed. Long
 /// enough for a deploy's replay gate, during which the caller waits.
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+pub(super) const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Why the admin API could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ListenError {
     /// A file it needs cannot be read.
-    #[error("admin API: cannot read {path}: {reason}")]
+    #[error("admin API: cannot read {path}: {source}")]
     File {
         /// The file.
         path: PathBuf,
-        /// Why.
-        reason: String,
+        /// The IO error.
+        source: std::io::Error,
     },
     /// The token file is empty.
     #[error("admin API: token file {0} is empty")]
@@ -143,9 +143,9 @@ fn bind_unix(path: &Path) -> Result<(tokio::net::UnixListener, (u64, u64)), Stri
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, ListenError> {
-    std::fs::read(path).map_err(|e| ListenError::File {
+    std::fs::read(path).map_err(|source| ListenError::File {
         path: path.to_owned(),
-        reason: e.to_string(),
+        source,
     })
 }
 

@@ -3,37 +3,67 @@
 use super::health::health_check_response::ServingStatus;
 use super::health::{HealthCheckRequest, HealthCheckResponse, health_server};
 use super::proto::{self, admin_server, deploy_request};
-use crate::catalog::{Catalog, DeployError, DeployRequest};
+use crate::catalog::{Catalog, DeployError, DeployRequest, LoadError};
 use crate::store::{Digest, StoreError};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use tonic::{Request, Response, Status, Streaming};
+use tonic::{Code, Request, Response, Status, Streaming};
 
 /// Answers the admin API from the catalog.
-pub struct AdminService {
+pub(super) struct AdminService {
     pub(super) catalog: Arc<Catalog>,
     pub(super) max_upload_bytes: usize,
 }
 
 /// Answers health checks: alive while serving, ready once workers poll.
-pub struct HealthService {
+pub(super) struct HealthService {
     pub(super) ready: Arc<AtomicBool>,
 }
 
+/// The gRPC status of a refused change: what the caller must do about it
+/// decides the code (fix the request, create or free something first,
+/// retry later), so every error is listed here; nothing falls through.
 fn status(e: DeployError) -> Status {
     let message = e.to_string();
+    let code = match &e {
+        DeployError::NoStore | DeployError::Gate { .. } | DeployError::Pinned { .. } => {
+            Code::FailedPrecondition
+        }
+        DeployError::Store(e) => store_code(e),
+        DeployError::Load(e) => load_code(e),
+        DeployError::Module(_) | DeployError::Grants(_) | DeployError::TaskQueue(_) => {
+            Code::InvalidArgument
+        }
+        DeployError::StoreConflict { .. } | DeployError::ConfigConflict { .. } => {
+            Code::AlreadyExists
+        }
+        DeployError::GateUnavailable(_) | DeployError::Temporal(_) => Code::Unavailable,
+    };
+    Status::new(code, message)
+}
+
+fn store_code(e: &StoreError) -> Code {
     match e {
-        DeployError::NoStore => Status::failed_precondition(message),
-        DeployError::Store(StoreError::NoSuchName(_) | StoreError::NoSuchVersion { .. }) => {
-            Status::not_found(message)
+        StoreError::BadDigest(_) | StoreError::BadName(_) => Code::InvalidArgument,
+        StoreError::NoSuchName(_) | StoreError::NoSuchVersion { .. } => Code::NotFound,
+        // The name holds another kind or task queue, or the version is
+        // current: the request is fine, the store's state refuses it.
+        StoreError::RemoveCurrent { .. } | StoreError::Mismatch { .. } => Code::FailedPrecondition,
+        StoreError::Busy { .. } => Code::Unavailable,
+        StoreError::Io { .. }
+        | StoreError::Corrupt { .. }
+        | StoreError::Encode { .. }
+        | StoreError::BlobMismatch { .. } => Code::Internal,
+    }
+}
+
+fn load_code(e: &LoadError) -> Code {
+    match e {
+        LoadError::NoCurrent | LoadError::Grants(_) | LoadError::Module(_) => {
+            Code::FailedPrecondition
         }
-        DeployError::Store(StoreError::Io { .. } | StoreError::Corrupt { .. })
-        | DeployError::GateUnavailable(_)
-        | DeployError::Temporal(_) => Status::unavailable(message),
-        DeployError::Gate { .. } | DeployError::Pinned { .. } => {
-            Status::failed_precondition(message)
-        }
-        _ => Status::invalid_argument(message),
+        LoadError::NotHere(_) => Code::NotFound,
+        LoadError::Store(e) => store_code(e),
     }
 }
 
@@ -218,5 +248,77 @@ impl health_server::Health for HealthService {
         Ok(Response::new(HealthCheckResponse {
             status: status as i32,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{GrantsError, TaskQueueError};
+    use crate::module::Kind;
+
+    #[test]
+    fn each_refusal_has_the_code_of_what_the_caller_must_do() {
+        let digest = Digest::of(b"v1");
+        let cases = [
+            (DeployError::NoStore, Code::FailedPrecondition),
+            (
+                DeployError::Store(StoreError::BadName("a b".into())),
+                Code::InvalidArgument,
+            ),
+            (
+                DeployError::Store(StoreError::NoSuchName("gone".into())),
+                Code::NotFound,
+            ),
+            (
+                DeployError::Store(StoreError::RemoveCurrent {
+                    name: "orders".into(),
+                    digest: digest.clone(),
+                }),
+                Code::FailedPrecondition,
+            ),
+            (
+                DeployError::Store(StoreError::Io {
+                    path: "/store".into(),
+                    source: std::io::Error::other("disk on fire"),
+                }),
+                Code::Internal,
+            ),
+            (
+                DeployError::Load(LoadError::NotHere(digest.clone())),
+                Code::NotFound,
+            ),
+            (
+                DeployError::Grants(GrantsError::Workflow),
+                Code::InvalidArgument,
+            ),
+            (
+                DeployError::TaskQueue(TaskQueueError::NoWorker {
+                    kind: Kind::Activity,
+                }),
+                Code::InvalidArgument,
+            ),
+            (
+                DeployError::StoreConflict {
+                    type_name: "Order".into(),
+                    task_queue: "orders".into(),
+                    module: "other".into(),
+                },
+                Code::AlreadyExists,
+            ),
+            (
+                DeployError::Pinned {
+                    what: digest.to_string(),
+                    count: 2,
+                },
+                Code::FailedPrecondition,
+            ),
+        ];
+        for (error, code) in cases {
+            let message = error.to_string();
+            let status = status(error);
+            assert_eq!(status.code(), code, "{message}");
+            assert_eq!(status.message(), message);
+        }
     }
 }

@@ -9,40 +9,28 @@
 //! back later loads it again from the store.
 
 mod deploy;
+mod error;
+mod listing;
+mod usage;
+mod validate;
 
-pub use deploy::{DeployError, DeployRequest, Deployed, ModuleListing, VersionListing};
+pub(crate) use deploy::DeployRequest;
+pub(crate) use error::{CatalogError, DeployError, LoadError};
+#[cfg(test)]
+pub(crate) use error::{GrantsError, TaskQueueError};
 
 use crate::activity::{ActivityModule, ActivityRegistry, ActivityRuntime};
-use crate::config::{Allow, Config, Grants, SecretSources, WorkerConfig, resolve_grants};
+use crate::config::{Allow, Config, SecretSources, WorkerConfig, WorkerKind};
 use crate::gate::Gate;
-use crate::module::{self, DuplicateType, Kind, Live, Module as _, ModuleError};
+use crate::module::{self, DuplicateType, Kind, Live, Module as _};
 use crate::store::{Digest, ModuleStore, NameRecord, StoreError};
 use crate::workflow::{
     ModuleSource, TaskFailure, WorkflowModule, WorkflowRegistry, WorkflowRuntime,
 };
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
-
-/// Why the catalog could not be built.
-#[derive(Debug, thiserror::Error)]
-pub enum CatalogError {
-    /// A config module is unusable.
-    #[error(transparent)]
-    Module(#[from] ModuleError),
-    /// Two modules of one worker offer the same type.
-    #[error("worker for task queue `{task_queue}`: {source}")]
-    DuplicateType {
-        /// The worker's task queue.
-        task_queue: String,
-        /// Which type, which modules.
-        source: DuplicateType,
-    },
-    /// The store cannot be opened or read.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
 
 /// One worker's modules.
 pub struct WorkerModules {
@@ -293,13 +281,13 @@ impl Catalog {
                 None => self.current_of(record).await,
             };
             let added = match current {
-                Ok(c) if !kind.polls(c.kind()) => Err(format!(
-                    "a {} module, and this worker is {kind:?}",
-                    record.kind
-                )),
-                Ok(Candidate::Workflow(m)) => workflows.add(m).map_err(|e| e.to_string()),
-                Ok(Candidate::Activity(m)) => activities.add(m).map_err(|e| e.to_string()),
-                Err(e) => Err(e),
+                Ok(c) if !kind.polls(c.kind()) => Err(NotServed::WrongKind {
+                    module: record.kind,
+                    worker: kind,
+                }),
+                Ok(Candidate::Workflow(m)) => workflows.add(m).map_err(NotServed::from),
+                Ok(Candidate::Activity(m)) => activities.add(m).map_err(NotServed::from),
+                Err(e) => Err(NotServed::Load(e)),
             };
             if let Err(e) = added {
                 tracing::error!(
@@ -313,10 +301,12 @@ impl Catalog {
     }
 
     /// The loaded current version of a store name.
-    async fn current_of(&self, record: &NameRecord) -> Result<Candidate, String> {
-        let version = record
-            .current_version()
-            .ok_or_else(|| "it has no current version".to_owned())?;
+    async fn current_of(&self, record: &NameRecord) -> Result<Candidate, Arc<LoadError>> {
+        self.load_current(record).await.map_err(Arc::new)
+    }
+
+    async fn load_current(&self, record: &NameRecord) -> Result<Candidate, LoadError> {
+        let version = record.current_version().ok_or(LoadError::NoCurrent)?;
         match record.kind {
             Kind::Workflow => self
                 .workflow_by_digest(&version.digest)
@@ -327,74 +317,45 @@ impl Catalog {
                 if let Some(m) = lock(&self.activities).get(&key) {
                     return Ok(Candidate::Activity(m.clone()));
                 }
-                let store = self.store.as_ref().ok_or("no module store")?;
+                let store = self
+                    .store
+                    .as_ref()
+                    .ok_or_else(|| LoadError::NotHere(version.digest.clone()))?;
                 let path = store.path(&version.digest);
-                let grants = self
-                    .upload_grants(&path, &version.grants)
-                    .map_err(|e| e.to_string())?;
-                let bytes = store.read(&version.digest).map_err(|e| e.to_string())?;
+                let grants = self.upload_grants(&version.grants)?;
+                let bytes = store.read(&version.digest)?;
                 let m = self
                     .activity_runtime
                     .load_bytes(&path, &bytes, &grants)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                    .await?;
                 lock(&self.activities).insert(key, m.clone());
                 Ok(Candidate::Activity(m))
             }
         }
     }
 
-    /// Resolve an uploaded activity's grants (TOML) within the allow-list.
-    fn upload_grants(&self, module: &Path, text: &str) -> Result<Grants, DeployError> {
-        let mut table: toml::Table =
-            toml::from_str(text).map_err(|e| DeployError::Grants(e.to_string()))?;
-        if table.contains_key("module") {
-            return Err(DeployError::Grants(
-                "`module` is not a grant: the upload is the module".into(),
-            ));
-        }
-        table.insert(
-            "module".into(),
-            toml::Value::String(module.display().to_string()),
-        );
-        let raw = table
-            .try_into()
-            .map_err(|e: toml::de::Error| DeployError::Grants(e.message().to_owned()))?;
-        resolve_grants(raw, &self.base, Some(&self.upload_allow), &self.secrets)
-            .map_err(|(key, problem)| DeployError::Grants(format!("`{key}`: {problem}")))
-    }
-
     /// The workflow module with `digest`: loaded, among the config's
     /// modules, or loaded now from the store.
-    pub async fn workflow_by_digest(&self, digest: &Digest) -> Result<Arc<WorkflowModule>, String> {
+    pub async fn workflow_by_digest(
+        &self,
+        digest: &Digest,
+    ) -> Result<Arc<WorkflowModule>, LoadError> {
         if let Some(m) = lock(&self.loaded).get(digest).and_then(Weak::upgrade) {
             return Ok(m);
         }
         if let Some(m) = self.configured_workflow(digest) {
             return Ok(m.clone());
         }
-        let store = self.store.as_ref();
-        let path = store
-            .map(|s| s.path(digest))
-            .filter(|p| p.exists())
-            .ok_or_else(|| {
-                format!(
-                    "module {digest} is not on this host (neither loaded nor in its module store): \
-                     upload that version (`weft deploy`) or serve these runs from a host that has it"
-                )
-            })?;
+        let (store, path) = self
+            .store
+            .as_ref()
+            .map(|s| (s, s.path(digest)))
+            .filter(|(_, p)| p.exists())
+            .ok_or_else(|| LoadError::NotHere(digest.clone()))?;
         // Checked against its digest on every load: a changed file fails
         // the run's task, never runs in its place.
-        let bytes = store
-            .ok_or("no module store")?
-            .read(digest)
-            .map_err(|e| e.to_string())?;
-        let module = Arc::new(
-            self.workflow_runtime
-                .load_bytes(&path, &bytes)
-                .await
-                .map_err(|e| e.to_string())?,
-        );
+        let bytes = store.read(digest)?;
+        let module = Arc::new(self.workflow_runtime.load_bytes(&path, &bytes).await?);
         lock(&self.loaded).insert(digest.clone(), Arc::downgrade(&module));
         tracing::info!(%digest, "workflow module version loaded");
         Ok(module)
@@ -420,7 +381,26 @@ impl Catalog {
 
 /// Current versions loaded (or refused) before the catalog lock was
 /// taken, by digest and grants.
-type Preloaded = HashMap<(Digest, String), Result<Candidate, String>>;
+type Preloaded = HashMap<(Digest, String), Result<Candidate, Arc<LoadError>>>;
+
+/// Why a store name on a worker's task queue is not served there (logged).
+#[derive(Debug, thiserror::Error)]
+enum NotServed {
+    /// The worker does not poll the module's kind.
+    #[error("a {module} module, and this worker is {worker:?}")]
+    WrongKind {
+        /// The module's kind.
+        module: Kind,
+        /// What the worker polls.
+        worker: WorkerKind,
+    },
+    /// Another module of the worker offers one of its types.
+    #[error(transparent)]
+    Duplicate(#[from] DuplicateType),
+    /// Its current version does not load.
+    #[error(transparent)]
+    Load(Arc<LoadError>),
+}
 
 /// A module about to be served.
 #[derive(Clone)]

@@ -1,6 +1,7 @@
 //! `[store]` and `[admin]`: where uploaded modules live and how the admin
 //! API listens.
 
+use super::grants::Problem;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -121,13 +122,10 @@ pub struct AdminConfig {
     pub insecure_plaintext_token: bool,
 }
 
-/// A key and what is wrong with it.
-pub(super) type Problem = (String, String);
-
 /// Validate `[store]`.
-pub fn store(raw: RawStore, base: &Path) -> Result<StoreConfig, Problem> {
+pub(super) fn store(raw: RawStore, base: &Path) -> Result<StoreConfig, Problem> {
     if raw.dir.as_os_str().is_empty() {
-        return Err(("store.dir".into(), "must not be empty".into()));
+        return Err(Problem::new("store.dir".into(), "must not be empty".into()));
     }
     Ok(StoreConfig {
         dir: base.join(raw.dir),
@@ -139,26 +137,26 @@ pub fn store(raw: RawStore, base: &Path) -> Result<StoreConfig, Problem> {
 }
 
 /// Validate `[admin]`; it needs a store to upload to.
-pub fn admin(
+pub(super) fn admin(
     raw: RawAdmin,
     store: Option<&StoreConfig>,
     base: &Path,
 ) -> Result<AdminConfig, Problem> {
     let key = |k: &str| format!("admin.{k}");
     let Some(store) = store else {
-        return Err((
+        return Err(Problem::new(
             "admin".into(),
             "the admin API uploads to the module store: add a [store] section with `dir`".into(),
         ));
     };
     let listen = match &raw.listen {
-        Some(text) => Listen::parse(text, base).map_err(|e| (key("listen"), e))?,
+        Some(text) => Listen::parse(text, base).map_err(|e| Problem::new(key("listen"), e))?,
         None => Listen::Unix(store.dir.join("admin.sock")),
     };
     if matches!(listen, Listen::Tcp(_)) && raw.token_file.is_none() {
         // Loopback too: any local user, or an activity granted a loopback
         // socket, could reach it.
-        return Err((
+        return Err(Problem::new(
             key("listen"),
             format!(
                 "{listen} is a TCP listener: anyone who reaches it (on a loopback address, \
@@ -175,14 +173,14 @@ pub fn admin(
             client_ca: raw.client_ca.map(|p| base.join(p)),
         }),
         (None, None) if raw.client_ca.is_some() => {
-            return Err((
+            return Err(Problem::new(
                 key("client_ca"),
                 "client certificates need TLS: set `tls_cert` and `tls_key`".into(),
             ));
         }
         (None, None) => None,
         _ => {
-            return Err((
+            return Err(Problem::new(
                 key("tls_cert"),
                 "`tls_cert` and `tls_key` go together".into(),
             ));
@@ -190,7 +188,7 @@ pub fn admin(
     };
     let plaintext_off_loopback = !listen.is_local() && tls.is_none();
     if plaintext_off_loopback && !raw.insecure_plaintext_token {
-        return Err((
+        return Err(Problem::new(
             key("listen"),
             format!(
                 "{listen} is not a loopback address and has no TLS: the token would travel \
@@ -200,13 +198,18 @@ pub fn admin(
         ));
     }
     if matches!(listen, Listen::Unix(_)) && tls.is_some() {
-        return Err((
+        return Err(Problem::new(
             key("tls_cert"),
             "TLS is for TCP listeners; a unix socket is protected by its file permissions".into(),
         ));
     }
     let max_upload_mib = match raw.max_upload_mib {
-        Some(0) => return Err((key("max_upload_mib"), "must be at least 1".into())),
+        Some(0) => {
+            return Err(Problem::new(
+                key("max_upload_mib"),
+                "must be at least 1".into(),
+            ));
+        }
         m => m.unwrap_or(64),
     };
     Ok(AdminConfig {

@@ -7,14 +7,16 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Component, Path, PathBuf};
 
 /// Linear memory an activity instance may grow to unless its grants say.
-pub const DEFAULT_MEMORY_MIB: usize = 512;
+pub(super) const DEFAULT_MEMORY_MIB: usize = 512;
 
-/// `[[worker.activities]]` as written: the module and its grants.
+/// `[[worker.activities]]` as written: the module and its grants. With
+/// `M` = [`NoModule`] it is an upload's grants ([`RawUploadGrants`]): the
+/// upload is the module, so they name none.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawActivityModule {
+pub struct RawActivityModule<M = PathBuf> {
     /// The component file.
-    pub module: PathBuf,
+    pub module: M,
     /// Directories the activity may open. None unless listed.
     #[serde(default)]
     pub dirs: Vec<RawDirGrant>,
@@ -34,6 +36,21 @@ pub struct RawActivityModule {
     pub memory_mib: Option<usize>,
     /// Instances of this module running at once.
     pub max_instances: Option<usize>,
+}
+
+/// An uploaded activity's grants as written (`weft deploy --grants`).
+pub type RawUploadGrants = RawActivityModule<Option<NoModule>>;
+
+/// The `module` of an upload's grants: refused whatever it names.
+#[derive(Debug)]
+pub enum NoModule {}
+
+impl<'de> Deserialize<'de> for NoModule {
+    fn deserialize<D: serde::Deserializer<'de>>(_: D) -> Result<NoModule, D::Error> {
+        Err(serde::de::Error::custom(
+            "`module` is not a grant: the upload is the module",
+        ))
+    }
 }
 
 /// One `dirs` grant as written.
@@ -127,7 +144,7 @@ pub type SecretSources = BTreeMap<String, SecretSource>;
 
 /// Validate `[secrets]`; relative files resolve against `base`. Nothing is
 /// read here: a secret is read when a module granted it is resolved.
-pub fn secret_sources(
+pub(super) fn secret_sources(
     raw: BTreeMap<String, RawSecretSource>,
     base: &Path,
 ) -> Result<SecretSources, Problem> {
@@ -137,7 +154,7 @@ pub fn secret_sources(
                 (Some(var), None) => SecretSource::Env(var),
                 (None, Some(file)) => SecretSource::File(normalise(base, &file)),
                 _ => {
-                    return Err((
+                    return Err(Problem::new(
                         format!("secrets.{name}"),
                         "give exactly one of `from_env` and `from_file`".into(),
                     ));
@@ -353,8 +370,22 @@ pub struct Allow {
     dir_max_bytes: Option<u64>,
 }
 
-/// A grant problem: the key (relative to the module) and what is wrong.
-pub type Problem = (String, String);
+/// A value that parsed but is not acceptable: its dotted key (relative to
+/// the section or module being checked) and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Dotted key, e.g. `http[0]`.
+    pub key: String,
+    /// What is wrong, and what to do about it.
+    pub problem: String,
+}
+
+impl Problem {
+    /// A problem with `key`.
+    pub fn new(key: String, problem: String) -> Problem {
+        Problem { key, problem }
+    }
+}
 
 /// The canonical spelling of a URL host, the form in which grants and
 /// requests are compared: `%`-escapes decoded, lower case, one trailing dot
@@ -575,11 +606,11 @@ impl Allow {
         let key = |k: &str, i: usize| format!("allow.{k}[{i}]");
         let mut http = Vec::new();
         for (i, h) in raw.http.iter().enumerate() {
-            http.push(parse_http(h).map_err(|e| (key("http", i), e))?);
+            http.push(parse_http(h).map_err(|e| Problem::new(key("http", i), e))?);
         }
         let mut sockets = Vec::new();
         for (i, s) in raw.sockets.iter().enumerate() {
-            sockets.push(parse_socket(s).map_err(|e| (key("sockets", i), e))?);
+            sockets.push(parse_socket(s).map_err(|e| Problem::new(key("sockets", i), e))?);
         }
         Ok(Allow {
             dirs: raw
@@ -603,14 +634,14 @@ impl Allow {
 /// Validate one module's grants; with `allow`, refuse any grant beyond it.
 /// Granted secrets are read here from their `sources`, so a missing one
 /// fails the start (or the upload).
-pub fn resolve(
-    raw: RawActivityModule,
+pub fn resolve<M>(
+    raw: RawActivityModule<M>,
     base: &Path,
     allow: Option<&Allow>,
     sources: &SecretSources,
 ) -> Result<Grants, Problem> {
     let beyond = |key: String, what: String, list: &str| {
-        (
+        Problem::new(
             key,
             format!("{what} is not in the operator allow-list (`allow.{list}`)"),
         )
@@ -621,13 +652,13 @@ pub fn resolve(
     for (k, d) in raw.dirs.into_iter().enumerate() {
         let key = format!("dirs[{k}]");
         if !d.guest.starts_with('/') {
-            return Err((
+            return Err(Problem::new(
                 format!("{key}.guest"),
                 "must be an absolute guest path like `/data`".into(),
             ));
         }
         if !guests.insert(d.guest.clone()) {
-            return Err((
+            return Err(Problem::new(
                 format!("{key}.guest"),
                 "the same guest path is granted twice".into(),
             ));
@@ -640,7 +671,7 @@ pub fn resolve(
             }
             // The same words whether the link leads to something or not.
             within = Some(allow.dir_root(&host).ok_or_else(|| {
-                (
+                Problem::new(
                     key.clone(),
                     format!(
                         "directory {} passes through a symlink that leads out of the \
@@ -653,7 +684,7 @@ pub fn resolve(
         let bound = allow.and_then(|a| a.dir_max_bytes);
         let max_bytes = match (d.writable, d.max_bytes) {
             (false, Some(_)) => {
-                return Err((
+                return Err(Problem::new(
                     format!("{key}.max_bytes"),
                     "only a writable dir has a quota".into(),
                 ));
@@ -664,7 +695,7 @@ pub fn resolve(
         if let (Some(max), Some(bound)) = (max_bytes, bound)
             && max > bound
         {
-            return Err((
+            return Err(Problem::new(
                 format!("{key}.max_bytes"),
                 format!("{max} bytes is above the operator's `allow.dir_max_bytes` ({bound})"),
             ));
@@ -681,7 +712,7 @@ pub fn resolve(
 
     for name in raw.env.keys() {
         if name.is_empty() || name.contains('=') {
-            return Err((
+            return Err(Problem::new(
                 "env".into(),
                 format!("`{name}` is not a valid variable name"),
             ));
@@ -700,7 +731,7 @@ pub fn resolve(
 
     for (i, h) in raw.http.iter().enumerate() {
         let key = format!("http[{i}]");
-        let grant = parse_http(h).map_err(|e| (key.clone(), e))?;
+        let grant = parse_http(h).map_err(|e| Problem::new(key.clone(), e))?;
         if let Some(allow) = allow
             && !allow.http.iter().any(|a| grant.within(a))
         {
@@ -711,7 +742,7 @@ pub fn resolve(
 
     for (i, s) in raw.sockets.iter().enumerate() {
         let key = format!("sockets[{i}]");
-        let grant = parse_socket(s).map_err(|e| (key.clone(), e))?;
+        let grant = parse_socket(s).map_err(|e| Problem::new(key.clone(), e))?;
         if let Some(allow) = allow
             && !allow.sockets.iter().any(|a| grant.within(a))
         {
@@ -730,7 +761,7 @@ pub fn resolve(
             } else {
                 "from_file"
             };
-            return Err((
+            return Err(Problem::new(
                 format!("{key}.{field}"),
                 format!(
                     "a grant names a secret, never its source: the operator binds `{}` \
@@ -745,7 +776,7 @@ pub fn resolve(
             return Err(beyond(key, format!("secret `{}`", s.name), "secrets"));
         }
         let source = sources.get(&s.name).ok_or_else(|| {
-            (
+            Problem::new(
                 key.clone(),
                 format!(
                     "secret `{}` is not defined in the operator's `[secrets]`",
@@ -755,7 +786,7 @@ pub fn resolve(
         })?;
         let value = match source {
             SecretSource::Env(var) => std::env::var(var).map_err(|_| {
-                (
+                Problem::new(
                     key.clone(),
                     format!(
                         "secret `{}`: `{var}` (from `[secrets]`) is not set in the host's environment",
@@ -766,7 +797,7 @@ pub fn resolve(
             SecretSource::File(file) => std::fs::read_to_string(file)
                 .map(|v| v.trim_end_matches(['\n', '\r']).to_owned())
                 .map_err(|e| {
-                    (
+                    Problem::new(
                         key.clone(),
                         format!(
                             "secret `{}`: cannot read {} (from `[secrets]`): {e}",
@@ -777,13 +808,14 @@ pub fn resolve(
                 })?,
         };
         if let Some(h) = s.header {
-            let origin = parse_origin(&h.url).map_err(|e| (format!("{key}.header.url"), e))?;
+            let origin =
+                parse_origin(&h.url).map_err(|e| Problem::new(format!("{key}.header.url"), e))?;
             let origin_only = |g: &HttpGrant| HttpGrant {
                 methods: None,
                 ..g.clone()
             };
             if !grants.http.iter().any(|g| origin.within(&origin_only(g))) {
-                return Err((
+                return Err(Problem::new(
                     format!("{key}.header.url"),
                     format!("{origin} is not granted in `http`"),
                 ));
@@ -799,7 +831,7 @@ pub fn resolve(
             // One name, one value: a secret must not silently replace a
             // granted variable (or another secret).
             if grants.env.contains_key(&s.name) {
-                return Err((
+                return Err(Problem::new(
                     format!("{key}.env"),
                     format!("`{}` is already an env variable of this module", s.name),
                 ));
@@ -814,19 +846,25 @@ pub fn resolve(
             .unwrap_or(DEFAULT_MEMORY_MIB),
     );
     if memory_mib == 0 {
-        return Err(("memory_mib".into(), "must be at least 1".into()));
+        return Err(Problem::new(
+            "memory_mib".into(),
+            "must be at least 1".into(),
+        ));
     }
     if let Some(max) = allow.and_then(|a| a.memory_mib)
         && memory_mib > max
     {
-        return Err((
+        return Err(Problem::new(
             "memory_mib".into(),
             format!("{memory_mib} MiB is above the operator's `allow.memory_mib` ({max} MiB)"),
         ));
     }
     grants.memory_bytes = memory_mib << 20;
     if raw.max_instances == Some(0) {
-        return Err(("max_instances".into(), "must be at least 1".into()));
+        return Err(Problem::new(
+            "max_instances".into(),
+            "must be at least 1".into(),
+        ));
     }
     grants.max_instances = raw.max_instances;
     Ok(grants)
@@ -917,5 +955,26 @@ mod tests {
         ] {
             assert!(parse_socket(bad).is_err(), "{bad} was accepted");
         }
+    }
+
+    #[test]
+    fn upload_grants_name_no_module() {
+        let raw: RawUploadGrants =
+            toml::from_str("env = { CURRENCY = \"EUR\" }\nmemory_mib = 64").expect("grants");
+        assert!(raw.module.is_none());
+        assert_eq!(raw.memory_mib, Some(64));
+        let refused = toml::from_str::<RawUploadGrants>("module = \"/etc/passwd\"")
+            .expect_err("a module in grants");
+        assert!(
+            refused
+                .to_string()
+                .contains("`module` is not a grant: the upload is the module"),
+            "{refused}"
+        );
+        let unknown = toml::from_str::<RawUploadGrants>("read_only = true").expect_err("unknown");
+        assert!(
+            unknown.to_string().contains("unknown field `read_only`"),
+            "{unknown}"
+        );
     }
 }

@@ -11,9 +11,10 @@ mod temporal;
 
 pub use admin::{AdminConfig, Listen, RawAdmin, RawStore, StoreConfig, TlsFiles};
 pub use grants::{
-    Allow, DirGrant, Grants, HttpGrant, RawActivityModule, RawAllow, RawSecretSource, SecretHeader,
-    SecretSource, SecretSources, SocketGrant, canonical_host, normalise, parse_origin,
-    parse_socket, real_path, resolve as resolve_grants,
+    Allow, DirGrant, Grants, HttpGrant, NoModule, Problem, RawActivityModule, RawAllow,
+    RawHttpGrant, RawSecretSource, RawUploadGrants, SecretHeader, SecretSource, SecretSources,
+    SocketGrant, canonical_host, normalise, parse_origin, parse_socket, real_path,
+    resolve as resolve_grants,
 };
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
@@ -257,20 +258,20 @@ impl Config {
             overrides.namespace.clone(),
             &base,
         )
-        .map_err(|(k, problem)| invalid(k, &problem))?;
+        .map_err(|p| invalid(p.key, &p.problem))?;
         let metrics = raw
             .metrics
             .map(temporal::metrics)
             .transpose()
-            .map_err(|(k, problem)| invalid(k, &problem))?;
+            .map_err(|p| invalid(p.key, &p.problem))?;
 
         let allow = raw
             .allow
             .map(|a| Allow::resolve(a, &base))
             .transpose()
-            .map_err(|(k, problem)| invalid(k, &problem))?;
-        let secrets = grants::secret_sources(raw.secrets, &base)
-            .map_err(|(k, problem)| invalid(k, &problem))?;
+            .map_err(|p| invalid(p.key, &p.problem))?;
+        let secrets =
+            grants::secret_sources(raw.secrets, &base).map_err(|p| invalid(p.key, &p.problem))?;
         if raw.worker.is_empty() {
             return Err(invalid(
                 "worker".into(),
@@ -343,9 +344,9 @@ impl Config {
             let mut activities = Vec::new();
             for (j, a) in w.activities.into_iter().enumerate() {
                 let module = base.join(&a.module);
-                let grants = grants::resolve(a, &base, allow.as_ref(), &secrets).map_err(
-                    |(k, problem)| invalid(format!("worker[{i}].activities[{j}].{k}"), &problem),
-                )?;
+                let grants = grants::resolve(a, &base, allow.as_ref(), &secrets).map_err(|p| {
+                    invalid(format!("worker[{i}].activities[{j}].{}", p.key), &p.problem)
+                })?;
                 activities.push(ActivityModuleConfig { module, grants });
             }
             workers.push(WorkerConfig {
@@ -363,12 +364,12 @@ impl Config {
             .store
             .map(|s| admin::store(s, &base))
             .transpose()
-            .map_err(|(k, problem)| invalid(k, &problem))?;
+            .map_err(|p| invalid(p.key, &p.problem))?;
         let admin = raw
             .admin
             .map(|a| admin::admin(a, store.as_ref(), &base))
             .transpose()
-            .map_err(|(k, problem)| invalid(k, &problem))?;
+            .map_err(|p| invalid(p.key, &p.problem))?;
         Ok(Config {
             temporal,
             workers,

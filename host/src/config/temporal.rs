@@ -6,7 +6,7 @@
 //! `temporal.toml` profiles) is layered over these values when the host
 //! connects (`temporal::settings`).
 
-use super::admin::Problem;
+use super::grants::Problem;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -109,17 +109,23 @@ pub(super) fn temporal(
 ) -> Result<TemporalConfig, Problem> {
     let address = address.or(raw.address);
     if address.as_deref().is_some_and(|a| a.trim().is_empty()) {
-        return Err(("temporal.address".into(), "must not be empty".into()));
+        return Err(Problem::new(
+            "temporal.address".into(),
+            "must not be empty".into(),
+        ));
     }
     let namespace = namespace.or(raw.namespace);
     if namespace.as_deref().is_some_and(|n| n.trim().is_empty()) {
-        return Err(("temporal.namespace".into(), "must not be empty".into()));
+        return Err(Problem::new(
+            "temporal.namespace".into(),
+            "must not be empty".into(),
+        ));
     }
     let tls = raw
         .tls
         .map(|t| {
             if t.client_cert_file.is_some() != t.client_key_file.is_some() {
-                return Err((
+                return Err(Problem::new(
                     "temporal.tls".into(),
                     "client_cert_file and client_key_file go together (mTLS needs both)".into(),
                 ));
@@ -144,7 +150,7 @@ pub(super) fn temporal(
 
 pub(super) fn metrics(raw: RawMetrics) -> Result<SocketAddr, Problem> {
     raw.listen.parse().map_err(|_| {
-        (
+        Problem::new(
             "metrics.listen".into(),
             format!("`{}` is not IP:PORT (e.g. \"0.0.0.0:9464\")", raw.listen),
         )

@@ -103,27 +103,53 @@ fn my_uid() -> Option<u32> {
     std::fs::metadata("/proc/self").ok().map(|m| m.uid())
 }
 
+/// Why the cache does not trust a directory or an entry.
+#[derive(Debug, thiserror::Error)]
+enum Untrusted {
+    /// It cannot be looked at.
+    #[error("{0}")]
+    Unreadable(#[source] std::io::Error),
+    /// It is a symlink, which could lead anywhere.
+    #[error("it is a symlink")]
+    Symlink,
+    /// Another user owns it.
+    #[error("it is owned by uid {owner}, not this user ({me})")]
+    Owner {
+        /// Its owner.
+        owner: u32,
+        /// This process's user.
+        me: u32,
+    },
+    /// Others may write into it.
+    #[error(
+        "it is group- or world-writable (mode {mode:o}), so others could put native code there"
+    )]
+    Writable {
+        /// Its permission bits.
+        mode: u32,
+    },
+}
+
 /// Whether the cache may trust `path` (the directory or an entry): not a
 /// symlink, owned by this user, and writable by no one else.
-fn trusted(path: &Path) -> Result<(), String> {
+fn trusted(path: &Path) -> Result<(), Untrusted> {
     use std::os::unix::fs::MetadataExt;
-    let meta = std::fs::symlink_metadata(path).map_err(|e| e.to_string())?;
+    let meta = std::fs::symlink_metadata(path).map_err(Untrusted::Unreadable)?;
     if meta.file_type().is_symlink() {
-        return Err("it is a symlink".into());
+        return Err(Untrusted::Symlink);
     }
     if let Some(me) = my_uid()
         && meta.uid() != me
     {
-        return Err(format!(
-            "it is owned by uid {}, not this user ({me})",
-            meta.uid()
-        ));
+        return Err(Untrusted::Owner {
+            owner: meta.uid(),
+            me,
+        });
     }
     if meta.mode() & 0o022 != 0 {
-        return Err(format!(
-            "it is group- or world-writable (mode {:o}), so others could put native code there",
-            meta.mode() & 0o777
-        ));
+        return Err(Untrusted::Writable {
+            mode: meta.mode() & 0o777,
+        });
     }
     Ok(())
 }

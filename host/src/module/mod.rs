@@ -35,7 +35,17 @@ impl fmt::Display for Kind {
 /// Why a module was refused. Nothing is served from a refused module.
 #[derive(Debug, thiserror::Error)]
 pub enum ModuleError {
-    /// The file could not be read or is not a component.
+    /// The file could not be read.
+    #[error("cannot read {kind} module {path}: {source}")]
+    Read {
+        /// The world it was loaded for.
+        kind: Kind,
+        /// The module file.
+        path: PathBuf,
+        /// The IO error.
+        source: std::io::Error,
+    },
+    /// It is not a component, or does not compile.
     #[error("cannot load {kind} module {path}: {reason}")]
     Compile {
         /// The world it was loaded for.
@@ -77,10 +87,10 @@ pub enum ModuleError {
 
 /// Read a component file.
 pub fn read(kind: Kind, path: &Path) -> Result<Vec<u8>, ModuleError> {
-    std::fs::read(path).map_err(|e| ModuleError::Compile {
+    std::fs::read(path).map_err(|source| ModuleError::Read {
         kind,
         path: path.to_owned(),
-        reason: e.to_string(),
+        source,
     })
 }
 
@@ -98,10 +108,7 @@ pub fn compile(
         path: path.to_owned(),
         reason,
     };
-    // The text format (`.wat`) is accepted too: tests and tiny edge cases.
-    let text = std::str::from_utf8(bytes)
-        .is_ok_and(|t| t.trim_start().starts_with('(') || t.trim_start().starts_with(";;"));
-    if let Some(problem) = binary_problem(bytes).filter(|_| !text) {
+    if let Some(problem) = binary_problem(bytes).filter(|_| !text_format(bytes)) {
         return Err(compile_error(problem.into()));
     }
     let started = std::time::Instant::now();
@@ -154,6 +161,13 @@ pub async fn compile_off_runtime(
         })?
 }
 
+/// True when `bytes` look like the WebAssembly text format (`.wat`),
+/// which [`compile`] accepts too: tests and tiny edge cases.
+pub fn text_format(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes)
+        .is_ok_and(|t| t.trim_start().starts_with('(') || t.trim_start().starts_with(";;"))
+}
+
 /// Why `bytes` cannot be a binary component, if they cannot.
 fn binary_problem(bytes: &[u8]) -> Option<&'static str> {
     if !bytes.starts_with(b"\0asm") {
@@ -178,6 +192,24 @@ const ACTIVITY_EXPORT: &str = "weft:plugin/activity-guest";
 /// Which weft world a component implements, read from its exports without
 /// compiling it. `path` names where the bytes came from, in messages.
 pub fn world_of(path: &Path, bytes: &[u8]) -> Result<Kind, ModuleError> {
+    interface_of(path, bytes).map(|i| i.kind)
+}
+
+/// What a component's outermost level imports and exports, and the world
+/// that makes it, read without compiling it.
+#[derive(Debug, Clone)]
+pub struct Interface {
+    /// Its world.
+    pub kind: Kind,
+    /// The export that decided the world, with its version.
+    pub world_export: String,
+    /// Its imports, sorted.
+    pub imports: Vec<String>,
+}
+
+/// Read a binary component's [`Interface`]. `path` names where the bytes
+/// came from, in messages.
+pub fn interface_of(path: &Path, bytes: &[u8]) -> Result<Interface, ModuleError> {
     use wasmparser::{Parser, Payload};
     let refuse = |reason: String| ModuleError::Unusable {
         path: path.to_owned(),
@@ -186,24 +218,35 @@ pub fn world_of(path: &Path, bytes: &[u8]) -> Result<Kind, ModuleError> {
     if let Some(problem) = binary_problem(bytes) {
         return Err(refuse(problem.into()));
     }
-    // Nested modules and components have exports of their own: only the
-    // outermost component's count.
+    let malformed = |e: wasmparser::BinaryReaderError| refuse(format!("malformed component: {e}"));
+    // Nested modules and components have imports and exports of their
+    // own: only the outermost component's count.
     let mut depth = 0usize;
-    let mut exports = Vec::new();
+    let (mut imports, mut exports) = (Vec::new(), Vec::new());
     for payload in Parser::new(0).parse_all(bytes) {
-        match payload.map_err(|e| refuse(format!("malformed component: {e}")))? {
+        match payload.map_err(malformed)? {
             Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
             Payload::End(_) => depth = depth.saturating_sub(1),
             Payload::ComponentExportSection(reader) if depth == 0 => {
                 for export in reader {
-                    let export = export.map_err(|e| refuse(format!("malformed component: {e}")))?;
-                    exports.push(export.name.name.to_owned());
+                    exports.push(export.map_err(malformed)?.name.name.to_owned());
+                }
+            }
+            Payload::ComponentImportSection(reader) if depth == 0 => {
+                for import in reader {
+                    imports.push(import.map_err(malformed)?.name.name.to_owned());
                 }
             }
             _ => {}
         }
     }
-    world_of_exports(path, &exports).map(|(kind, _)| kind)
+    imports.sort();
+    let (kind, world_export) = world_of_exports(path, &exports)?;
+    Ok(Interface {
+        kind,
+        world_export,
+        imports,
+    })
 }
 
 /// Which weft world a component with these top-level exports implements,

@@ -150,12 +150,20 @@ pub enum StoreError {
         waited: std::time::Duration,
     },
     /// A name's record is unreadable.
-    #[error("module store record {path}: {reason}")]
+    #[error("module store record {path}: {source}")]
     Corrupt {
         /// The record file.
         path: PathBuf,
-        /// Parser message.
-        reason: String,
+        /// The parser's error.
+        source: toml::de::Error,
+    },
+    /// A name's record cannot be written as TOML (a weft bug).
+    #[error("module store record {path}: cannot encode it: {source}")]
+    Encode {
+        /// The record file.
+        path: PathBuf,
+        /// The encoder's error.
+        source: toml::ser::Error,
     },
 }
 
@@ -355,10 +363,7 @@ impl ModuleStore {
             }
             Err(e) => return Err(io(&path)(e)),
         };
-        toml::from_str(&text).map_err(|e| StoreError::Corrupt {
-            path,
-            reason: e.to_string(),
-        })
+        toml::from_str(&text).map_err(|source| StoreError::Corrupt { path, source })
     }
 
     /// Every module name, sorted.
@@ -391,9 +396,9 @@ impl ModuleStore {
 
     fn write_record(&self, name: &str, record: &NameRecord) -> Result<(), StoreError> {
         let path = self.record_path(name);
-        let text = toml::to_string(record).map_err(|e| StoreError::Corrupt {
+        let text = toml::to_string(record).map_err(|source| StoreError::Encode {
             path: path.clone(),
-            reason: e.to_string(),
+            source,
         })?;
         write_atomically(&path, text.as_bytes())
     }

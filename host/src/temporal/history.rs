@@ -22,7 +22,7 @@ pub enum HistoryError {
 
 /// Parse the JSON a `temporal workflow show --output json` wrote. Fields
 /// this build does not know (from a newer server) are skipped.
-pub fn from_json(json: &[u8]) -> Result<History, HistoryError> {
+pub(super) fn from_json(json: &[u8]) -> Result<History, HistoryError> {
     let json_err = |e: &dyn std::fmt::Display| HistoryError::Json(e.to_string());
     // Decoded once: decoding the whole Temporal API's descriptors costs more
     // than reading a typical history (the fuzz targets read thousands).
@@ -46,7 +46,7 @@ pub fn from_json(json: &[u8]) -> Result<History, HistoryError> {
 
 /// The workflow id recorded in the history's first event (servers since
 /// 1.27 record it), if any.
-pub fn workflow_id(history: &History) -> Option<&str> {
+pub(super) fn workflow_id(history: &History) -> Option<&str> {
     match history.events.first()?.attributes.as_ref()? {
         Attributes::WorkflowExecutionStartedEventAttributes(a) if !a.workflow_id.is_empty() => {
             Some(&a.workflow_id)
@@ -56,7 +56,7 @@ pub fn workflow_id(history: &History) -> Option<&str> {
 }
 
 /// The workflow type the history's run started as.
-pub fn workflow_type(history: &History) -> Option<&str> {
+pub(super) fn workflow_type(history: &History) -> Option<&str> {
     match history.events.first()?.attributes.as_ref()? {
         Attributes::WorkflowExecutionStartedEventAttributes(a) => {
             a.workflow_type.as_ref().map(|t| t.name.as_str())

@@ -74,12 +74,13 @@ pub enum TemporalError {
     #[error("cannot start Temporal core: {0}")]
     Runtime(String),
     /// A call to the server failed.
-    #[error("cannot {what}: {reason}")]
+    #[error("cannot {what}: {}", status.message())]
     Call {
         /// What weft was doing.
         what: String,
-        /// The server's message.
-        reason: String,
+        /// The server's answer, code and message (boxed: a status is
+        /// large). Not the source: its text would repeat the message.
+        status: Box<tonic::Status>,
     },
     /// Core refused the worker (bad options, namespace missing, ...).
     #[error("cannot start worker for task queue `{task_queue}`: {reason}")]

@@ -3,8 +3,9 @@
 //! replay gate and `weft modules` use these.
 
 use super::{Connection, History, Recorded, TemporalError};
+use temporalio_common::protos::VERSION_SEARCH_ATTR_KEY;
 use temporalio_common::protos::coresdk::common::decode_change_marker_details;
-use temporalio_common::protos::temporal::api::common::v1::WorkflowExecution;
+use temporalio_common::protos::temporal::api::common::v1::{SearchAttributes, WorkflowExecution};
 use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
 use temporalio_common::protos::temporal::api::workflowservice::v1::{
     GetWorkflowExecutionHistoryRequest, ListWorkflowExecutionsRequest,
@@ -13,6 +14,13 @@ use tonic::IntoRequest;
 
 /// The patch marker name core records `patched` markers under.
 const PATCH_MARKER: &str = "core_patch";
+
+/// The patch id prefix of the marker that pins a run to its module: the
+/// first workflow task of every run records `weft.module/sha256:<hex>`, so
+/// every host replays the run on the module it started on. Here, beside
+/// [`pin_of`] that reads it back, because both the workflow runtime (which
+/// writes it) and this module depend on `temporal`.
+pub const PIN_PREFIX: &str = "weft.module/";
 
 /// One run, as visibility lists it.
 #[derive(Debug, Clone)]
@@ -23,6 +31,9 @@ pub struct RunRef {
     pub run_id: String,
     /// Workflow type.
     pub workflow_type: String,
+    /// The module digest the run is pinned to, when visibility already
+    /// says (see [`pin_in`]); `None`: only its history can tell.
+    pub pin: Option<String>,
 }
 
 /// Which runs to list.
@@ -74,6 +85,7 @@ pub async fn list(
                 workflow_id: execution.workflow_id,
                 run_id: execution.run_id,
                 workflow_type: info.r#type.map(|t| t.name).unwrap_or_default(),
+                pin: pin_in(info.search_attributes.as_ref()),
             });
             if runs.len() == limit {
                 return Ok(runs);
@@ -125,13 +137,25 @@ pub async fn history(
 pub fn pin_of(history: &History) -> Option<String> {
     history.events.iter().find_map(|e| match &e.attributes {
         Some(Attributes::MarkerRecordedEventAttributes(m)) if m.marker_name == PATCH_MARKER => {
-            decode_change_marker_details(&m.details).and_then(|(id, _)| {
-                id.strip_prefix(crate::workflow::PIN_PREFIX)
-                    .map(str::to_owned)
-            })
+            decode_change_marker_details(&m.details)
+                .and_then(|(id, _)| id.strip_prefix(PIN_PREFIX).map(str::to_owned))
         }
         _ => None,
     })
+}
+
+/// The module digest a run's search attributes name, if they do. Core
+/// upserts every patch id a run has into `TemporalChangeVersion` in the
+/// task that records the patch's marker, so the pin found there is the
+/// pin marker's. It may be missing (a run whose history predates the
+/// upsert, visibility not caught up yet, an oversized list): then only the
+/// history can say.
+pub fn pin_in(attributes: Option<&SearchAttributes>) -> Option<String> {
+    let payload = attributes?.indexed_fields.get(VERSION_SEARCH_ATTR_KEY)?;
+    let ids: Vec<String> = serde_json::from_slice(&payload.data).ok()?;
+    ids.iter()
+        .find_map(|id| id.strip_prefix(PIN_PREFIX))
+        .map(str::to_owned)
 }
 
 /// A fetched history, ready to replay.
@@ -152,6 +176,36 @@ pub fn recorded(run: &RunRef, history: History) -> Recorded {
 fn call(what: &str, status: tonic::Status) -> TemporalError {
     TemporalError::Call {
         what: what.to_owned(),
-        reason: status.message().to_owned(),
+        status: Box::new(status),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use temporalio_common::protos::temporal::api::common::v1::Payload;
+
+    fn change_versions(json: &str) -> SearchAttributes {
+        SearchAttributes {
+            indexed_fields: [(
+                VERSION_SEARCH_ATTR_KEY.to_owned(),
+                Payload {
+                    data: json.as_bytes().to_vec(),
+                    ..Default::default()
+                },
+            )]
+            .into(),
+        }
+    }
+
+    #[test]
+    fn the_pin_is_read_from_the_change_version_search_attribute() {
+        let sa = change_versions(r#"["my-patch","weft.module/sha256:ab"]"#);
+        assert_eq!(pin_in(Some(&sa)).as_deref(), Some("sha256:ab"));
+        let unpinned = change_versions(r#"["my-patch"]"#);
+        assert_eq!(pin_in(Some(&unpinned)), None);
+        assert_eq!(pin_in(Some(&change_versions("not json"))), None);
+        assert_eq!(pin_in(Some(&SearchAttributes::default())), None);
+        assert_eq!(pin_in(None), None);
     }
 }

@@ -6,18 +6,17 @@
 //! state and its [`RunState`]. Instances are shared and recycled as
 //! [`super::pool`] says.
 
-use super::pool::{self, Instance, Instantiated, lock, once};
-use super::run::{
-    TaskFailure, apply_resolution, child_start, command, pooled_run_state, trap_failure,
-    within_limits,
-};
-use super::state::{HandleKind, Outcome, RunHost, RunState};
-use super::{PIN_PREFIX, WorkflowModule};
+use super::WorkflowModule;
+use super::convert::child_start;
+use super::pool::{self, Instantiated, lock, once};
+use super::pooled::PooledRun;
+use super::run::{TaskFailure, apply_resolution, command, within_limits};
+use super::state::{HandleKind, Outcome, RunHost};
 use crate::bindings::activation::exports::weft::plugin::activation_guest::{
     ChildStart, Job, Resolution, RunStatus, Signal, Update,
 };
 use crate::bindings::activation::{ActivationWorkflow, ActivationWorkflowPre};
-use crate::bindings::types::{Failure, Payload};
+use crate::bindings::types::Payload;
 use crate::payload;
 use crate::store::Digest;
 use crate::temporal::proto::workflow_activation::{
@@ -30,30 +29,20 @@ use crate::temporal::proto::workflow_commands::{
     workflow_command::Variant as Command,
 };
 use crate::temporal::timestamp_millis;
-use std::sync::{Arc, Mutex};
-use wasmtime::component::ResourceAny;
+use std::sync::Arc;
 
 /// The instances of an activation-based module.
-pub type Pool = pool::Pool<ActivationWorkflowPre<RunHost>, ActivationWorkflow>;
+pub(super) type Pool = pool::Pool<ActivationWorkflowPre<RunHost>, ActivationWorkflow>;
 
 type Guest = Instantiated<ActivationWorkflow>;
 
 /// A run of an activation-based guest.
 pub struct ActivationRun {
-    state: Arc<Mutex<RunState>>,
-    module: Arc<WorkflowModule>,
-    instance: Arc<Instance<ActivationWorkflow>>,
-    run_id: String,
-    /// The guest's `run` object, once constructed.
-    object: Option<ResourceAny>,
+    core: PooledRun<ActivationWorkflow>,
     /// Workflow type and arguments, until the object is constructed.
     start: Option<(String, Vec<Payload>)>,
-    /// The module pin to record (or confirm) at the first activation.
-    pin: Option<Digest>,
     /// The run returned: later activations only answer queries.
     closed: bool,
-    /// Runs (this one included) whose guest state is lost: evict them.
-    evict: Vec<String>,
 }
 
 impl ActivationRun {
@@ -66,38 +55,28 @@ impl ActivationRun {
         task_queue: &str,
         pin: Option<Digest>,
     ) -> ActivationRun {
-        let state = pooled_run_state(&init, run_id, namespace, task_queue);
-        let super::Guest::Activation(pool) = &module.guest else {
-            unreachable!("an activation run starts only on an activation-based guest")
-        };
-        let instance = pool.place(run_id);
+        let core = PooledRun::start(module, &init, run_id, namespace, task_queue, pin);
         let args = init.arguments.into_iter().map(payload::to_wit).collect();
         ActivationRun {
-            state: Arc::new(Mutex::new(state)),
-            instance,
-            run_id: run_id.to_owned(),
-            object: None,
+            core,
             start: Some((init.workflow_type, args)),
-            pin,
             closed: false,
-            evict: Vec::new(),
-            module,
         }
     }
 
     /// The module this run executes on.
     pub fn module(&self) -> &Arc<WorkflowModule> {
-        &self.module
+        self.core.module()
     }
 
     /// Fuel the guest spent in the last activation.
     pub fn fuel_spent(&self) -> u64 {
-        lock(&self.state).fuel_spent()
+        self.core.fuel_spent()
     }
 
     /// Runs to evict from core's cache (they replay on a fresh instance).
     pub fn take_orphans(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.evict)
+        self.core.take_orphans()
     }
 
     /// Deliver an activation; answer with the commands the run issued.
@@ -106,30 +85,16 @@ impl ActivationRun {
         act: &WorkflowActivation,
     ) -> Result<Vec<WorkflowCommand>, TaskFailure> {
         // The activation deadline counts only while guest code runs.
-        let _running = self.module.epochs.running();
-        let instance = self.instance.clone();
+        let _running = self.core.module().epochs.running();
+        let instance = self.core.instance();
         let mut slot = lock(&instance.guest);
-        if instance.is_dead() {
-            return Err(TaskFailure(
-                "the instance this run shared was lost when another run on it trapped: \
-                 the run replays on a fresh instance"
-                    .into(),
-            ));
-        }
-        let guest = match &mut *slot {
-            Some(guest) => guest,
-            None => slot.insert(self.instantiate()?),
-        };
-        guest.store.data_mut().state = self.state.clone();
-        if let Err(trap) = instance.bury(&mut guest.store) {
-            return Err(self.lost(trap));
-        }
+        let guest = self.core.enter(&mut *slot)?;
         let (jobs, queries) = self.jobs(act)?;
         let mut commands = Vec::new();
         if !self.closed {
             commands = self.advance(guest, jobs)?;
         }
-        let mut state = lock(&self.state);
+        let mut state = lock(&self.core.state);
         state.reject_unanswered_updates();
         commands.extend(state.take_commands());
         within_limits(&mut state, &commands)?;
@@ -140,24 +105,14 @@ impl ActivationRun {
         Ok(commands)
     }
 
-    fn instantiate(&mut self) -> Result<Guest, TaskFailure> {
-        let super::Guest::Activation(pool) = &self.module.guest else {
-            unreachable!("an activation run starts only on an activation-based guest")
-        };
-        let mut store = self.module.store(self.state.clone());
-        match once(pool.pre.instantiate_async(&mut store)) {
-            Ok(bindings) => Ok(Guest { store, bindings }),
-            Err(trap) => Err(self.lost(trap)),
-        }
-    }
-
     /// The activation's jobs as the guest reads them, in history order,
     /// after applying them to the run state; and its queries.
     fn jobs(
         &mut self,
         act: &WorkflowActivation,
     ) -> Result<(Vec<Job>, Vec<QueryWorkflow>), TaskFailure> {
-        let mut state = lock(&self.state);
+        let state = self.core.state.clone();
+        let mut state = lock(&state);
         state.begin_activation(timestamp_millis(act.timestamp.as_ref()), act.is_replaying);
         let (mut jobs, mut queries) = (Vec::new(), Vec::new());
         for job in act.jobs.iter().filter_map(|j| j.variant.as_ref()) {
@@ -208,9 +163,7 @@ impl ActivationRun {
         // The pin marker comes first, before anything the guest issues,
         // with the patch semantics: recorded by a new run, confirmed by a
         // replay whose history has it.
-        if let Some(digest) = self.pin.take() {
-            state.patch(format!("{PIN_PREFIX}{digest}"), false);
-        }
+        self.core.record_pin(&mut state);
         Ok((jobs, queries))
     }
 
@@ -222,21 +175,21 @@ impl ActivationRun {
         mut jobs: Vec<Job>,
     ) -> Result<Vec<WorkflowCommand>, TaskFailure> {
         let runs = guest.bindings.weft_plugin_activation_guest().run();
-        let object = match self.object {
+        let object = match self.core.object {
             Some(object) => object,
             None => {
                 let (workflow_type, args) = self.start.take().unwrap_or_default();
                 let made = once(runs.call_constructor(&mut guest.store, &workflow_type, &args));
-                let object = made.map_err(|trap| self.lost(trap))?;
-                self.object = Some(object);
+                let object = made.map_err(|trap| self.core.lost(trap))?;
+                self.core.object = Some(object);
                 object
             }
         };
         let mut commands = Vec::new();
         loop {
             let status = once(runs.call_activate(&mut guest.store, object, &jobs));
-            let status = status.map_err(|trap| self.lost(trap))?;
-            let mut state = lock(&self.state);
+            let status = status.map_err(|trap| self.core.lost(trap))?;
+            let mut state = lock(&self.core.state);
             commands.extend(state.take_commands());
             let close = match status {
                 RunStatus::Waiting => {
@@ -285,38 +238,34 @@ impl ActivationRun {
         q: QueryWorkflow,
     ) -> Result<WorkflowCommand, TaskFailure> {
         let args: Vec<Payload> = q.arguments.into_iter().map(payload::to_wit).collect();
-        let answer = match self.object {
+        let answer = match self.core.object {
             Some(object) => {
-                lock(&self.state).set_in_query(true);
+                lock(&self.core.state).set_in_query(true);
                 let runs = guest.bindings.weft_plugin_activation_guest().run();
                 let answer = once(runs.call_query(&mut guest.store, object, &q.query_type, &args));
-                lock(&self.state).set_in_query(false);
-                let answer = answer.map_err(|trap| self.lost(trap))?;
-                let violation = lock(&self.state).take_query_violation();
+                lock(&self.core.state).set_in_query(false);
+                let answer = answer.map_err(|trap| self.core.lost(trap))?;
+                let violation = lock(&self.core.state).take_query_violation();
                 match violation {
                     // The handler may have changed the run's guest state:
                     // the run replays before its next activation.
                     Some(violation) => {
-                        self.evict.push(self.run_id.clone());
-                        Err(Failure {
-                            message: format!(
+                        self.core.evict_self();
+                        Err(payload::non_retryable_failure(
+                            format!(
                                 "query `{}` failed: {violation}; query handlers are read-only",
                                 q.query_type
                             ),
-                            error_type: "QueryHandlerNotReadOnly".into(),
-                            non_retryable: true,
-                            details: vec![],
-                        })
+                            "QueryHandlerNotReadOnly",
+                        ))
                     }
                     None => answer,
                 }
             }
-            None => Err(Failure {
-                message: format!("query `{}`: the run has not started", q.query_type),
-                error_type: "QueryFailed".into(),
-                non_retryable: true,
-                details: vec![],
-            }),
+            None => Err(payload::non_retryable_failure(
+                format!("query `{}`: the run has not started", q.query_type),
+                "QueryFailed",
+            )),
         };
         let variant = match answer {
             Ok(value) => query_result::Variant::Succeeded(QuerySuccess {
@@ -328,19 +277,6 @@ impl ActivationRun {
             query_id: q.query_id,
             variant: Some(variant),
         })))
-    }
-
-    /// A guest call trapped: the instance is lost with every run on it.
-    fn lost(&mut self, trap: wasmtime::Error) -> TaskFailure {
-        self.evict = self.instance.lose(&self.run_id);
-        self.object = None;
-        trap_failure(&trap, &lock(&self.state))
-    }
-}
-
-impl Drop for ActivationRun {
-    fn drop(&mut self) {
-        self.instance.leave(&self.run_id, self.object.take());
     }
 }
 

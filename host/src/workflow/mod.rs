@@ -8,9 +8,11 @@
 //! clock, entropy, files or sockets cannot even be instantiated.
 
 mod activation;
+mod convert;
 pub mod epoch;
 pub mod limits;
 mod pool;
+mod pooled;
 mod pressure;
 mod run;
 mod state;
@@ -373,10 +375,7 @@ fn no_run() -> crate::bindings::workflow::weft::plugin::workflow_host::WorkflowI
 /// The workflow types one worker serves.
 pub type WorkflowRegistry = module::Registry<Arc<WorkflowModule>>;
 
-/// The patch id prefix of the marker that pins a run to its module: the
-/// first workflow task of every run records `weft.module/sha256:<hex>`, so
-/// every host replays the run on the module it started on.
-pub const PIN_PREFIX: &str = "weft.module/";
+pub use crate::temporal::runs::PIN_PREFIX;
 
 /// Which module a run executes on.
 pub trait ModuleSource: Send + Sync + 'static {

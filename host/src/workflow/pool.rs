@@ -23,7 +23,7 @@ use wasmtime::component::ResourceAny;
 pub const MAX_RUNS_PER_INSTANCE: u32 = 1_000;
 
 /// The instances of one module; `P` instantiates a `B`.
-pub struct Pool<P, B> {
+pub(crate) struct Pool<P, B> {
     /// How to instantiate the module.
     pub pre: P,
     runs_per_instance: u32,
@@ -34,7 +34,7 @@ pub struct Pool<P, B> {
 impl<P, B> Pool<P, B> {
     /// Instances of `pre`, each hosting up to `runs_per_instance` runs
     /// (0: [`MAX_RUNS_PER_INSTANCE`]).
-    pub fn new(pre: P, runs_per_instance: u32) -> Pool<P, B> {
+    pub(crate) fn new(pre: P, runs_per_instance: u32) -> Pool<P, B> {
         let runs_per_instance = match runs_per_instance {
             0 => MAX_RUNS_PER_INSTANCE,
             n => n.min(MAX_RUNS_PER_INSTANCE),
@@ -47,7 +47,7 @@ impl<P, B> Pool<P, B> {
     }
 
     /// The instance a new run goes to.
-    pub fn place(&self, run_id: &str) -> Arc<Instance<B>> {
+    pub(crate) fn place(&self, run_id: &str) -> Arc<Instance<B>> {
         let mut current = lock(&self.current);
         let full = |i: &Instance<B>| {
             i.dead.load(Ordering::Relaxed)
@@ -68,7 +68,7 @@ impl<P, B> Pool<P, B> {
 }
 
 /// One instance and the runs it hosts.
-pub struct Instance<B> {
+pub(crate) struct Instance<B> {
     /// Instantiated by the first activation (guest code runs only on the
     /// blocking pool).
     pub guest: Mutex<Option<Instantiated<B>>>,
@@ -83,7 +83,7 @@ pub struct Instance<B> {
 }
 
 /// A live instance: its store and the bindings of its exports.
-pub struct Instantiated<B> {
+pub(crate) struct Instantiated<B> {
     /// The instance's store; its data is the run being activated.
     pub store: Store<RunHost>,
     /// The component's exports.
@@ -102,13 +102,13 @@ impl<B> Instance<B> {
     }
 
     /// True once a guest call trapped.
-    pub fn is_dead(&self) -> bool {
+    pub(crate) fn is_dead(&self) -> bool {
         self.dead.load(Ordering::Relaxed)
     }
 
     /// A guest call trapped: mark the instance dead and name the other
     /// runs it hosted (they lost their guest state).
-    pub fn lose(&self, run_id: &str) -> Vec<String> {
+    pub(crate) fn lose(&self, run_id: &str) -> Vec<String> {
         self.dead.store(true, Ordering::Relaxed);
         lock(&self.runs)
             .iter()
@@ -118,7 +118,7 @@ impl<B> Instance<B> {
     }
 
     /// Free the guest objects of runs gone since the last activation.
-    pub fn bury(&self, store: &mut Store<RunHost>) -> wasmtime::Result<()> {
+    pub(crate) fn bury(&self, store: &mut Store<RunHost>) -> wasmtime::Result<()> {
         for object in std::mem::take(&mut *lock(&self.graveyard)) {
             once(object.resource_drop_async(&mut *store))?;
         }
@@ -128,7 +128,7 @@ impl<B> Instance<B> {
     /// Run `run_id` left the instance; its guest object (if any) is
     /// dropped in the guest at the instance's next activation. A dead
     /// instance is freed whole with its last run.
-    pub fn leave(&self, run_id: &str, object: Option<ResourceAny>) {
+    pub(crate) fn leave(&self, run_id: &str, object: Option<ResourceAny>) {
         lock(&self.runs).remove(run_id);
         if let Some(object) = object
             && !self.is_dead()
@@ -141,7 +141,7 @@ impl<B> Instance<B> {
 /// Run a guest call to its end. Nothing a many-runs guest imports
 /// suspends, so the call finishes in one poll; one that does not is a host
 /// bug, reported as a trap rather than a hang.
-pub fn once<T>(call: impl Future<Output = wasmtime::Result<T>>) -> wasmtime::Result<T> {
+pub(super) fn once<T>(call: impl Future<Output = wasmtime::Result<T>>) -> wasmtime::Result<T> {
     let mut call = std::pin::pin!(call);
     match call.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(result) => result,
@@ -152,6 +152,6 @@ pub fn once<T>(call: impl Future<Output = wasmtime::Result<T>>) -> wasmtime::Res
 }
 
 /// Lock `m`, through poisoning (a panic elsewhere leaves consistent data).
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }

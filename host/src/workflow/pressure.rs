@@ -8,22 +8,22 @@
 use std::time::Duration;
 
 /// How often a worker checks the pressure.
-pub const CHECK_EVERY: Duration = Duration::from_secs(1);
+pub(super) const CHECK_EVERY: Duration = Duration::from_secs(1);
 /// The share of `vm.max_map_count` above which runs are evicted.
-pub const HIGH_WATER: f64 = 0.8;
+pub(super) const HIGH_WATER: f64 = 0.8;
 /// The share of the cached runs evicted per check while above it.
-pub const EVICT_SHARE: f64 = 0.1;
+pub(super) const EVICT_SHARE: f64 = 0.1;
 
 /// The mapping budget of this process.
 #[derive(Debug, Clone, Copy)]
-pub struct Pressure {
+pub(super) struct Pressure {
     max_maps: usize,
 }
 
 impl Pressure {
     /// The budget from `/proc/sys/vm/max_map_count` (65,530, the kernel's
     /// default, when it cannot be read).
-    pub fn from_kernel() -> Pressure {
+    pub(super) fn from_kernel() -> Pressure {
         let max_maps = std::fs::read_to_string("/proc/sys/vm/max_map_count")
             .ok()
             .and_then(|s| s.trim().parse().ok())
@@ -32,7 +32,7 @@ impl Pressure {
     }
 
     /// How many of `cached` runs to evict now (0 when there is room).
-    pub fn evictions(&self, cached: usize) -> usize {
+    pub(super) fn evictions(&self, cached: usize) -> usize {
         if cached == 0 {
             return 0;
         }

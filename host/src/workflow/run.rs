@@ -4,17 +4,16 @@
 //! lives in [`super::activation`].
 
 use super::activation::ActivationRun;
-use super::state::{HandleKind, MAX_COMMAND_BYTES, Outcome, RunHost, RunState};
+use super::convert::{activity_outcome, child_outcome, child_start, delivered};
+use super::state::{HandleKind, MAX_COMMAND_BYTES, RunHost, RunState};
 use super::temporal_runtime::TemporalRun;
-use super::{Guest, PIN_PREFIX, WorkflowModule};
+use super::{Guest, WorkflowModule};
 use crate::bindings::types::{Failure, Payload};
 use crate::bindings::workflow::Workflow;
 use crate::bindings::workflow::weft::plugin::workflow_host::WorkflowInfo;
 use crate::payload;
 use crate::store::Digest;
-use crate::temporal::proto::activity_result::{self, activity_resolution};
-use crate::temporal::proto::child_workflow::{ChildWorkflowResult, child_workflow_result};
-use crate::temporal::proto::workflow_activation::resolve_child_workflow_execution_start;
+use crate::temporal::proto::activity_result::activity_resolution;
 use crate::temporal::proto::workflow_activation::{
     InitializeWorkflow, WorkflowActivation, workflow_activation_job::Variant as Job,
 };
@@ -32,7 +31,7 @@ use wasmtime::Store;
 /// The guest's `run` call, owning its store while it is suspended.
 type RunFuture = Pin<Box<dyn Future<Output = wasmtime::Result<Result<Payload, Failure>>> + Send>>;
 
-pub use crate::payload::CANCELLED_ERROR;
+pub(super) use crate::payload::CANCELLED_ERROR;
 
 /// Why a workflow task must fail (Temporal retries it; the workflow goes on).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -132,16 +131,18 @@ pub(super) fn run_info(
     }
 }
 
-/// The state a run of a many-runs world (the activation world, Temporal's
-/// world) starts from.
-pub(super) fn pooled_run_state(
+/// The state a run starts from: `new` is [`RunState::new`] for a blocking
+/// guest, [`RunState::for_activations`] for the many-runs worlds (the
+/// activation world, Temporal's world).
+pub(super) fn starting_state(
     init: &InitializeWorkflow,
     run_id: &str,
     namespace: &str,
     task_queue: &str,
+    new: fn(WorkflowInfo, u64) -> RunState,
 ) -> RunState {
     let info = run_info(init, run_id, namespace, task_queue);
-    let mut state = RunState::for_activations(info, init.randomness_seed);
+    let mut state = new(info, init.randomness_seed);
     state.set_task_timeout(std_duration(init.workflow_task_timeout.as_ref()));
     state
 }
@@ -166,9 +167,7 @@ impl FiberRun {
         task_queue: &str,
         pin: Option<Digest>,
     ) -> FiberRun {
-        let info = run_info(&init, run_id, namespace, task_queue);
-        let mut state = RunState::new(info, init.randomness_seed);
-        state.set_task_timeout(std_duration(init.workflow_task_timeout.as_ref()));
+        let state = starting_state(&init, run_id, namespace, task_queue, RunState::new);
         let state = Arc::new(Mutex::new(state));
         let store = module.store(state.clone());
         let Guest::Fiber(pre) = &module.guest else {
@@ -231,11 +230,9 @@ impl FiberRun {
                     }
                 }
             }
-            // The pin marker comes first, before anything the guest issues,
-            // with the patch semantics: recorded by a new run, confirmed by
-            // a replay whose history has it.
+            // The pin marker comes first, before anything the guest issues.
             if let Some(digest) = pin {
-                state.patch(format!("{PIN_PREFIX}{digest}"), false);
+                state.pin_module(&digest);
             }
         }
         // The guest runs first, even when cancellation was requested: one
@@ -255,20 +252,20 @@ impl FiberRun {
                 Ok(answer) => query_result::Variant::Succeeded(QuerySuccess {
                     response: Some(payload::from_wit(answer)),
                 }),
-                Err(known) => query_result::Variant::Failed(payload::failure_from_wit(Failure {
-                    message: format!(
-                        "query `{}` has no answer: this run publishes {}",
-                        q.query_type,
-                        if known.is_empty() {
-                            "none".to_owned()
-                        } else {
-                            known.join(", ")
-                        }
+                Err(known) => query_result::Variant::Failed(payload::failure_from_wit(
+                    payload::non_retryable_failure(
+                        format!(
+                            "query `{}` has no answer: this run publishes {}",
+                            q.query_type,
+                            if known.is_empty() {
+                                "none".to_owned()
+                            } else {
+                                known.join(", ")
+                            }
+                        ),
+                        "QueryNotRegistered",
                     ),
-                    error_type: "QueryNotRegistered".into(),
-                    non_retryable: true,
-                    details: vec![],
-                })),
+                )),
             };
             command(Command::RespondToQuery(QueryResult {
                 query_id: q.query_id,
@@ -397,86 +394,59 @@ pub(super) fn trap_failure(trap: &wasmtime::Error, state: &RunState) -> TaskFail
 /// jobs each world handles its own way (start, eviction, signals,
 /// cancellation, updates, queries).
 pub(super) fn apply_resolution(state: &mut RunState, job: &Job) -> Result<bool, TaskFailure> {
-    match job {
-        Job::NotifyHasPatch(p) => state.notify_patch(&p.patch_id),
-        // A local activity's backoff timer is the host's own.
-        Job::FireTimer(t) => {
-            if !state.fire_local_backoff(t.seq) {
-                let fired = Ok(payload::to_wit(payload::null()));
-                state
-                    .resolve(HandleKind::Timer, t.seq, fired)
-                    .map_err(TaskFailure)?
-            }
+    let (kind, seq, outcome) = match job {
+        Job::NotifyHasPatch(p) => {
+            state.notify_patch(&p.patch_id);
+            return Ok(true);
         }
+        Job::UpdateRandomSeed(s) => {
+            state.reseed(s.randomness_seed);
+            return Ok(true);
+        }
+        // A local activity's backoff timer is the host's own.
+        Job::FireTimer(t) if state.fire_local_backoff(t.seq) => return Ok(true),
+        Job::FireTimer(t) => (
+            HandleKind::Timer,
+            t.seq,
+            Ok(payload::to_wit(payload::null())),
+        ),
         Job::ResolveActivity(r) if r.is_local => {
             let status = r.result.clone().and_then(|r| r.status);
             match status {
                 Some(activity_resolution::Status::Backoff(b)) => state.back_off_local(r.seq, b),
                 _ => state.resolve_local(r.seq, activity_outcome(r.result.clone())),
             }
-            .map_err(TaskFailure)?
+            .map_err(TaskFailure)?;
+            return Ok(true);
         }
-        Job::ResolveActivity(r) => state
-            .resolve(
-                HandleKind::Activity,
-                r.seq,
-                activity_outcome(r.result.clone()),
-            )
-            .map_err(TaskFailure)?,
-        Job::ResolveChildWorkflowExecutionStart(r) => state
-            .resolve_child_start(r.seq, child_start(&r.status))
-            .map_err(TaskFailure)?,
-        Job::ResolveChildWorkflowExecution(r) => state
-            .resolve(HandleKind::Child, r.seq, child_outcome(r.result.clone()))
-            .map_err(TaskFailure)?,
-        Job::ResolveSignalExternalWorkflow(r) => state
-            .resolve(
-                HandleKind::ExternalSignal,
-                r.seq,
-                delivered(r.failure.clone()),
-            )
-            .map_err(TaskFailure)?,
-        Job::ResolveRequestCancelExternalWorkflow(r) => state
-            .resolve(
-                HandleKind::ExternalCancel,
-                r.seq,
-                delivered(r.failure.clone()),
-            )
-            .map_err(TaskFailure)?,
-        Job::UpdateRandomSeed(s) => state.reseed(s.randomness_seed),
+        Job::ResolveChildWorkflowExecutionStart(r) => {
+            state
+                .resolve_child_start(r.seq, child_start(&r.status))
+                .map_err(TaskFailure)?;
+            return Ok(true);
+        }
+        Job::ResolveActivity(r) => (
+            HandleKind::Activity,
+            r.seq,
+            activity_outcome(r.result.clone()),
+        ),
+        Job::ResolveChildWorkflowExecution(r) => {
+            (HandleKind::Child, r.seq, child_outcome(r.result.clone()))
+        }
+        Job::ResolveSignalExternalWorkflow(r) => (
+            HandleKind::ExternalSignal,
+            r.seq,
+            delivered(r.failure.clone()),
+        ),
+        Job::ResolveRequestCancelExternalWorkflow(r) => (
+            HandleKind::ExternalCancel,
+            r.seq,
+            delivered(r.failure.clone()),
+        ),
         _ => return Ok(false),
-    }
+    };
+    state.resolve(kind, seq, outcome).map_err(TaskFailure)?;
     Ok(true)
-}
-
-/// Whether a child started, as a guest reads it.
-pub(super) fn child_start(
-    status: &Option<resolve_child_workflow_execution_start::Status>,
-) -> Result<(), Failure> {
-    use resolve_child_workflow_execution_start::Status;
-    match status {
-        Some(Status::Succeeded(_)) => Ok(()),
-        Some(Status::Failed(f)) => Err(Failure {
-            message: format!(
-                "child workflow {} ({}) did not start: {:?}",
-                f.workflow_id,
-                f.workflow_type,
-                f.cause()
-            ),
-            error_type: "ChildWorkflowStartFailed".into(),
-            non_retryable: true,
-            details: vec![],
-        }),
-        Some(Status::Cancelled(c)) => Err(payload::failure_to_wit(
-            c.failure.clone().unwrap_or_default(),
-        )),
-        None => Err(Failure {
-            message: "child workflow start resolved without a status".into(),
-            error_type: "ChildWorkflowStartFailed".into(),
-            non_retryable: true,
-            details: vec![],
-        }),
-    }
 }
 
 pub(super) fn command(variant: Command) -> WorkflowCommand {
@@ -486,41 +456,158 @@ pub(super) fn command(variant: Command) -> WorkflowCommand {
     }
 }
 
-pub(super) fn child_outcome(result: Option<ChildWorkflowResult>) -> Outcome {
-    use child_workflow_result::Status;
-    match result.and_then(|r| r.status) {
-        Some(Status::Completed(s)) => Ok(payload::to_wit(s.result.unwrap_or_else(payload::null))),
-        Some(Status::Failed(f)) => Err(payload::failure_to_wit(f.failure.unwrap_or_default())),
-        Some(Status::Cancelled(c)) => Err(payload::failure_to_wit(c.failure.unwrap_or_default())),
-        None => Err(Failure {
-            message: "child workflow resolved without a result".into(),
-            error_type: "ChildWorkflowResolutionMissing".into(),
-            non_retryable: true,
-            details: vec![],
-        }),
-    }
-}
+#[cfg(test)]
+mod tests {
+    //! The jobs both worlds share, applied to a run's state from synthetic
+    //! activations: no server, no guest.
+    use super::*;
+    use crate::bindings::workflow::weft::plugin::workflow_host::{Host, LocalActivityOptions};
+    use crate::temporal::proto::activity_result::{ActivityResolution, DoBackoff, Success};
+    use crate::temporal::proto::workflow_activation::{
+        FireTimer, NotifyHasPatch, ResolveActivity, UpdateRandomSeed,
+    };
 
-/// A signal or cancellation request to another workflow: delivered, or why not.
-pub(super) fn delivered(failure: Option<crate::temporal::proto::Failure>) -> Outcome {
-    match failure {
-        None => Ok(payload::to_wit(payload::null())),
-        Some(f) => Err(payload::failure_to_wit(f)),
+    fn host(replaying: bool) -> RunHost {
+        let init = InitializeWorkflow {
+            workflow_type: "T".into(),
+            workflow_id: "w".into(),
+            randomness_seed: 1,
+            ..Default::default()
+        };
+        let mut state = starting_state(&init, "r", "default", "Q", RunState::new);
+        state.begin_activation(0, replaying);
+        RunHost {
+            state: Arc::new(Mutex::new(state)),
+            limits: crate::workflow::GuestLimits::new(1 << 20),
+        }
     }
-}
 
-pub(super) fn activity_outcome(resolution: Option<activity_result::ActivityResolution>) -> Outcome {
-    use activity_resolution::Status;
-    match resolution.and_then(|r| r.status) {
-        Some(Status::Completed(s)) => Ok(payload::to_wit(s.result.unwrap_or_else(payload::null))),
-        Some(Status::Failed(f)) => Err(payload::failure_to_wit(f.failure.unwrap_or_default())),
-        Some(Status::Cancelled(c)) => Err(payload::failure_to_wit(c.failure.unwrap_or_default())),
-        // Handled before: only local activities back off.
-        Some(Status::Backoff(_)) | None => Err(Failure {
-            message: "activity resolved without a result".into(),
-            error_type: "ActivityResolutionMissing".into(),
-            non_retryable: true,
-            details: vec![],
-        }),
+    fn apply(host: &RunHost, job: Job) -> bool {
+        apply_resolution(&mut host.lock_state(), &job).expect("in step with history")
+    }
+
+    fn variants(host: &RunHost) -> Vec<Command> {
+        host.lock_state()
+            .take_commands()
+            .into_iter()
+            .filter_map(|c| c.variant)
+            .collect()
+    }
+
+    fn local_resolution(seq: u32, status: activity_resolution::Status) -> Job {
+        Job::ResolveActivity(ResolveActivity {
+            seq,
+            result: Some(ActivityResolution {
+                status: Some(status),
+            }),
+            is_local: true,
+        })
+    }
+
+    #[test]
+    fn a_local_activity_backs_off_on_a_timer_and_resolves_its_first_handle() {
+        let mut host = host(false);
+        let options = LocalActivityOptions {
+            start_to_close_timeout_ms: Some(1_000),
+            schedule_to_close_timeout_ms: None,
+            retry_policy: None,
+            local_retry_threshold_ms: None,
+        };
+        let h = host
+            .start_local_activity("A".into(), vec![], options)
+            .expect("started");
+        assert!(matches!(&variants(&host)[..], [Command::ScheduleLocalActivity(s)] if s.seq == h));
+        let backoff = DoBackoff {
+            attempt: 2,
+            backoff_duration: Some(crate::temporal::proto_duration(
+                std::time::Duration::from_secs(90),
+            )),
+            original_schedule_time: None,
+        };
+        assert!(apply(
+            &host,
+            local_resolution(h, activity_resolution::Status::Backoff(backoff))
+        ));
+        let timer = match &variants(&host)[..] {
+            [Command::StartTimer(t)] => t.seq,
+            other => panic!("expected a backoff timer, got {other:?}"),
+        };
+        assert!(apply(&host, Job::FireTimer(FireTimer { seq: timer })));
+        let attempt = match &variants(&host)[..] {
+            [Command::ScheduleLocalActivity(s)] => {
+                assert_eq!((s.attempt, s.activity_type.as_str()), (2, "A"));
+                s.seq
+            }
+            other => panic!("expected the next attempt, got {other:?}"),
+        };
+        let done = activity_resolution::Status::Completed(Success {
+            result: Some(payload::json(&serde_json::json!(5))),
+        });
+        assert!(apply(&host, local_resolution(attempt, done)));
+        let mut result = std::pin::pin!(host.result(h));
+        let Poll::Ready(outcome) = result
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        else {
+            panic!("the handle is resolved");
+        };
+        assert_eq!(outcome.expect("live").expect("completed").data, b"5");
+    }
+
+    #[test]
+    fn a_timer_history_fires_twice_or_that_was_never_started_fails_the_task() {
+        let mut host = host(false);
+        let t = host.start_timer(10).expect("started");
+        assert!(apply(&host, Job::FireTimer(FireTimer { seq: t })));
+        let twice = apply_resolution(
+            &mut host.lock_state(),
+            &Job::FireTimer(FireTimer { seq: t }),
+        );
+        assert!(twice.is_err());
+        let unknown = apply_resolution(
+            &mut host.lock_state(),
+            &Job::FireTimer(FireTimer { seq: 9 }),
+        );
+        assert_eq!(
+            unknown,
+            Err(TaskFailure(
+                "history resolves Timer 9, which this run has not started".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn replay_takes_a_patch_only_where_history_has_its_marker() {
+        let mut host = host(true);
+        assert!(apply(
+            &host,
+            Job::NotifyHasPatch(NotifyHasPatch {
+                patch_id: "fix".into()
+            })
+        ));
+        assert!(host.patched("fix".into()).expect("within limits"));
+        assert!(!host.patched("other".into()).expect("within limits"));
+        let markers: Vec<String> = variants(&host)
+            .into_iter()
+            .filter_map(|v| match v {
+                Command::SetPatchMarker(m) => Some(m.patch_id),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(markers, ["fix"], "only the patch taken is marked");
+    }
+
+    #[test]
+    fn a_new_seed_changes_what_random_returns() {
+        let (mut a, mut b) = (host(false), host(false));
+        assert!(apply(
+            &b,
+            Job::UpdateRandomSeed(UpdateRandomSeed { randomness_seed: 2 })
+        ));
+        assert_ne!(a.random().expect("random"), b.random().expect("random"));
+        assert!(
+            !apply(&a, Job::CancelWorkflow(Default::default())),
+            "each world's own"
+        );
     }
 }

@@ -1,32 +1,31 @@
 //! The state one workflow run shares with its guest's imports: the commands
 //! gathered in the current activation and the outcome of each handle.
 //!
+//! [`RunState`] composes one small part per concern, each with its own
+//! invariants and unit tests: [`handles`], [`budget`] (fuel, deadline, log
+//! lines, commands, broken limits), [`signals`], [`updates`], [`patches`],
+//! [`queries`], [`children`], [`local`] activities and [`cancel`]lation.
+//! [`imports`] and [`activation`] are the two worlds' host functions on it.
+//!
 //! Everything here is a function of the run's history: time is the
 //! activation's timestamp, randomness comes from the history's seed, and the
 //! handles are resolved by activation jobs in history order.
 
 use crate::bindings::types::{Failure, LogLevel, Payload};
 use crate::bindings::workflow::weft::plugin::workflow_host::{
-    self, ActivityCancellation, ActivityOptions, ChildCancellation, ChildOptions,
-    LocalActivityOptions, ParentClosePolicy, RetryPolicy, WorkflowInfo,
+    self, ActivityOptions, ChildOptions, LocalActivityOptions, WorkflowInfo,
 };
 use crate::payload;
 use crate::temporal::proto;
-use crate::temporal::proto::child_workflow::{
-    ChildWorkflowCancellationType, ParentClosePolicy as ProtoParentClosePolicy,
-};
 use crate::temporal::proto::workflow_commands::{
-    ActivityCancellationType, CancelChildWorkflowExecution, CancelTimer,
-    ContinueAsNewWorkflowExecution, ModifyWorkflowProperties, RequestCancelActivity,
-    RequestCancelExternalWorkflowExecution, RequestCancelLocalActivity, ScheduleActivity,
-    ScheduleLocalActivity, SetPatchMarker, SignalExternalWorkflowExecution,
-    StartChildWorkflowExecution, StartTimer, UpdateResponse, UpsertWorkflowSearchAttributes,
-    WorkflowCommand, signal_external_workflow_execution, update_response,
-    workflow_command::Variant,
+    CancelChildWorkflowExecution, CancelTimer, ContinueAsNewWorkflowExecution,
+    ModifyWorkflowProperties, RequestCancelActivity, RequestCancelExternalWorkflowExecution,
+    RequestCancelLocalActivity, ScheduleActivity, ScheduleLocalActivity, SetPatchMarker,
+    SignalExternalWorkflowExecution, StartChildWorkflowExecution, StartTimer, UpdateResponse,
+    UpsertWorkflowSearchAttributes, WorkflowCommand, signal_external_workflow_execution,
+    update_response, workflow_command::Variant,
 };
-use crate::temporal::proto_duration;
-use std::collections::BTreeSet;
-use std::collections::{BTreeMap, VecDeque};
+use budget::LogLine;
 use std::future::poll_fn;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Poll;
@@ -34,132 +33,58 @@ use std::time::Duration;
 
 /// The longest guest log line kept, in bytes; longer ones are cut with a
 /// marker saying how much was dropped.
-pub const MAX_LOG_LINE_BYTES: usize = 8 * 1024;
+pub(super) const MAX_LOG_LINE_BYTES: usize = 8 * 1024;
 /// Guest log lines written per activation; the rest are dropped (with one
 /// warning saying so).
-pub const MAX_LOG_LINES_PER_ACTIVATION: u32 = 200;
+pub(super) const MAX_LOG_LINES_PER_ACTIVATION: u32 = 200;
 
 /// Commands one activation may issue: far more than any workflow needs, few
 /// enough that a guest looping over `start-timer` cannot make the host hold
 /// an unbounded list.
-pub const MAX_COMMANDS_PER_ACTIVATION: usize = 10_000;
+pub(super) const MAX_COMMANDS_PER_ACTIVATION: usize = 10_000;
 /// Handles one run may hold live at once: created and not yet consumed
 /// (`result` takes a handle's outcome and frees its slot). Each activity,
 /// timer or child costs history events, and Temporal ends a run past 51,200
 /// events, so only a guest piling up handles without history (signal or
 /// update waiters, cancellation handles) in a loop reaches this.
-pub const MAX_HANDLES_PER_RUN: usize = 100_000;
+pub(super) const MAX_HANDLES_PER_RUN: usize = 100_000;
 /// Query names one run may publish.
-pub const MAX_QUERY_NAMES: usize = 256;
+pub(super) const MAX_QUERY_NAMES: usize = 256;
 /// Bytes of all published query answers of one run (names and payloads).
-pub const MAX_QUERY_BYTES: usize = 4 << 20;
+pub(super) const MAX_QUERY_BYTES: usize = 4 << 20;
 /// Distinct patch ids one run may ask about.
-pub const MAX_PATCHES: usize = 1_000;
+pub(super) const MAX_PATCHES: usize = 1_000;
 /// The longest patch id, in bytes.
-pub const MAX_PATCH_ID_BYTES: usize = 1_024;
+pub(super) const MAX_PATCH_ID_BYTES: usize = 1_024;
 /// The largest command weft sends: Temporal's default blob size limit
 /// (`limit.blobSize.error`, 2 MiB), past which the server refuses the
 /// command and the task would only be retried.
-pub const MAX_COMMAND_BYTES: usize = 2 << 20;
+pub(super) const MAX_COMMAND_BYTES: usize = 2 << 20;
 
-/// What a handle stands for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HandleKind {
-    /// A scheduled activity.
-    Activity,
-    /// A local activity.
-    LocalActivity,
-    /// A started timer.
-    Timer,
-    /// The next signal of a name.
-    Signal,
-    /// The run's cancellation.
-    Cancellation,
-    /// A child workflow's result.
-    Child,
-    /// A signal sent to another workflow.
-    ExternalSignal,
-    /// A cancellation request sent to another workflow.
-    ExternalCancel,
-    /// An update received.
-    Update,
-}
-
-/// An update this run received, and how far its answer got.
-#[derive(Debug)]
-struct Update {
-    name: String,
-    protocol_instance_id: String,
-    input: Payload,
-    /// Accepted (or rejected) already: only completion is left.
-    settled: bool,
-}
+pub use handles::HandleKind;
 
 /// A handle's outcome once history resolved it.
-pub type Outcome = Result<Payload, Failure>;
-
-#[derive(Debug)]
-struct Slot {
-    kind: HandleKind,
-    outcome: Option<Outcome>,
-}
+pub(super) type Outcome = Result<Payload, Failure>;
 
 /// Per-run state, shared between the activation driver and the guest's
-/// imports.
+/// imports: one part per concern, as sdk-core has one state machine per
+/// command kind.
 #[derive(Debug)]
 pub struct RunState {
     info: WorkflowInfo,
     now_ms: u64,
     replaying: bool,
     rng: SplitMix64,
-    /// The next handle (and command seq). Never reused, even once a
-    /// handle is freed: core and history know commands by their seq.
-    next_seq: u32,
-    commands: Vec<WorkflowCommand>,
-    /// Live handles. A handle is freed when `result` takes its outcome, so
-    /// what a run holds depends only on the guest's calls, never on timing.
-    slots: BTreeMap<u32, Slot>,
+    handles: Handles,
+    budget: Budget,
     last_error_log: Option<String>,
-    /// Lines the guest logged in this activation.
-    log_lines: u32,
-    /// A limit the guest broke: its next return from the host traps.
-    violation: Option<String>,
-    refuel: bool,
-    /// The wall-clock deadline of each activation, in epoch ticks.
-    deadline_ticks: u64,
-    /// Fuel left when the guest last entered the host (its last call, or
-    /// its return): what this activation spent, for metrics.
-    fuel_left: u64,
-    /// Signals no one waited for yet, per name, in arrival order.
-    signals: BTreeMap<String, VecDeque<Payload>>,
-    /// Handles waiting for a signal, per name, in the order they asked.
-    signal_waiters: BTreeMap<String, VecDeque<u32>>,
-    /// Set when Temporal asked this run to stop.
-    cancel_requested: bool,
-    /// True once the guest asked for its cancellation handle.
-    handles_cancellation: bool,
-    /// Published query answers.
-    queries: BTreeMap<String, Payload>,
-    /// Their size: names, data and metadata.
-    query_bytes: usize,
-    /// Patches whose marker is in history (from `NotifyHasPatch`).
-    known_patches: BTreeSet<String>,
-    /// Patches this run decided on, and the decision.
-    patches: BTreeMap<String, bool>,
-    /// Children whose start is not yet resolved (`None`) or failed.
-    child_starts: BTreeMap<u32, Option<Result<(), Failure>>>,
-    /// Update names the guest asked for: it has a handler for them.
-    update_names: BTreeSet<String>,
-    /// Updates not picked up yet, in arrival order.
-    updates: VecDeque<Update>,
-    /// Updates picked up, by handle.
-    updates_picked: BTreeMap<u32, Update>,
-    /// Handles waiting for an update, per name.
-    update_waiters: BTreeMap<String, VecDeque<u32>>,
-    /// Local activities not resolved yet, by handle.
-    locals: BTreeMap<u32, local::LocalActivity>,
-    /// Seqs of later local activity attempts and backoff timers -> handle.
-    local_seqs: BTreeMap<u32, u32>,
+    signals: Signals,
+    cancellation: Cancellation,
+    answers: queries::Answers,
+    patches: Patches,
+    child_starts: ChildStarts,
+    updates: Updates,
+    locals: Locals,
     /// The activation-based world's part (`None` for a blocking guest).
     activation: Option<activation::ActivationState>,
 }
@@ -172,30 +97,16 @@ impl RunState {
             now_ms: 0,
             replaying: false,
             rng: SplitMix64(seed),
-            next_seq: 1,
-            commands: Vec::new(),
-            slots: BTreeMap::new(),
+            handles: Handles::default(),
+            budget: Budget::default(),
             last_error_log: None,
-            log_lines: 0,
-            violation: None,
-            refuel: true,
-            deadline_ticks: super::epoch::deadline_ticks(None),
-            fuel_left: super::FUEL_PER_ACTIVATION,
-            signals: BTreeMap::new(),
-            signal_waiters: BTreeMap::new(),
-            cancel_requested: false,
-            handles_cancellation: false,
-            queries: BTreeMap::new(),
-            query_bytes: 0,
-            known_patches: BTreeSet::new(),
-            patches: BTreeMap::new(),
-            child_starts: BTreeMap::new(),
-            update_names: BTreeSet::new(),
-            updates: VecDeque::new(),
-            updates_picked: BTreeMap::new(),
-            update_waiters: BTreeMap::new(),
-            locals: BTreeMap::new(),
-            local_seqs: BTreeMap::new(),
+            signals: Signals::default(),
+            cancellation: Cancellation::default(),
+            answers: queries::Answers::default(),
+            patches: Patches::default(),
+            child_starts: ChildStarts::default(),
+            updates: Updates::default(),
+            locals: Locals::default(),
             activation: None,
         }
     }
@@ -209,42 +120,40 @@ impl RunState {
     pub fn begin_activation(&mut self, now_ms: u64, replaying: bool) {
         self.now_ms = now_ms;
         self.replaying = replaying;
-        self.refuel = true;
-        self.log_lines = 0;
-        self.fuel_left = super::FUEL_PER_ACTIVATION;
+        self.budget.begin();
     }
 
     /// Each activation of this run may take as long as one workflow task
     /// (see [`super::epoch::deadline_ticks`]).
     pub fn set_task_timeout(&mut self, task_timeout: Option<Duration>) {
-        self.deadline_ticks = super::epoch::deadline_ticks(task_timeout);
+        self.budget.set_task_timeout(task_timeout);
     }
 
     /// Give each activation `ticks` epoch ticks, whatever the task timeout
     /// (deploy-time calls, which belong to no task).
     pub fn set_deadline_ticks(&mut self, ticks: u64) {
-        self.deadline_ticks = ticks;
+        self.budget.set_deadline_ticks(ticks);
     }
 
     /// The wall-clock deadline of an activation, in epoch ticks.
     pub fn deadline_ticks(&self) -> u64 {
-        self.deadline_ticks
+        self.budget.deadline_ticks()
     }
 
     /// The guest entered the host with `left` fuel.
     pub fn record_fuel_left(&mut self, left: u64) {
-        self.fuel_left = left;
+        self.budget.record_fuel_left(left);
     }
 
     /// Fuel the guest spent in this activation so far.
     pub fn fuel_spent(&self) -> u64 {
-        super::FUEL_PER_ACTIVATION.saturating_sub(self.fuel_left)
+        self.budget.fuel_spent()
     }
 
     /// True once per activation: the guest's next entry gets a full fuel
     /// budget (see [`super::WorkflowModule`]'s call hook).
     pub fn take_refuel(&mut self) -> bool {
-        std::mem::take(&mut self.refuel)
+        self.budget.take_refuel()
     }
 
     /// History gave a new seed (e.g. after a reset).
@@ -256,38 +165,87 @@ impl RunState {
     /// for a handle this run never created means the guest is out of step
     /// with history.
     pub fn resolve(&mut self, kind: HandleKind, seq: u32, outcome: Outcome) -> Result<(), String> {
-        match self.slots.get_mut(&seq) {
-            // An activation-based guest takes the outcome in a `resolved`
-            // job: the slot is done with.
-            Some(slot) if slot.kind == kind && self.activation.is_some() => {
-                self.slots.remove(&seq);
-                self.deliver(seq, outcome);
+        // An activation-based guest takes the outcome in a `resolved` job:
+        // the slot is done with.
+        let hand_over = self.activation.is_some();
+        if let Some(outcome) = self.handles.resolve(kind, seq, outcome, hand_over)? {
+            self.deliver(seq, outcome);
+        }
+        Ok(())
+    }
+
+    /// Core says local activity attempt `seq` failed and the next one must
+    /// wait `backoff` on a timer (see [`local`]).
+    pub fn back_off_local(
+        &mut self,
+        seq: u32,
+        backoff: proto::activity_result::DoBackoff,
+    ) -> Result<(), String> {
+        let (handles, budget) = (&mut self.handles, &mut self.budget);
+        let timer = self.locals.back_off(seq, backoff, || {
+            let (seq, broken) = handles.take_seq();
+            if let Some(limit) = broken {
+                budget.violate(limit);
+            }
+            seq
+        })?;
+        self.push(Variant::StartTimer(timer));
+        Ok(())
+    }
+
+    /// Timer `timer` fired. If it is a local activity's backoff, schedule
+    /// the next attempt and return true; false for the guest's own timers.
+    pub fn fire_local_backoff(&mut self, timer: u32) -> bool {
+        let (handles, budget) = (&mut self.handles, &mut self.budget);
+        let next = self.locals.fire(timer, || {
+            let (seq, broken) = handles.take_seq();
+            if let Some(limit) = broken {
+                budget.violate(limit);
+            }
+            seq
+        });
+        match next {
+            Some(command) => {
+                self.push(Variant::ScheduleLocalActivity(command));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Local activity attempt `seq` resolved for good: resolve the guest's
+    /// handle.
+    pub fn resolve_local(&mut self, seq: u32, outcome: Outcome) -> Result<(), String> {
+        let h = self.locals.resolved(seq);
+        self.resolve(HandleKind::LocalActivity, h, outcome)
+    }
+
+    /// The guest cancels local activity `h`: cancel the running attempt
+    /// (core resolves the handle), or the backoff timer (resolved here).
+    fn cancel_local(&mut self, h: u32) -> Result<(), String> {
+        match self.locals.cancel(h) {
+            None => Ok(()),
+            Some(local::Cancel::Attempt(seq)) => {
+                self.push(Variant::RequestCancelLocalActivity(
+                    RequestCancelLocalActivity { seq },
+                ));
                 Ok(())
             }
-            Some(slot) if slot.kind == kind && slot.outcome.is_none() => {
-                slot.outcome = Some(outcome);
-                Ok(())
+            Some(local::Cancel::Backoff(seq)) => {
+                self.push(Variant::CancelTimer(CancelTimer { seq }));
+                let cancelled = payload::cancelled("local activity");
+                self.resolve(HandleKind::LocalActivity, h, Err(cancelled))
             }
-            _ => Err(format!(
-                "history resolves {kind:?} {seq}, which this run has not started"
-            )),
         }
     }
 
     /// History delivered a signal: resolve the oldest waiter of its name,
     /// or buffer it.
     pub fn signal(&mut self, name: &str, value: Payload) {
-        let waiter = self
-            .signal_waiters
-            .get_mut(name)
-            .and_then(VecDeque::pop_front);
-        match waiter.and_then(|h| self.slots.get_mut(&h)) {
-            Some(slot) => slot.outcome = Some(Ok(value)),
-            None => self
-                .signals
-                .entry(name.to_owned())
-                .or_default()
-                .push_back(value),
+        if let Some((h, value)) = self.signals.deliver(name, value)
+            && let Err(Ok(value)) = self.handles.fulfil(h, Ok(value))
+        {
+            self.signals.buffer(name, value);
         }
     }
 
@@ -297,141 +255,83 @@ impl RunState {
         seq: u32,
         started: Result<(), Failure>,
     ) -> Result<(), String> {
-        match self.child_starts.get_mut(&seq) {
-            Some(slot @ None) => {
-                *slot = Some(started);
-                Ok(())
-            }
-            _ => Err(format!(
-                "history resolves the start of child {seq}, which this run has not started"
-            )),
-        }
+        self.child_starts.resolve(seq, started)
     }
 
     /// History holds the marker of patch `id`.
     pub fn notify_patch(&mut self, id: &str) {
-        self.known_patches.insert(id.to_owned());
+        self.patches.notify(id);
     }
 
-    /// The patch decision, made once per run as the Temporal SDKs make it:
-    /// new code always takes the patch (and records a marker); replay takes
-    /// it only where history has the marker.
+    /// The patch decision, made once per run as the Temporal SDKs make it
+    /// (see [`patches`]): a decision taken for the first time records a
+    /// marker.
     pub(crate) fn patch(&mut self, id: String, deprecated: bool) -> bool {
-        if let Some(&decision) = self.patches.get(&id) {
-            return decision;
-        }
-        let decision = !self.replaying || self.known_patches.contains(&id);
-        if decision {
+        let decision = self.patches.decide(&id, self.replaying);
+        if decision.record {
             self.push(Variant::SetPatchMarker(SetPatchMarker {
-                patch_id: id.clone(),
+                patch_id: id,
                 deprecated,
             }));
         }
-        self.patches.insert(id, decision);
-        decision
+        decision.taken
+    }
+
+    /// Record (or, in replay, confirm) the pin of the module the run
+    /// started on: a marker with the patch semantics, recorded by a new run
+    /// and confirmed by a replay whose history has it.
+    pub(crate) fn pin_module(&mut self, digest: &crate::store::Digest) {
+        self.patch(format!("{}{digest}", super::PIN_PREFIX), false);
     }
 
     /// Temporal asked the run to stop: resolve its cancellation handles.
     pub fn request_cancellation(&mut self) {
-        self.cancel_requested = true;
-        for slot in self.slots.values_mut() {
-            if slot.kind == HandleKind::Cancellation && slot.outcome.is_none() {
-                slot.outcome = Some(Ok(payload::to_wit(payload::null())));
-            }
-        }
+        self.cancellation.request();
+        self.handles.fulfil_all(HandleKind::Cancellation, || {
+            Ok(payload::to_wit(payload::null()))
+        });
     }
 
     /// True when cancellation was requested and the guest has not asked for
     /// its cancellation handle, so nothing in it will clean up.
     pub fn ignores_cancellation(&self) -> bool {
-        self.cancel_requested && !self.handles_cancellation
+        self.cancellation.ignored()
     }
 
     /// True once Temporal asked the run to stop.
     pub fn cancel_requested(&self) -> bool {
-        self.cancel_requested
+        self.cancellation.requested()
     }
 
     /// The published answer to a query, or the names that have one.
     pub fn query(&self, name: &str) -> Result<Payload, Vec<String>> {
-        self.queries
-            .get(name)
-            .cloned()
-            .ok_or_else(|| self.queries.keys().cloned().collect())
+        self.answers.answer(name)
     }
 
     /// History delivered an update: hand it to the oldest waiter of its
     /// name, or queue it.
     pub fn deliver_update(&mut self, name: &str, protocol_instance_id: &str, input: Payload) {
-        let update = Update {
-            name: name.to_owned(),
-            protocol_instance_id: protocol_instance_id.to_owned(),
-            input,
-            settled: false,
-        };
-        let waiter = self
-            .update_waiters
-            .get_mut(name)
-            .and_then(VecDeque::pop_front);
-        match waiter {
-            Some(h) => self.pick_update(h, update),
-            None => self.updates.push_back(update),
+        if let Some((h, input)) = self.updates.deliver(name, protocol_instance_id, input) {
+            // A waiter's handle is live until it is resolved.
+            let _ = self.handles.fulfil(h, Ok(input));
         }
     }
 
-    fn pick_update(&mut self, h: u32, update: Update) {
-        if let Some(slot) = self.slots.get_mut(&h) {
-            slot.outcome = Some(Ok(update.input.clone()));
-        }
-        self.updates_picked.insert(h, update);
-    }
-
-    fn respond_update(
-        &mut self,
-        protocol_instance_id: String,
-        response: update_response::Response,
-    ) {
-        self.push(Variant::UpdateResponse(UpdateResponse {
-            protocol_instance_id,
-            response: Some(response),
-        }));
-    }
-
-    /// Every update must be accepted or rejected in the activation that
-    /// delivered it: accept those of a name the guest handles, reject the rest.
-    fn settle_updates(&mut self) {
-        let mut unsettled: Vec<(String, String)> = Vec::new();
-        for u in self
-            .updates
-            .iter_mut()
-            .chain(self.updates_picked.values_mut())
-        {
-            if !u.settled {
-                u.settled = true;
-                unsettled.push((u.name.clone(), u.protocol_instance_id.clone()));
-            }
-        }
-        for (name, id) in unsettled {
-            let response = if self.update_names.contains(&name) {
-                update_response::Response::Accepted(())
-            } else {
-                self.updates.retain(|u| u.protocol_instance_id != id);
-                update_response::Response::Rejected(payload::failure_from_wit(Failure {
-                    message: format!("this workflow handles no update named `{name}`"),
-                    error_type: "UpdateNotRegistered".into(),
-                    non_retryable: true,
-                    details: vec![],
-                }))
-            };
-            self.respond_update(id, response);
+    fn answer_updates(&mut self, answers: Vec<updates::Answer>) {
+        for (protocol_instance_id, response) in answers {
+            self.push(Variant::UpdateResponse(UpdateResponse {
+                protocol_instance_id,
+                response: Some(response),
+            }));
         }
     }
 
     /// Commands gathered since the last call, with an answer to every
     /// update delivered since.
     pub fn take_commands(&mut self) -> Vec<WorkflowCommand> {
-        self.settle_updates();
-        std::mem::take(&mut self.commands)
+        let answers = self.updates.settle();
+        self.answer_updates(answers);
+        self.budget.take_commands()
     }
 
     /// The last error-level line the guest logged (its panic hook's message).
@@ -447,62 +347,38 @@ impl RunState {
 
     /// The limit the guest broke, if any (taken: reported once).
     pub fn take_violation(&mut self) -> Option<String> {
-        self.violation.take()
+        self.budget.take_violation()
     }
 
-    fn violate(&mut self, limit: String) {
-        self.violation
-            .get_or_insert_with(|| format!("policy violation: {limit}"));
+    fn note(&mut self, broken: Option<String>) {
+        if let Some(limit) = broken {
+            self.budget.violate(limit);
+        }
     }
 
     fn new_handle(&mut self, kind: HandleKind, outcome: Option<Outcome>) -> u32 {
         if self.refuse_in_query("start something") {
             return 0;
         }
-        if self.slots.len() >= MAX_HANDLES_PER_RUN {
-            self.violate(format!(
-                "more than {MAX_HANDLES_PER_RUN} live handles in one run (weft's handle limit)"
-            ));
-        }
-        let seq = self.take_seq();
-        self.slots.insert(seq, Slot { kind, outcome });
-        seq
-    }
-
-    /// The next seq. Seqs are never reused, so a run that has used them
-    /// all (four billion) breaks the handle limit instead of wrapping.
-    fn take_seq(&mut self) -> u32 {
-        let seq = self.next_seq;
-        match seq.checked_add(1) {
-            Some(next) => self.next_seq = next,
-            None => self.violate(format!(
-                "all {} handle numbers of one run used (weft's handle limit)",
-                u32::MAX - 1
-            )),
-        }
+        let (seq, broken) = self.handles.open(kind, outcome);
+        self.note(broken);
         seq
     }
 
     /// The guest took the outcome of `h`: free its slot.
-    fn consume(&mut self, h: u32) -> Option<Outcome> {
-        let outcome = self.slots.remove(&h)?.outcome;
-        self.child_starts.remove(&h);
-        outcome
+    fn consume(&mut self, h: u32) -> Result<Option<Outcome>, String> {
+        let outcome = self.handles.take(h)?;
+        if outcome.is_some() {
+            self.child_starts.forget(h);
+        }
+        Ok(outcome)
     }
 
     fn push(&mut self, variant: Variant) {
         if self.refuse_in_query("issue a command") {
             return;
         }
-        if self.commands.len() >= MAX_COMMANDS_PER_ACTIVATION {
-            // Dropped: the guest traps when the call returns.
-            self.violate(format!(
-                "more than {MAX_COMMANDS_PER_ACTIVATION} commands in one activation \
-                 (weft's command limit)"
-            ));
-            return;
-        }
-        self.commands.push(WorkflowCommand {
+        self.budget.push(WorkflowCommand {
             variant: Some(variant),
             ..Default::default()
         });
@@ -511,32 +387,7 @@ impl RunState {
     /// A command the guest built whole (Temporal's world pushes core's
     /// commands as they are), under the same per-activation limit.
     pub(crate) fn push_command(&mut self, command: WorkflowCommand) {
-        if self.commands.len() >= MAX_COMMANDS_PER_ACTIVATION {
-            // Dropped: the guest traps when the call returns.
-            self.violate(format!(
-                "more than {MAX_COMMANDS_PER_ACTIVATION} commands in one activation \
-                 (weft's command limit)"
-            ));
-            return;
-        }
-        self.commands.push(command);
-    }
-
-    /// True for a handle this run created and has since consumed.
-    fn consumed(&self, h: u32) -> bool {
-        h != 0 && h < self.next_seq && !self.slots.contains_key(&h)
-    }
-
-    fn check_handle(&self, h: u32) -> wasmtime::Result<()> {
-        if self.slots.contains_key(&h) {
-            Ok(())
-        } else if self.consumed(h) {
-            wasmtime::bail!(
-                "guest used handle {h} after taking its result (`result` consumes a handle)"
-            )
-        } else {
-            wasmtime::bail!("guest used unknown handle {h}")
-        }
+        self.budget.push(command);
     }
 }
 
@@ -572,5 +423,31 @@ impl RunHost {
 }
 
 mod activation;
+mod budget;
+mod cancel;
+mod children;
+mod handles;
 mod imports;
 mod local;
+mod patches;
+mod queries;
+mod signals;
+mod updates;
+
+use budget::Budget;
+use cancel::Cancellation;
+use children::ChildStarts;
+use handles::Handles;
+use local::Locals;
+use patches::Patches;
+use signals::Signals;
+use updates::Updates;
+
+/// A payload of raw `data` with no metadata, for the parts' tests.
+#[cfg(test)]
+fn raw_payload(data: &str) -> Payload {
+    Payload {
+        metadata: vec![],
+        data: data.as_bytes().to_vec(),
+    }
+}

@@ -67,14 +67,18 @@ function failureChain(failure) {
 
 // ---- the scenarios: each drives one workflow the same way on either arm ----
 
-const scenarios = [
-  {
-    name: 'activities',
+// A scenario that starts `type` with `args` and compares its result only.
+function resultOf(type, args = []) {
+  return {
     async run(client, queue, id) {
-      const handle = await client.workflow.start('helloActivities', { taskQueue: queue, workflowId: id, args: ['Temporal'] });
+      const handle = await client.workflow.start(type, { taskQueue: queue, workflowId: id, args });
       return { result: await handle.result() };
     },
-  },
+  };
+}
+
+const scenarios = [
+  { name: 'activities', ...resultOf('helloActivities', ['Temporal']) },
   {
     name: 'signals-and-queries',
     async run(client, queue, id) {
@@ -112,13 +116,7 @@ const scenarios = [
       return { queries: { rejected, previous, language }, result: await handle.result() };
     },
   },
-  {
-    name: 'child-workflows',
-    async run(client, queue, id) {
-      const handle = await client.workflow.start('parentWorkflow', { taskQueue: queue, workflowId: id, args: ['alice', 'bob'] });
-      return { result: await handle.result() };
-    },
-  },
+  { name: 'child-workflows', ...resultOf('parentWorkflow', ['alice', 'bob']) },
   {
     name: 'timer-race',
     async run(client, queue, id) {
@@ -137,20 +135,8 @@ const scenarios = [
       return { result: await handle.result(), firstRunId: handle.firstExecutionRunId };
     },
   },
-  {
-    name: 'patched',
-    async run(client, queue, id) {
-      const handle = await client.workflow.start('patchedWorkflow', { taskQueue: queue, workflowId: id, args: ['customer-1'] });
-      return { result: await handle.result() };
-    },
-  },
-  {
-    name: 'external-signal',
-    async run(client, queue, id) {
-      const handle = await client.workflow.start('signallingParent', { taskQueue: queue, workflowId: id, args: ['hi'] });
-      return { result: await handle.result() };
-    },
-  },
+  { name: 'patched', ...resultOf('patchedWorkflow', ['customer-1']) },
+  { name: 'external-signal', ...resultOf('signallingParent', ['hi']) },
   {
     name: 'failures',
     async run(client, queue, id) {

@@ -5,17 +5,7 @@
 
 use super::*;
 use crate::bindings::activation::weft::plugin::{activation_host, workflow_options as options};
-
-/// An update delivered to an activation-based guest, by protocol id.
-#[derive(Debug)]
-struct OpenUpdate {
-    name: String,
-    /// Accepted (it may still complete later).
-    accepted: bool,
-    /// Delivered in the current activation: it must be accepted or
-    /// rejected before the activation completes.
-    new: bool,
-}
+use crate::workflow::convert;
 
 /// What an activation-based run keeps beside the shared state.
 #[derive(Debug, Default)]
@@ -23,11 +13,9 @@ pub(super) struct ActivationState {
     /// Outcomes not handed to the guest yet, in the order they came.
     resolutions: Vec<(u32, Outcome)>,
     /// Updates accepted or not yet answered.
-    updates: BTreeMap<String, OpenUpdate>,
-    /// Inside a query handler: nothing may be started.
-    in_query: bool,
-    /// What a query handler tried to do.
-    query_violation: Option<String>,
+    updates: updates::Open,
+    /// The query handler, while one runs.
+    query: queries::Handler,
 }
 
 impl RunState {
@@ -57,85 +45,53 @@ impl RunState {
     /// History delivered update `id`: the guest must answer it in this
     /// activation.
     pub fn open_update(&mut self, id: &str, name: &str) {
-        self.activation().updates.insert(
-            id.to_owned(),
-            OpenUpdate {
-                name: name.to_owned(),
-                accepted: false,
-                new: true,
-            },
-        );
+        self.activation().updates.open(id, name);
     }
 
     /// Reject every update of this activation the guest neither accepted
     /// nor rejected (it has no handler for it), as the SDKs do.
     pub fn reject_unanswered_updates(&mut self) {
-        let state = self.activation();
-        let mut unanswered = Vec::new();
-        state.updates.retain(|id, u| {
-            let answered = !u.new || u.accepted;
-            u.new = false;
-            if !answered {
-                unanswered.push((id.clone(), u.name.clone()));
-            }
-            answered
-        });
-        for (id, name) in unanswered {
-            let failure = Failure {
-                message: format!("this workflow handles no update named `{name}`"),
-                error_type: "UpdateNotRegistered".into(),
-                non_retryable: true,
-                details: vec![],
-            };
-            self.respond_update(
-                id,
-                update_response::Response::Rejected(payload::failure_from_wit(failure)),
-            );
-        }
+        let answers = self.activation().updates.reject_unanswered();
+        self.answer_updates(answers);
     }
 
     /// Enter (or leave) a query handler: a handler that starts anything
     /// fails its query instead of changing the run.
     pub fn set_in_query(&mut self, in_query: bool) {
-        self.activation().in_query = in_query;
+        self.activation().query.set_running(in_query);
     }
 
     /// What the last query handler tried to do that a query may not.
     pub fn take_query_violation(&mut self) -> Option<String> {
-        self.activation().query_violation.take()
+        self.activation().query.take_violation()
     }
 
     /// True (and noted) when a query handler tries to `what`.
     pub(super) fn refuse_in_query(&mut self, what: &str) -> bool {
-        match &mut self.activation {
-            Some(a) if a.in_query => {
-                a.query_violation
-                    .get_or_insert_with(|| format!("a query handler tried to {what}"));
-                true
-            }
-            _ => false,
-        }
+        self.activation
+            .as_mut()
+            .is_some_and(|a| a.query.refuse(what))
     }
 
-    fn answer_update(&mut self, id: &str, what: &str) -> wasmtime::Result<&mut OpenUpdate> {
-        match self.activation().updates.get_mut(id) {
-            Some(u) => Ok(u),
-            None => wasmtime::bail!("{what}: `{id}` is not an update this run has open"),
-        }
+    /// Answer open update `id` as `answer` says.
+    fn answer_open_update(
+        &mut self,
+        id: String,
+        answer: impl FnOnce(&mut updates::Open, &str) -> Result<Vec<update_response::Response>, String>,
+    ) -> wasmtime::Result<()> {
+        let responses =
+            answer(&mut self.activation().updates, &id).map_err(wasmtime::Error::msg)?;
+        let answers = responses.into_iter().map(|r| (id.clone(), r)).collect();
+        self.answer_updates(answers);
+        Ok(())
     }
 }
 
 impl activation_host::Host for RunHost {
     fn info(&mut self) -> wasmtime::Result<options::WorkflowInfo> {
-        let i = self.lock_state().info.clone();
-        Ok(options::WorkflowInfo {
-            workflow_type: i.workflow_type,
-            workflow_id: i.workflow_id,
-            run_id: i.run_id,
-            namespace: i.namespace,
-            task_queue: i.task_queue,
-            attempt: i.attempt,
-        })
+        Ok(convert::info_for_activations(
+            self.lock_state().info.clone(),
+        ))
     }
 
     fn now(&mut self) -> wasmtime::Result<u64> {
@@ -160,22 +116,7 @@ impl activation_host::Host for RunHost {
         args: Vec<Payload>,
         o: options::ActivityOptions,
     ) -> wasmtime::Result<u32> {
-        let o = ActivityOptions {
-            task_queue: o.task_queue,
-            start_to_close_timeout_ms: o.start_to_close_timeout_ms,
-            schedule_to_close_timeout_ms: o.schedule_to_close_timeout_ms,
-            schedule_to_start_timeout_ms: o.schedule_to_start_timeout_ms,
-            heartbeat_timeout_ms: o.heartbeat_timeout_ms,
-            retry_policy: o.retry_policy.map(retry_policy),
-            cancellation: match o.cancellation {
-                options::ActivityCancellation::TryCancel => ActivityCancellation::TryCancel,
-                options::ActivityCancellation::WaitCancellationCompleted => {
-                    ActivityCancellation::WaitCancellationCompleted
-                }
-                options::ActivityCancellation::Abandon => ActivityCancellation::Abandon,
-            },
-            activity_id: o.activity_id,
-        };
+        let o = convert::activity_options(o);
         workflow_host::Host::start_activity(self, activity_type, args, o)
     }
 
@@ -185,12 +126,7 @@ impl activation_host::Host for RunHost {
         args: Vec<Payload>,
         o: options::LocalActivityOptions,
     ) -> wasmtime::Result<u32> {
-        let o = LocalActivityOptions {
-            start_to_close_timeout_ms: o.start_to_close_timeout_ms,
-            schedule_to_close_timeout_ms: o.schedule_to_close_timeout_ms,
-            retry_policy: o.retry_policy.map(retry_policy),
-            local_retry_threshold_ms: o.local_retry_threshold_ms,
-        };
+        let o = convert::local_activity_options(o);
         workflow_host::Host::start_local_activity(self, activity_type, args, o)
     }
 
@@ -204,26 +140,7 @@ impl activation_host::Host for RunHost {
         args: Vec<Payload>,
         o: options::ChildOptions,
     ) -> wasmtime::Result<u32> {
-        let o = ChildOptions {
-            workflow_id: o.workflow_id,
-            task_queue: o.task_queue,
-            execution_timeout_ms: o.execution_timeout_ms,
-            parent_close_policy: match o.parent_close_policy {
-                options::ParentClosePolicy::Terminate => ParentClosePolicy::Terminate,
-                options::ParentClosePolicy::Abandon => ParentClosePolicy::Abandon,
-                options::ParentClosePolicy::RequestCancel => ParentClosePolicy::RequestCancel,
-            },
-            cancellation: match o.cancellation {
-                options::ChildCancellation::Abandon => ChildCancellation::Abandon,
-                options::ChildCancellation::TryCancel => ChildCancellation::TryCancel,
-                options::ChildCancellation::WaitCancellationCompleted => {
-                    ChildCancellation::WaitCancellationCompleted
-                }
-                options::ChildCancellation::WaitCancellationRequested => {
-                    ChildCancellation::WaitCancellationRequested
-                }
-            },
-        };
+        let o = convert::child_options(o);
         Ok(self.lock_state().start_child(workflow_type, args, o))
     }
 
@@ -240,14 +157,9 @@ impl activation_host::Host for RunHost {
         workflow_host::Host::cancel_workflow(self, workflow_id)
     }
 
+    /// A resolved handle is gone: cancelling it does nothing, as for a
+    /// consumed handle of a blocking guest.
     fn cancel(&mut self, h: u32) -> wasmtime::Result<()> {
-        {
-            let state = self.lock_state();
-            // Resolved handles are gone: cancelling one does nothing.
-            if h != 0 && h < state.next_seq && !state.slots.contains_key(&h) {
-                return Ok(());
-            }
-        }
         workflow_host::Host::cancel(self, h)
     }
 
@@ -271,29 +183,13 @@ impl activation_host::Host for RunHost {
     }
 
     fn accept_update(&mut self, id: String) -> wasmtime::Result<()> {
-        let mut state = self.lock_state();
-        let update = state.answer_update(&id, "accept-update")?;
-        if update.accepted {
-            wasmtime::bail!("accept-update: update `{id}` is accepted already");
-        }
-        update.accepted = true;
-        state.respond_update(id, update_response::Response::Accepted(()));
-        Ok(())
+        self.lock_state()
+            .answer_open_update(id, |open, id| Ok(vec![open.accept(id)?]))
     }
 
     fn reject_update(&mut self, id: String, failure: Failure) -> wasmtime::Result<()> {
-        let mut state = self.lock_state();
-        if state.answer_update(&id, "reject-update")?.accepted {
-            wasmtime::bail!(
-                "reject-update: update `{id}` is accepted already: complete it with a failure"
-            );
-        }
-        state.activation().updates.remove(&id);
-        state.respond_update(
-            id,
-            update_response::Response::Rejected(payload::failure_from_wit(failure)),
-        );
-        Ok(())
+        self.lock_state()
+            .answer_open_update(id, |open, id| Ok(vec![open.reject(id, failure)?]))
     }
 
     fn complete_update(
@@ -301,27 +197,8 @@ impl activation_host::Host for RunHost {
         id: String,
         outcome: Result<Payload, Failure>,
     ) -> wasmtime::Result<()> {
-        let mut state = self.lock_state();
-        if !state.answer_update(&id, "complete-update")?.accepted {
-            state.respond_update(id.clone(), update_response::Response::Accepted(()));
-        }
-        state.activation().updates.remove(&id);
-        let response = match outcome {
-            Ok(value) => update_response::Response::Completed(payload::from_wit(value)),
-            Err(failure) => update_response::Response::Rejected(payload::failure_from_wit(failure)),
-        };
-        state.respond_update(id, response);
-        Ok(())
-    }
-}
-
-fn retry_policy(p: options::RetryPolicy) -> RetryPolicy {
-    RetryPolicy {
-        initial_interval_ms: p.initial_interval_ms,
-        backoff_coefficient: p.backoff_coefficient,
-        maximum_interval_ms: p.maximum_interval_ms,
-        maximum_attempts: p.maximum_attempts,
-        non_retryable_error_types: p.non_retryable_error_types,
+        self.lock_state()
+            .answer_open_update(id, |open, id| open.complete(id, outcome))
     }
 }
 
@@ -380,7 +257,7 @@ mod tests {
             .collect();
         assert_eq!(order, [u, t], "as history gave them, not by number");
         assert!(state.take_resolutions().is_empty());
-        assert!(state.slots.is_empty(), "resolved handles hold no slot");
+        assert_eq!(state.handles.len(), 0, "resolved handles hold no slot");
         assert!(
             state.resolve(HandleKind::Timer, t, Ok(null())).is_err(),
             "a handle resolves once"
@@ -400,7 +277,7 @@ mod tests {
         assert_eq!(resolved.len(), 1);
         assert_eq!(resolved[0].0, t);
         let failure = resolved[0].1.clone().expect_err("cancelled");
-        assert_eq!(failure.error_type, "CancelledError");
+        assert_eq!(failure.error_type, payload::CANCELLED_ERROR);
     }
 
     #[test]
@@ -414,12 +291,7 @@ mod tests {
         }
         host.accept_update("a".into())
             .expect("a host call in a test");
-        let rejected = Failure {
-            message: "negative".into(),
-            error_type: "Invalid".into(),
-            non_retryable: true,
-            details: vec![],
-        };
+        let rejected = payload::non_retryable_failure("negative", "Invalid");
         host.reject_update("b".into(), rejected)
             .expect("a host call in a test");
         host.complete_update("c".into(), Ok(payload::to_wit(payload::null())))

@@ -4,39 +4,9 @@
 //! resolves what they wait on.
 
 use super::*;
-
-fn millis(ms: Option<u64>) -> Option<prost_wkt_types::Duration> {
-    ms.filter(|&ms| ms > 0)
-        .map(|ms| proto_duration(Duration::from_millis(ms)))
-}
-
-fn retry_policy(p: RetryPolicy) -> proto::RetryPolicy {
-    proto::RetryPolicy {
-        initial_interval: millis(Some(p.initial_interval_ms)),
-        backoff_coefficient: p.backoff_coefficient,
-        maximum_interval: millis(Some(p.maximum_interval_ms)),
-        maximum_attempts: i32::try_from(p.maximum_attempts).unwrap_or(i32::MAX),
-        non_retryable_error_types: p.non_retryable_error_types,
-    }
-}
-
-/// Patch ids are bounded in length and number: each is kept for the run.
-fn check_patch(state: &RunState, id: &str) -> wasmtime::Result<()> {
-    if id.len() > MAX_PATCH_ID_BYTES {
-        wasmtime::bail!(
-            "policy violation: a patch id of {} bytes, more than {MAX_PATCH_ID_BYTES} \
-             (weft's patch id limit)",
-            id.len()
-        );
-    }
-    if !state.patches.contains_key(id) && state.patches.len() >= MAX_PATCHES {
-        wasmtime::bail!(
-            "policy violation: more than {MAX_PATCHES} patch ids in one run \
-             (weft's patch limit)"
-        );
-    }
-    Ok(())
-}
+use crate::workflow::convert::{
+    activity_cancellation, child_cancellation, millis, parent_close_policy, retry_policy, timestamp,
+};
 
 impl RunState {
     /// Issue the command starting a child; its handle.
@@ -48,7 +18,7 @@ impl RunState {
     ) -> u32 {
         let seq = self.new_handle(HandleKind::Child, None);
         let info = self.info.clone();
-        self.child_starts.insert(seq, None);
+        self.child_starts.starting(seq);
         self.push(Variant::StartChildWorkflowExecution(
             StartChildWorkflowExecution {
                 seq,
@@ -60,21 +30,8 @@ impl RunState {
                 task_queue: options.task_queue.unwrap_or(info.task_queue),
                 input: args.into_iter().map(payload::from_wit).collect(),
                 workflow_execution_timeout: millis(options.execution_timeout_ms),
-                parent_close_policy: match options.parent_close_policy {
-                    ParentClosePolicy::Terminate => ProtoParentClosePolicy::Terminate,
-                    ParentClosePolicy::Abandon => ProtoParentClosePolicy::Abandon,
-                    ParentClosePolicy::RequestCancel => ProtoParentClosePolicy::RequestCancel,
-                } as i32,
-                cancellation_type: match options.cancellation {
-                    ChildCancellation::Abandon => ChildWorkflowCancellationType::Abandon,
-                    ChildCancellation::TryCancel => ChildWorkflowCancellationType::TryCancel,
-                    ChildCancellation::WaitCancellationCompleted => {
-                        ChildWorkflowCancellationType::WaitCancellationCompleted
-                    }
-                    ChildCancellation::WaitCancellationRequested => {
-                        ChildWorkflowCancellationType::WaitCancellationRequested
-                    }
-                } as i32,
+                parent_close_policy: parent_close_policy(options.parent_close_policy),
+                cancellation_type: child_cancellation(options.cancellation),
                 ..Default::default()
             },
         ));
@@ -110,17 +67,18 @@ impl workflow_host::Host for RunHost {
         if state.replaying {
             return Ok(());
         }
-        state.log_lines += 1;
-        if state.log_lines > MAX_LOG_LINES_PER_ACTIVATION {
-            if state.log_lines == MAX_LOG_LINES_PER_ACTIVATION + 1 {
+        match state.budget.log_line() {
+            LogLine::Write => {}
+            LogLine::WarnDropped => {
                 let (wf, run) = (&state.info.workflow_id, &state.info.run_id);
                 tracing::warn!(
                     target: "weft::guest", workflow_id = %wf, run_id = %run,
                     "guest log limit: more than {MAX_LOG_LINES_PER_ACTIVATION} lines in one \
                      activation, the rest of this activation's lines are dropped"
                 );
+                return Ok(());
             }
-            return Ok(());
+            LogLine::Drop => return Ok(()),
         }
         let (wf, run) = (&state.info.workflow_id, &state.info.run_id);
         match level {
@@ -165,13 +123,7 @@ impl workflow_host::Host for RunHost {
                 schedule_to_start_timeout: millis(options.schedule_to_start_timeout_ms),
                 heartbeat_timeout: millis(options.heartbeat_timeout_ms),
                 retry_policy: options.retry_policy.map(retry_policy),
-                cancellation_type: match options.cancellation {
-                    ActivityCancellation::TryCancel => ActivityCancellationType::TryCancel,
-                    ActivityCancellation::WaitCancellationCompleted => {
-                        ActivityCancellationType::WaitCancellationCompleted
-                    }
-                    ActivityCancellation::Abandon => ActivityCancellationType::Abandon,
-                } as i32,
+                cancellation_type: activity_cancellation(options.cancellation),
                 ..Default::default()
             })
         }))
@@ -191,10 +143,7 @@ impl workflow_host::Host for RunHost {
             activity_id: h.to_string(),
             activity_type,
             attempt: 1,
-            original_schedule_time: Some(prost_wkt_types::Timestamp {
-                seconds: (now / 1000) as i64,
-                nanos: ((now % 1000) * 1_000_000) as i32,
-            }),
+            original_schedule_time: Some(timestamp(now)),
             arguments: args.into_iter().map(payload::from_wit).collect(),
             start_to_close_timeout: millis(options.start_to_close_timeout_ms),
             schedule_to_close_timeout: millis(options.schedule_to_close_timeout_ms),
@@ -202,7 +151,8 @@ impl workflow_host::Host for RunHost {
             local_retry_threshold: millis(options.local_retry_threshold_ms),
             ..Default::default()
         };
-        state.schedule_local(h, command);
+        state.push(Variant::ScheduleLocalActivity(command.clone()));
+        state.locals.scheduled(h, command);
         Ok(h)
     }
 
@@ -217,40 +167,27 @@ impl workflow_host::Host for RunHost {
 
     fn cancel(&mut self, h: u32) -> wasmtime::Result<()> {
         let mut state = self.lock_state();
-        // A consumed handle is done: cancelling it has no effect.
-        if state.consumed(h) {
+        // A consumed or resolved handle is done: cancelling it has no effect.
+        let Some(kind) = state.handles.cancellable(h).map_err(wasmtime::Error::msg)? else {
             return Ok(());
-        }
-        state.check_handle(h)?;
-        let slot = &state.slots[&h];
-        if slot.outcome.is_some() {
-            return Ok(());
-        }
-        match slot.kind {
+        };
+        let resolved = match kind {
             HandleKind::Timer => {
                 state.push(Variant::CancelTimer(CancelTimer { seq: h }));
-                state
-                    .resolve(HandleKind::Timer, h, Err(payload::cancelled("timer")))
-                    .map_err(wasmtime::Error::msg)?;
+                state.resolve(HandleKind::Timer, h, Err(payload::cancelled("timer")))
             }
             // Core resolves the handle as the cancellation type says.
             HandleKind::Activity => {
                 state.push(Variant::RequestCancelActivity(RequestCancelActivity {
                     seq: h,
                 }));
+                Ok(())
             }
-            HandleKind::LocalActivity => state.cancel_local(h).map_err(wasmtime::Error::msg)?,
+            HandleKind::LocalActivity => state.cancel_local(h),
             HandleKind::Signal => {
-                for waiters in state.signal_waiters.values_mut() {
-                    waiters.retain(|&w| w != h);
-                }
-                state
-                    .resolve(
-                        HandleKind::Signal,
-                        h,
-                        Err(payload::cancelled("signal wait")),
-                    )
-                    .map_err(wasmtime::Error::msg)?;
+                state.signals.forget(h);
+                let cancelled = payload::cancelled("signal wait");
+                state.resolve(HandleKind::Signal, h, Err(cancelled))
             }
             // Core resolves the handle as the child's cancellation type says.
             HandleKind::Child => {
@@ -260,22 +197,18 @@ impl workflow_host::Host for RunHost {
                         reason: "cancelled by its parent".into(),
                     },
                 ));
+                Ok(())
             }
             HandleKind::Update => {
-                for waiters in state.update_waiters.values_mut() {
-                    waiters.retain(|&w| w != h);
-                }
-                state
-                    .resolve(
-                        HandleKind::Update,
-                        h,
-                        Err(payload::cancelled("update wait")),
-                    )
-                    .map_err(wasmtime::Error::msg)?;
+                state.updates.forget(h);
+                let cancelled = payload::cancelled("update wait");
+                state.resolve(HandleKind::Update, h, Err(cancelled))
             }
-            HandleKind::Cancellation | HandleKind::ExternalSignal | HandleKind::ExternalCancel => {}
-        }
-        Ok(())
+            HandleKind::Cancellation | HandleKind::ExternalSignal | HandleKind::ExternalCancel => {
+                Ok(())
+            }
+        };
+        resolved.map_err(wasmtime::Error::msg)
     }
 
     async fn start_child(
@@ -289,14 +222,14 @@ impl workflow_host::Host for RunHost {
         // signalling or cancelling it by id cannot race its start.
         poll_fn(|_| {
             let mut state = self.lock_state();
-            let Some(Some(started)) = state.child_starts.get(&seq) else {
+            let Some(started) = state.child_starts.started(seq) else {
                 return Poll::Pending;
             };
             if let Err(f) = started.clone() {
                 // The guest never sees the handle of a child that did not
                 // start: free it here.
-                state.child_starts.remove(&seq);
-                state.slots.remove(&seq);
+                state.child_starts.forget(seq);
+                state.handles.forget(seq);
                 return Poll::Ready(Ok(Err(f)));
             }
             Poll::Ready(Ok(Ok(seq)))
@@ -351,12 +284,12 @@ impl workflow_host::Host for RunHost {
 
     fn next_signal(&mut self, name: String) -> wasmtime::Result<u32> {
         let mut state = self.lock_state();
-        let buffered = state.signals.get_mut(&name).and_then(VecDeque::pop_front);
+        let buffered = state.signals.next_buffered(&name);
         Ok(match buffered {
             Some(value) => state.new_handle(HandleKind::Signal, Some(Ok(value))),
             None => {
                 let h = state.new_handle(HandleKind::Signal, None);
-                state.signal_waiters.entry(name).or_default().push_back(h);
+                state.signals.wait(name, h);
                 h
             }
         })
@@ -364,23 +297,19 @@ impl workflow_host::Host for RunHost {
 
     fn cancellation(&mut self) -> wasmtime::Result<u32> {
         let mut state = self.lock_state();
-        state.handles_cancellation = true;
         let outcome = state
-            .cancel_requested
+            .cancellation
+            .handle()
             .then(|| Ok(payload::to_wit(payload::null())));
         Ok(state.new_handle(HandleKind::Cancellation, outcome))
     }
 
     fn next_update(&mut self, name: String) -> wasmtime::Result<u32> {
         let mut state = self.lock_state();
-        state.update_names.insert(name.clone());
         let h = state.new_handle(HandleKind::Update, None);
-        match state.updates.iter().position(|u| u.name == name) {
-            Some(i) => {
-                let update = state.updates.remove(i).expect("position is in range");
-                state.pick_update(h, update);
-            }
-            None => state.update_waiters.entry(name).or_default().push_back(h),
+        if let Some(input) = state.updates.next(name, h) {
+            // Just made: the handle is live.
+            let _ = state.handles.fulfil(h, Ok(input));
         }
         Ok(h)
     }
@@ -391,56 +320,19 @@ impl workflow_host::Host for RunHost {
         outcome: Result<Payload, Failure>,
     ) -> wasmtime::Result<()> {
         let mut state = self.lock_state();
-        let Some(update) = state.updates_picked.remove(&h) else {
-            wasmtime::bail!("complete-update: handle {h} is not a received, unanswered update");
-        };
-        let id = update.protocol_instance_id;
-        match outcome {
-            Ok(value) => {
-                if !update.settled {
-                    state.respond_update(id.clone(), update_response::Response::Accepted(()));
-                }
-                state.respond_update(
-                    id,
-                    update_response::Response::Completed(payload::from_wit(value)),
-                );
-            }
-            Err(failure) => state.respond_update(
-                id,
-                update_response::Response::Rejected(payload::failure_from_wit(failure)),
-            ),
-        }
+        let answers = state
+            .updates
+            .complete(h, outcome)
+            .map_err(wasmtime::Error::msg)?;
+        state.answer_updates(answers);
         Ok(())
     }
 
     fn set_query_result(&mut self, name: String, value: Payload) -> wasmtime::Result<()> {
-        let mut state = self.lock_state();
-        let size = |name: &str, value: &Payload| {
-            name.len()
-                + value.data.len()
-                + value
-                    .metadata
-                    .iter()
-                    .map(|(k, v)| k.len() + v.len())
-                    .sum::<usize>()
-        };
-        let old = state.queries.get(&name).map_or(0, |v| size(&name, v));
-        if old == 0 && state.queries.len() >= MAX_QUERY_NAMES {
-            wasmtime::bail!(
-                "policy violation: more than {MAX_QUERY_NAMES} query names in one run \
-                 (weft's query name limit)"
-            );
-        }
-        let total = state.query_bytes - old + size(&name, &value);
-        if total > MAX_QUERY_BYTES {
-            wasmtime::bail!(
-                "policy violation: published query answers would hold {total} bytes, more \
-                 than {MAX_QUERY_BYTES} (weft's query size limit)"
-            );
-        }
-        state.query_bytes = total;
-        state.queries.insert(name, value);
-        Ok(())
+        self.lock_state()
+            .answers
+            .publish(name, value)
+            .map_err(wasmtime::Error::msg)
     }
 
     async fn continue_as_new(&mut self, args: Vec<Payload>) -> wasmtime::Result<()> {
@@ -465,13 +357,13 @@ impl workflow_host::Host for RunHost {
 
     fn patched(&mut self, id: String) -> wasmtime::Result<bool> {
         let mut state = self.lock_state();
-        check_patch(&state, &id)?;
+        state.patches.check(&id).map_err(wasmtime::Error::msg)?;
         Ok(state.patch(id, false))
     }
 
     fn deprecate_patch(&mut self, id: String) -> wasmtime::Result<()> {
         let mut state = self.lock_state();
-        check_patch(&state, &id)?;
+        state.patches.check(&id).map_err(wasmtime::Error::msg)?;
         state.patch(id, true);
         Ok(())
     }
@@ -515,11 +407,10 @@ impl workflow_host::Host for RunHost {
         poll_fn(|_| {
             let state = self.lock_state();
             for &h in &handles {
-                if let Err(e) = state.check_handle(h) {
-                    return Poll::Ready(Err(e));
-                }
-                if state.slots[&h].outcome.is_some() {
-                    return Poll::Ready(Ok(h));
+                match state.handles.ready(h) {
+                    Err(e) => return Poll::Ready(Err(wasmtime::Error::msg(e))),
+                    Ok(true) => return Poll::Ready(Ok(h)),
+                    Ok(false) => {}
                 }
             }
             Poll::Pending
@@ -531,18 +422,10 @@ impl workflow_host::Host for RunHost {
     /// run that keeps creating and consuming handles holds only the live
     /// ones.
     async fn result(&mut self, h: u32) -> wasmtime::Result<Result<Payload, Failure>> {
-        poll_fn(|_| {
-            let mut state = self.lock_state();
-            if let Err(e) = state.check_handle(h) {
-                return Poll::Ready(Err(e));
-            }
-            if state.slots[&h].outcome.is_none() {
-                return Poll::Pending;
-            }
-            match state.consume(h) {
-                Some(outcome) => Poll::Ready(Ok(outcome)),
-                None => Poll::Pending,
-            }
+        poll_fn(|_| match self.lock_state().consume(h) {
+            Err(e) => Poll::Ready(Err(wasmtime::Error::msg(e))),
+            Ok(Some(outcome)) => Poll::Ready(Ok(outcome)),
+            Ok(None) => Poll::Pending,
         })
         .await
     }
@@ -656,7 +539,7 @@ mod tests {
         {
             let mut state = host.lock_state();
             assert_eq!(state.take_violation(), None);
-            assert!(state.slots.is_empty(), "{} slots held", state.slots.len());
+            assert_eq!(state.handles.len(), 0, "slots held");
         }
         // A consumed handle is done: cancelling it does nothing, asking for
         // its result again or waiting on it traps, saying why.
@@ -675,7 +558,7 @@ mod tests {
             .resolve(HandleKind::Timer, t, Ok(null.clone()))
             .expect("fired");
         ready(host.result(t)).expect("live").expect("fired");
-        assert!(host.lock_state().slots.is_empty());
+        assert_eq!(host.lock_state().handles.len(), 0);
         assert!(
             host.lock_state()
                 .resolve(HandleKind::Timer, t, Ok(null))
@@ -761,7 +644,7 @@ mod tests {
                     schedule_to_start_timeout_ms: None,
                     heartbeat_timeout_ms: None,
                     retry_policy: None,
-                    cancellation: ActivityCancellation::TryCancel,
+                    cancellation: workflow_host::ActivityCancellation::TryCancel,
                     activity_id: None,
                 },
             )

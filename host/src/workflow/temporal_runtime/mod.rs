@@ -17,11 +17,11 @@ mod imports;
 mod load;
 mod results;
 
-use super::PIN_PREFIX;
 use super::WorkflowModule;
-use super::pool::{self, Instance, Instantiated, lock, once};
-use super::run::{TaskFailure, trap_failure, within_limits};
-use super::state::{RunHost, RunState};
+use super::pool::{self, Instantiated, lock, once};
+use super::pooled::PooledRun;
+use super::run::{TaskFailure, within_limits};
+use super::state::RunHost;
 use crate::bindings::temporal_runtime::WorkflowModule as Bindings;
 use crate::bindings::temporal_runtime::WorkflowModulePre;
 use crate::bindings::temporal_runtime::temporal::workflow_runtime::types as wit;
@@ -32,49 +32,40 @@ use crate::temporal::proto::workflow_activation::{
 use crate::temporal::proto::workflow_commands::WorkflowCommand;
 use crate::temporal::timestamp_millis;
 use prost::Message;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use wasmtime::component::ResourceAny;
 
-pub use results::MAIN_ROUTINE_ID;
+pub(super) use results::MAIN_ROUTINE_ID;
 
 /// The world weft serves, as components export it.
-pub const GUEST_EXPORT: &str = "temporal:workflow-runtime/workflow-guest@0.1.0";
+pub(super) const GUEST_EXPORT: &str = "temporal:workflow-runtime/workflow-guest@0.1.0";
 /// What such a component may import: the host interface and the
 /// function-less types interface.
-pub const ALLOWED_IMPORTS: &[&str] = &[
+pub(super) const ALLOWED_IMPORTS: &[&str] = &[
     "temporal:workflow-runtime/workflow-host@0.1.0",
     "temporal:workflow-runtime/types@0.1.0",
 ];
 /// Prefix of every interface of Temporal's world, whatever its version.
-pub const PACKAGE_PREFIX: &str = "temporal:workflow-runtime/";
+pub(super) const PACKAGE_PREFIX: &str = "temporal:workflow-runtime/";
 
 /// Routine polls one activation may take: a guest whose routines keep
 /// reporting progress forever fails its task instead of holding the host.
 const MAX_POLL_ROUNDS: u32 = 10_000;
 
 /// The instances of a Temporal workflow module.
-pub type Pool = pool::Pool<WorkflowModulePre<RunHost>, Bindings>;
+pub(super) type Pool = pool::Pool<WorkflowModulePre<RunHost>, Bindings>;
 
 type Guest = Instantiated<Bindings>;
 
 /// A run of a Temporal workflow component.
 pub struct TemporalRun {
-    state: Arc<Mutex<RunState>>,
-    module: Arc<WorkflowModule>,
-    instance: Arc<Instance<Bindings>>,
-    run_id: String,
-    /// The guest's `workflow-instance`, once instantiated.
-    object: Option<ResourceAny>,
+    core: PooledRun<Bindings>,
     /// What `instantiate-workflow` gets, until it is called.
     init: Option<wit::WorkflowInit>,
-    /// The module pin to record (or confirm) at the first activation.
-    pin: Option<Digest>,
     /// Signal and update routines still running.
     routines: Vec<u64>,
     /// The main routine ended: later activations only answer queries.
     closed: bool,
-    /// Runs (this one included) whose guest state is lost: evict them.
-    evict: Vec<String>,
 }
 
 impl TemporalRun {
@@ -87,43 +78,33 @@ impl TemporalRun {
         task_queue: &str,
         pin: Option<Digest>,
     ) -> TemporalRun {
-        let state = super::run::pooled_run_state(&init, run_id, namespace, task_queue);
-        let super::Guest::Temporal(pool) = &module.guest else {
-            unreachable!("a Temporal run starts only on a Temporal workflow component")
-        };
-        let instance = pool.place(run_id);
+        let core = PooledRun::start(module, &init, run_id, namespace, task_queue, pin);
         TemporalRun {
-            state: Arc::new(Mutex::new(state)),
-            instance,
-            run_id: run_id.to_owned(),
-            object: None,
+            core,
             init: Some(wit::WorkflowInit {
                 namespace: namespace.to_owned(),
                 task_queue: task_queue.to_owned(),
                 run_id: run_id.to_owned(),
                 initialize_workflow: init.encode_to_vec(),
             }),
-            pin,
             routines: Vec::new(),
             closed: false,
-            evict: Vec::new(),
-            module,
         }
     }
 
     /// The module this run executes on.
     pub fn module(&self) -> &Arc<WorkflowModule> {
-        &self.module
+        self.core.module()
     }
 
     /// Fuel the guest spent in the last activation.
     pub fn fuel_spent(&self) -> u64 {
-        lock(&self.state).fuel_spent()
+        self.core.fuel_spent()
     }
 
     /// Runs to evict from core's cache (they replay on a fresh instance).
     pub fn take_orphans(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.evict)
+        self.core.take_orphans()
     }
 
     /// Deliver an activation; answer with the commands the run issued.
@@ -132,38 +113,21 @@ impl TemporalRun {
         act: &WorkflowActivation,
     ) -> Result<Vec<WorkflowCommand>, TaskFailure> {
         // The activation deadline counts only while guest code runs.
-        let _running = self.module.epochs.running();
-        let instance = self.instance.clone();
+        let _running = self.core.module().epochs.running();
+        let instance = self.core.instance();
         let mut slot = lock(&instance.guest);
-        if instance.is_dead() {
-            return Err(TaskFailure(
-                "the instance this run shared was lost when another run on it trapped: \
-                 the run replays on a fresh instance"
-                    .into(),
-            ));
-        }
-        let guest = match &mut *slot {
-            Some(guest) => guest,
-            None => slot.insert(self.instantiate()?),
-        };
-        guest.store.data_mut().state = self.state.clone();
-        if let Err(trap) = instance.bury(&mut guest.store) {
-            return Err(self.lost(trap));
-        }
-        // The pin marker comes first, before anything the guest issues,
-        // with the patch semantics: recorded by a new run, confirmed by a
-        // replay whose history has it.
+        let guest = self.core.enter(&mut *slot)?;
+        // The pin marker comes first, before anything the guest issues.
         let mut commands = {
-            let mut state = lock(&self.state);
+            let state = self.core.state.clone();
+            let mut state = lock(&state);
             state.begin_activation(timestamp_millis(act.timestamp.as_ref()), act.is_replaying);
             for job in act.jobs.iter().filter_map(|j| j.variant.as_ref()) {
                 if let CoreJob::NotifyHasPatch(p) = job {
                     state.notify_patch(&p.patch_id);
                 }
             }
-            if let Some(digest) = self.pin.take() {
-                state.patch(format!("{PIN_PREFIX}{digest}"), false);
-            }
+            self.core.record_pin(&mut state);
             state.take_commands()
         };
         let object = self.object(guest)?;
@@ -176,32 +140,21 @@ impl TemporalRun {
                 .call_activate(&mut guest.store, object, &act.encode_to_vec()),
         );
         let result = activated
-            .map_err(|trap| self.lost(trap))?
+            .map_err(|trap| self.core.lost(trap))?
             .map_err(|f| results::failed_task("the workflow failed its activation", f))?;
         results::job_results(contexts, result, &mut commands, &mut self.routines)?;
         if poll && !self.closed {
             self.drive(guest, object, &mut commands)?;
         }
-        let mut state = lock(&self.state);
+        let mut state = lock(&self.core.state);
         commands.extend(state.take_commands());
         within_limits(&mut state, &commands)?;
         Ok(commands)
     }
 
-    fn instantiate(&mut self) -> Result<Guest, TaskFailure> {
-        let super::Guest::Temporal(pool) = &self.module.guest else {
-            unreachable!("a Temporal run starts only on a Temporal workflow component")
-        };
-        let mut store = self.module.store(self.state.clone());
-        match once(pool.pre.instantiate_async(&mut store)) {
-            Ok(bindings) => Ok(Instantiated { store, bindings }),
-            Err(trap) => Err(self.lost(trap)),
-        }
-    }
-
     /// The run's `workflow-instance`, made by its first activation.
     fn object(&mut self, guest: &mut Guest) -> Result<ResourceAny, TaskFailure> {
-        if let Some(object) = self.object {
+        if let Some(object) = self.core.object {
             return Ok(object);
         }
         let init = self.init.take().ok_or_else(|| {
@@ -210,9 +163,9 @@ impl TemporalRun {
         let exports = guest.bindings.temporal_workflow_runtime_workflow_guest();
         let made = once(exports.call_instantiate_workflow(&mut guest.store, &init));
         let object = made
-            .map_err(|trap| self.lost(trap))?
+            .map_err(|trap| self.core.lost(trap))?
             .map_err(|f| results::failed_task("the workflow could not start", f))?;
-        self.object = Some(object);
+        self.core.object = Some(object);
         Ok(object)
     }
 
@@ -252,7 +205,7 @@ impl TemporalRun {
                 Some(wit::RoutineCompletion::Main(wit::MainRoutineCompletion::Terminal(end))) => {
                     self.closed = true;
                     let close = results::terminal(end)?;
-                    lock(&self.state).push_command(close);
+                    lock(&self.core.state).push_command(close);
                     return Ok(());
                 }
                 other => {
@@ -294,15 +247,8 @@ impl TemporalRun {
             routine,
         ));
         polled
-            .map_err(|trap| self.lost(trap))?
+            .map_err(|trap| self.core.lost(trap))?
             .map_err(|f| results::failed_task("a workflow routine failed", f))
-    }
-
-    /// A guest call trapped: the instance is lost with every run on it.
-    fn lost(&mut self, trap: wasmtime::Error) -> TaskFailure {
-        self.evict = self.instance.lose(&self.run_id);
-        self.object = None;
-        trap_failure(&trap, &lock(&self.state))
     }
 }
 
@@ -311,10 +257,4 @@ fn interceptor_pending(polled: &wit::RoutinePollResult) -> bool {
         polled.pending_state,
         Some(wit::RoutinePendingState::Interceptor)
     )
-}
-
-impl Drop for TemporalRun {
-    fn drop(&mut self) {
-        self.instance.leave(&self.run_id, self.object.take());
-    }
 }

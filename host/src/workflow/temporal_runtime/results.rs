@@ -17,11 +17,11 @@ use crate::temporal::proto::{Failure, Payload};
 use prost::Message;
 
 /// The routine every run has: its workflow function.
-pub const MAIN_ROUTINE_ID: u64 = 0;
+pub(crate) const MAIN_ROUTINE_ID: u64 = 0;
 
 /// What a job of an activation expects back from `activate`.
 #[derive(Debug)]
-pub enum JobContext {
+pub(super) enum JobContext {
     /// Nothing (a resolution, a timer, the start, ...).
     Passive,
     /// A signal: nothing, or its handler's routine.
@@ -34,7 +34,7 @@ pub enum JobContext {
 
 /// Each job's expected answer, and whether routines must be polled after
 /// (any job but a query may have unblocked one).
-pub fn contexts(act: &WorkflowActivation) -> (Vec<JobContext>, bool) {
+pub(super) fn contexts(act: &WorkflowActivation) -> (Vec<JobContext>, bool) {
     let mut poll = false;
     let contexts = act
         .jobs
@@ -64,7 +64,7 @@ pub fn contexts(act: &WorkflowActivation) -> (Vec<JobContext>, bool) {
 
 /// Turn `activate`'s per-job results into commands (update acceptances and
 /// rejections, query answers) and the routines they started.
-pub fn job_results(
+pub(super) fn job_results(
     contexts: Vec<JobContext>,
     result: wit::ActivationResult,
     commands: &mut Vec<WorkflowCommand>,
@@ -142,7 +142,7 @@ fn unexpected(job: &str, kind: &wit::RoutineKind) -> TaskFailure {
 }
 
 /// How a signal or update routine ended: an update's response, or nothing.
-pub fn handler_completion(
+pub(super) fn handler_completion(
     completion: wit::RoutineCompletion,
 ) -> Result<Option<WorkflowCommand>, TaskFailure> {
     match completion {
@@ -169,7 +169,7 @@ pub fn handler_completion(
 }
 
 /// How the run ends, as core's closing command.
-pub fn terminal(outcome: wit::TerminalOutcome) -> Result<WorkflowCommand, TaskFailure> {
+pub(super) fn terminal(outcome: wit::TerminalOutcome) -> Result<WorkflowCommand, TaskFailure> {
     let variant = match outcome {
         wit::TerminalOutcome::Completed(result) => {
             Command::CompleteWorkflowExecution(CompleteWorkflowExecution {
@@ -197,7 +197,7 @@ pub fn terminal(outcome: wit::TerminalOutcome) -> Result<WorkflowCommand, TaskFa
 /// returned by `activate` / `poll-routine`). Its forced cause (e.g.
 /// nondeterminism) is named in the message: weft's task failures carry
 /// no cause.
-pub fn failed_task(what: &str, failure: Vec<u8>) -> TaskFailure {
+pub(super) fn failed_task(what: &str, failure: Vec<u8>) -> TaskFailure {
     let message = match Failure::decode(failure.as_slice()) {
         Ok(f) => f.message,
         Err(e) => format!("(a failure that does not decode: {e})"),

@@ -16,7 +16,7 @@ use tokio::task::JoinSet;
 
 /// Why the host could not start.
 #[derive(Debug, thiserror::Error)]
-pub enum HostError {
+pub enum ServeError {
     /// A Wasm engine could not be created (a host bug or an unsupported CPU).
     #[error("cannot create the {runtime} engine: {reason}")]
     Engine {
@@ -42,9 +42,9 @@ pub enum HostError {
 /// Compile and check every module of every worker, open the module store.
 /// Nothing talks to Temporal yet: a bad module fails the start before any
 /// task is polled.
-pub async fn load(config: &Config) -> Result<Arc<Catalog>, HostError> {
+pub async fn load(config: &Config) -> Result<Arc<Catalog>, ServeError> {
     let engine_error = |runtime| {
-        move |e: wasmtime::Error| HostError::Engine {
+        move |e: wasmtime::Error| ServeError::Engine {
             runtime,
             reason: format!("{e:#}"),
         }
@@ -64,7 +64,7 @@ pub async fn load(config: &Config) -> Result<Arc<Catalog>, HostError> {
 /// once, activity tasks in flight get the config's grace period (then core
 /// cancels them and weft fails them as retryable, so Temporal retries them
 /// on another host), workflow tasks in flight complete.
-pub async fn serve(config: &Config, shutdown: impl Future<Output = ()>) -> Result<(), HostError> {
+pub async fn serve(config: &Config, shutdown: impl Future<Output = ()>) -> Result<(), ServeError> {
     let settings = Settings::resolve(&config.temporal)?;
     let ready = Arc::new(AtomicBool::new(false));
     // Health endpoints are up before modules load and Temporal is reached,
