@@ -22,7 +22,7 @@ start_dev_server() {
 # Writes weft.toml to $work/weft.toml: a host on the dev server at port $1,
 # metrics on port $2, serving the workflow component $4 on queue $3 (at most
 # $7 cached runs) and the order activities $6 on queue $5, whose only grant
-# is $work/orders.
+# is $work/orders. Module paths may be absolute or relative to the repo.
 weft_toml() {
   cat >"$work/weft.toml" <<TOML
 [temporal]
@@ -33,21 +33,26 @@ listen = "127.0.0.1:$2"
 dirs = ["$work"]
 [[worker]]
 task_queue = "$3"
-workflows = ["$PWD/$4"]
+workflows = ["$(realpath "$4")"]
 max_cached_workflows = $7
 max_concurrent_workflow_tasks = 100
 [[worker]]
 task_queue = "$5"
 max_concurrent_activities = 100
 [[worker.activities]]
-module = "$PWD/$6"
+module = "$(realpath "$6")"
 dirs = [{ host = "$work/orders", guest = "/orders", writable = true }]
 TOML
 }
 
-# Waits (up to 2 min) until the weft host with metrics on port $1 is ready.
+# Waits (up to 2 min) until the weft host with metrics on port $1 is ready;
+# fails at once if its process, pid $2, exits first (its log says why).
 wait_ready() {
-  for _ in $(seq 600); do curl -sf "http://127.0.0.1:$1/readyz" >/dev/null && return; sleep 0.2; done
+  for _ in $(seq 600); do
+    curl -sf "http://127.0.0.1:$1/readyz" >/dev/null && return
+    kill -0 "$2" 2>/dev/null || { echo "weft (pid $2) exited before it was ready" >&2; exit 1; }
+    sleep 0.2
+  done
   echo "weft on metrics port $1 never became ready" >&2
   exit 1
 }

@@ -31,7 +31,7 @@ else
   RUST_LOG=warn "$weft" serve --config "$work/weft.toml" >"$work/weft.log" 2>&1 &
   pid=$!
   counter=()
-  wait_ready "$mp"
+  wait_ready "$mp" "$pid"
 fi
 python3 bench/parked.py --address "127.0.0.1:$tp" --queue PARKED_Q --pid "$pid" "${counter[@]}" \
   --metrics "http://127.0.0.1:$mp/metrics" --steps "$steps" ${PARKED_LABEL:+--markdown "$PARKED_LABEL"}

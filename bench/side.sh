@@ -51,7 +51,7 @@ for arm in "$@"; do
       weft_toml "$tp" "$mp" SIDE_Q "$workflow" SIDE_ACT_Q "$activities" 1000
       RUST_LOG=warn "$WEFT" serve --config "$work/weft.toml" >"$work/worker.log" 2>&1 &
       worker=$!
-      wait_ready "$mp"
+      wait_ready "$mp" "$worker"
       ;;
     native)
       label="native Rust (Rust SDK)"
