@@ -178,11 +178,17 @@ pub(crate) fn wait_for<T>(what: &str, check: impl FnMut() -> Option<T>) -> T {
     poll(DEADLINE, check).unwrap_or_else(|| panic!("timed out waiting for {what}"))
 }
 
-/// [`wait_for`] from an async test (a multi-threaded runtime's): the same
-/// loop, on this worker thread, with the runtime's other tasks moved off it.
+/// [`wait_for`] from an async test: the same loop, awaiting `check` and
+/// sleeping without blocking, so the branches of a `join!` wait together.
 pub(crate) async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
-    let runtime = tokio::runtime::Handle::current();
-    tokio::task::block_in_place(|| wait_for(what, || runtime.block_on(check())))
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(POLL_INTERVAL).await;
+    }
 }
 
 /// The dev server shared by this test binary, started on first use.

@@ -11,6 +11,7 @@ mod activities;
 mod blocking;
 mod capabilities;
 mod deploy;
+mod exposition;
 mod harness;
 mod hostile;
 mod js_sdk;

@@ -126,12 +126,7 @@ pub fn guest(output: &str) -> Option<&'static GuestSpec> {
 }
 
 /// Assembles a WAT core module, embeds its world and writes the component.
-pub fn build_wat_guest(
-    root: &Path,
-    source: &Path,
-    world: World,
-    output: &Path,
-) -> Result<()> {
+pub fn build_wat_guest(root: &Path, source: &Path, world: World, output: &Path) -> Result<()> {
     let mut module = wat::parse_file(source).context("cannot assemble the WAT")?;
     foreign::embed_world(root, world, &mut module)?;
     let component = ComponentEncoder::default()

@@ -45,11 +45,9 @@ fn main() -> Result<()> {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
         ["guests", only @ ..] => build_guests(only),
-        ["bindgen-c", "--world", world, "--out", out_dir] => foreign::bindgen_c(
-            &repo_root()?,
-            World::parse(world)?,
-            Path::new(out_dir),
-        ),
+        ["bindgen-c", "--world", world, "--out", out_dir] => {
+            foreign::bindgen_c(&repo_root()?, World::parse(world)?, Path::new(out_dir))
+        }
         ["componentize", "--kind", kind, input, output] => foreign::componentize(
             &repo_root()?,
             World::parse(kind)?,

@@ -531,7 +531,7 @@ mod tests {
         let module = tokio::runtime::Builder::new_current_thread()
             .build()
             .expect("tokio")
-            .block_on(runtime.load(&path))
+            .block_on(runtime.load(path))
             .unwrap_or_else(|e| panic!("{} loads: {e}", path.display()));
         assert!(matches!(module.guest, Guest::Temporal(_)));
         assert_eq!(module::Module::types(&module), ["OrderWorkflow"]);
