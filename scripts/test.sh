@@ -10,10 +10,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
-# The cargo commands below select the whole workspace (the unit tier: all of
-# it but weft-e2e, whose test dependencies add no features), as setup's
-# build does: the same package selection means the same feature
-# resolution, so the dependency graph compiles once, not once per command.
+# The cargo commands below select the whole workspace, as setup's build
+# does: the same package selection means the same feature resolution, so the
+# dependency graph compiles once, not once per command. The unit tier leaves
+# out weft-e2e, so its dependencies must turn on no feature the rest lacks
+# (`cargo tree -e features` with and without `--workspace` must agree), or
+# each tier compiles Temporal's crates again.
 printf '\n== %s\n' "cargo fmt --check" >&2
 cargo fmt --all --check
 printf '\n== %s\n' "cargo clippy" >&2
