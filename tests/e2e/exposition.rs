@@ -51,35 +51,18 @@ impl Scrape {
     }
 }
 
-/// Parses one sample line; label values are quoted and may hold `\"`.
+/// Parses one sample line.
 fn sample(line: &str) -> Option<Sample> {
-    let (metric, rest) = match line.find('{') {
-        Some(brace) => (&line[..brace], &line[brace + 1..]),
-        None => line.split_once(' ')?,
-    };
-    let mut labels = HashMap::new();
-    let mut rest = rest;
-    if line.contains('{') {
-        loop {
-            rest = rest.trim_start_matches(',');
-            if let Some(after) = rest.strip_prefix('}') {
-                rest = after;
-                break;
-            }
-            let (name, after) = rest.split_once("=\"")?;
-            let mut value = String::new();
-            let mut chars = after.char_indices();
-            let end = loop {
-                match chars.next()? {
-                    (i, '"') => break i,
-                    (_, '\\') => value.push(chars.next()?.1),
-                    (_, c) => value.push(c),
-                }
-            };
-            labels.insert(name.trim().to_owned(), value);
-            rest = &after[end + 1..];
+    let (metric, labels, rest) = match line.split_once('{') {
+        Some((metric, rest)) => {
+            let (labels, rest) = labels(rest)?;
+            (metric, labels, rest)
         }
-    }
+        None => {
+            let (metric, rest) = line.split_once(' ')?;
+            (metric, HashMap::new(), rest)
+        }
+    };
     // A value, then maybe a timestamp.
     let value = rest.split_whitespace().next()?.parse().ok()?;
     Some(Sample {
@@ -87,6 +70,30 @@ fn sample(line: &str) -> Option<Sample> {
         labels,
         value,
     })
+}
+
+/// Reads `name="value",...}` (values quoted, may hold `\"`); the labels and
+/// what follows the `}`.
+fn labels(mut rest: &str) -> Option<(HashMap<String, String>, &str)> {
+    let mut labels = HashMap::new();
+    loop {
+        rest = rest.trim_start_matches(',');
+        if let Some(after) = rest.strip_prefix('}') {
+            return Some((labels, after));
+        }
+        let (name, after) = rest.split_once("=\"")?;
+        let mut value = String::new();
+        let mut chars = after.char_indices();
+        let end = loop {
+            match chars.next()? {
+                (i, '"') => break i,
+                (_, '\\') => value.push(chars.next()?.1),
+                (_, c) => value.push(c),
+            }
+        };
+        labels.insert(name.trim().to_owned(), value);
+        rest = &after[end + 1..];
+    }
 }
 
 #[test]
